@@ -1,0 +1,88 @@
+// `raftline dev`: a local three-node cluster on 127.0.0.1 with data under ./data, for trying Raftline
+// out. Each node is a real `raftline serve` child process; Ctrl-C stops them gracefully.
+import { Command } from "commander";
+import { ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseNodeEvent } from "../server/node-events";
+
+interface DevFlags {
+  dataDir: string;
+  clientPort: string;
+  peerPort: string;
+}
+
+const nodeCount = 3;
+const stopGraceMs = 15000;
+
+export function addDevCommand(program: Command): void {
+  program
+    .command("dev")
+    .description("run a local three-node cluster on 127.0.0.1 (data under ./data); Ctrl-C stops it")
+    .option("--data-dir <dir>", "parent directory for the nodes' data and logs", "data")
+    .option("--client-port <port>", "first client port (nodes use this and the next two)", "7001")
+    .option("--peer-port <port>", "first peer port (nodes use this and the next two)", "7101")
+    .action(async (flags: DevFlags) => {
+      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort));
+    });
+}
+
+async function runDevCluster(dataDir: string, clientPort: number, peerPort: number): Promise<void> {
+  const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
+  const members = ids.map((id) => `${id}=127.0.0.1:${clientPort + id - 1},127.0.0.1:${peerPort + id - 1}`);
+  mkdirSync(join(dataDir, "logs"), { recursive: true });
+  const children = new Map<number, ChildProcess>();
+  const ready = new Set<number>();
+  let stopping = false;
+
+  const stopAll = (): void => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write("\nstopping the cluster...\n");
+    for (const child of children.values()) child.kill("SIGTERM");
+    setTimeout(() => {
+      for (const child of children.values()) child.kill("SIGKILL");
+    }, stopGraceMs).unref();
+  };
+  process.on("SIGINT", stopAll);
+  process.on("SIGTERM", stopAll);
+
+  const exits = ids.map((id) => {
+    const log = createWriteStream(join(dataDir, "logs", `node-${id}.log`), { flags: "a" });
+    const args = [process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
+    for (const m of members) args.push("--member", m);
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    children.set(id, child);
+    child.on("message", (raw: unknown) => {
+      const event = parseNodeEvent(raw);
+      if (event?.kind === "serving") {
+        ready.add(id);
+        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ids);
+      } else if (event?.kind === "leader") {
+        process.stdout.write(`node ${id} is the leader (term ${event.term})\n`);
+      }
+    });
+    return new Promise<void>((done) =>
+      child.on("exit", (code, signal) => {
+        children.delete(id);
+        if (!stopping) {
+          process.stdout.write(`node ${id} exited (${signal ?? code}); see ${join(dataDir, "logs", `node-${id}.log`)}\n`);
+          stopAll();
+        }
+        done();
+      }),
+    );
+  });
+  await Promise.all(exits);
+  process.stdout.write("cluster stopped; data kept in " + dataDir + "\n");
+}
+
+function printEndpoints(dataDir: string, clientPort: number, ids: number[]): void {
+  const lines = ids.map((id) => `  node ${id}: 127.0.0.1:${clientPort + id - 1}`);
+  process.stdout.write(
+    `Raftline cluster is up. Client endpoints (gRPC, any node serves every call):\n${lines.join("\n")}\n` +
+      `data and logs: ${dataDir}\nCtrl-C stops it.\n`,
+  );
+}

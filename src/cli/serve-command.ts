@@ -1,0 +1,75 @@
+// `raftline serve`: one node, configured by flags, RAFTLINE_* environment variables or a JSON file.
+import { Command } from "commander";
+import { ConfigError, RawConfig, envConfig, fileConfig, resolveConfig } from "../server/config";
+import { runNode } from "../server/run-node";
+
+interface ServeFlags {
+  config?: string;
+  id?: string;
+  member?: string[];
+  dataDir?: string;
+  tickMs?: string;
+  electionTicks?: string;
+  heartbeatTicks?: string;
+  maxRecordBytes?: string;
+  maxRequestBytes?: string;
+  retentionCheckMs?: string;
+  snapshotEntries?: string;
+  logLevel?: string;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function addServeCommand(program: Command): void {
+  program
+    .command("serve")
+    .description("run one Raftline node")
+    .option("-c, --config <file>", "JSON config file (flags and RAFTLINE_* env vars override it)")
+    .option("--id <n>", "this node's id (RAFTLINE_ID)")
+    .option(
+      "--member <spec>",
+      "a cluster member as ID=CLIENT_HOST:PORT,PEER_HOST:PORT; repeat for each node, this one included (RAFTLINE_MEMBERS, ';'-separated)",
+      collect,
+    )
+    .option("--data-dir <dir>", "where this node keeps its LevelDB (RAFTLINE_DATA_DIR)")
+    .option("--tick-ms <ms>", "raft tick interval (RAFTLINE_TICK_MS)")
+    .option("--election-ticks <n>", "election timeout in ticks, randomized up to twice that (RAFTLINE_ELECTION_TICKS)")
+    .option("--heartbeat-ticks <n>", "leader heartbeat interval in ticks (RAFTLINE_HEARTBEAT_TICKS)")
+    .option("--max-record-bytes <n>", "largest accepted record (RAFTLINE_MAX_RECORD_BYTES)")
+    .option("--max-request-bytes <n>", "largest accepted request (RAFTLINE_MAX_REQUEST_BYTES)")
+    .option("--retention-check-ms <ms>", "how often the leader applies retention (RAFTLINE_RETENTION_CHECK_MS)")
+    .option("--snapshot-entries <n>", "compact the raft log after this many applied entries (RAFTLINE_SNAPSHOT_ENTRIES)")
+    .option("--log-level <level>", "pino log level (RAFTLINE_LOG_LEVEL)")
+    .action(async (flags: ServeFlags) => {
+      const fromFlags: RawConfig = {
+        id: flags.id,
+        members: flags.member?.join(";"),
+        dataDir: flags.dataDir,
+        tickMs: flags.tickMs,
+        electionTicks: flags.electionTicks,
+        heartbeatTicks: flags.heartbeatTicks,
+        maxRecordBytes: flags.maxRecordBytes,
+        maxRequestBytes: flags.maxRequestBytes,
+        retentionCheckMs: flags.retentionCheckMs,
+        snapshotEntries: flags.snapshotEntries,
+        logLevel: flags.logLevel,
+      };
+      const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;
+      try {
+        const config = resolveConfig(
+          flags.config ? fileConfig(flags.config) : {},
+          envConfig(process.env),
+          defined,
+        );
+        await runNode(config);
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`raftline serve: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,165 @@
+// One node's configuration. Sources, strongest first: command-line flags, RAFTLINE_* environment
+// variables, a JSON config file, defaults. Validation happens here so the rest of the server can trust it.
+import { readFileSync } from "node:fs";
+
+export interface ClusterMember {
+  id: number;
+  /** host:port where clients (and forwarding peers) reach this node's public gRPC services. */
+  clientAddress: string;
+  /** host:port of the node-to-node raft transport. */
+  peerAddress: string;
+}
+
+export interface NodeConfig {
+  id: number;
+  members: ClusterMember[];
+  dataDir: string;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  maxRecordBytes: number;
+  maxRequestBytes: number;
+  /** How often the leader proposes a retention check carrying its clock. */
+  retentionCheckMs: number;
+  /** Compact the raft log once this many applied entries sit in it. */
+  snapshotEntries: number;
+  /** Allows the transport's isolation switch; only tests turn it on. */
+  enableFaults: boolean;
+  logLevel: string;
+}
+
+export const defaultConfig = {
+  tickMs: 100,
+  electionTicks: 6,
+  heartbeatTicks: 1,
+  maxRecordBytes: 1024 * 1024,
+  maxRequestBytes: 8 * 1024 * 1024,
+  retentionCheckMs: 5000,
+  snapshotEntries: 20000,
+  enableFaults: false,
+  logLevel: "info",
+} as const;
+
+/** Loosely typed input gathered from flags, env and file before validation. */
+export interface RawConfig {
+  id?: string | number;
+  members?: string | ClusterMember[];
+  dataDir?: string;
+  tickMs?: string | number;
+  electionTicks?: string | number;
+  heartbeatTicks?: string | number;
+  maxRecordBytes?: string | number;
+  maxRequestBytes?: string | number;
+  retentionCheckMs?: string | number;
+  snapshotEntries?: string | number;
+  enableFaults?: string | boolean;
+  logLevel?: string;
+}
+
+const envNames: Record<keyof RawConfig, string> = {
+  id: "RAFTLINE_ID",
+  members: "RAFTLINE_MEMBERS",
+  dataDir: "RAFTLINE_DATA_DIR",
+  tickMs: "RAFTLINE_TICK_MS",
+  electionTicks: "RAFTLINE_ELECTION_TICKS",
+  heartbeatTicks: "RAFTLINE_HEARTBEAT_TICKS",
+  maxRecordBytes: "RAFTLINE_MAX_RECORD_BYTES",
+  maxRequestBytes: "RAFTLINE_MAX_REQUEST_BYTES",
+  retentionCheckMs: "RAFTLINE_RETENTION_CHECK_MS",
+  snapshotEntries: "RAFTLINE_SNAPSHOT_ENTRIES",
+  enableFaults: "RAFTLINE_ENABLE_FAULTS",
+  logLevel: "RAFTLINE_LOG_LEVEL",
+};
+
+export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
+  const out: RawConfig = {};
+  for (const [key, name] of Object.entries(envNames) as [keyof RawConfig, string][]) {
+    const value = env[name];
+    if (value !== undefined && value !== "") Object.assign(out, { [key]: value });
+  }
+  return out;
+}
+
+export function fileConfig(path: string): RawConfig {
+  const parsed: unknown = JSON.parse(readFileSync(path, "utf8"));
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(`config file ${path} must hold a JSON object`);
+  }
+  return parsed as RawConfig;
+}
+
+export class ConfigError extends Error {}
+
+/** Members as "1=127.0.0.1:7001,127.0.0.1:7101;2=..." (id=client,peer), ';' or whitespace between members. */
+export function parseMembers(spec: string): ClusterMember[] {
+  return spec
+    .split(/[;\s]+/)
+    .filter((s) => s.length > 0)
+    .map((part) => {
+      const m = /^(\d+)=([^,]+),([^,]+)$/.exec(part);
+      if (!m) throw new ConfigError(`bad member "${part}": expected ID=CLIENT_HOST:PORT,PEER_HOST:PORT`);
+      return { id: Number(m[1]), clientAddress: m[2], peerAddress: m[3] };
+    });
+}
+
+function int(name: string, value: string | number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
+
+function bool(value: string | boolean | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value === "boolean") return value;
+  return value === "1" || value.toLowerCase() === "true";
+}
+
+const addressPattern = /^[^:\s]+:\d{1,5}$/;
+
+/** Merges sources (later ones win) and validates the result. */
+export function resolveConfig(...sources: RawConfig[]): NodeConfig {
+  const raw: RawConfig = Object.assign({}, ...sources);
+  const id = int("id", raw.id, 0, 1);
+  if (id === 0) throw new ConfigError("a node id is required (--id or RAFTLINE_ID)");
+  const members = typeof raw.members === "string" ? parseMembers(raw.members) : raw.members ?? [];
+  if (members.length === 0) throw new ConfigError("cluster members are required (--member or RAFTLINE_MEMBERS)");
+  const ids = new Set<number>();
+  for (const m of members) {
+    if (!Number.isInteger(m.id) || m.id < 1) throw new ConfigError(`member id must be a positive integer: ${m.id}`);
+    if (ids.has(m.id)) throw new ConfigError(`member id ${m.id} appears twice`);
+    ids.add(m.id);
+    for (const a of [m.clientAddress, m.peerAddress]) {
+      if (!addressPattern.test(a)) throw new ConfigError(`bad address "${a}" for member ${m.id}: expected HOST:PORT`);
+    }
+  }
+  if (!ids.has(id)) throw new ConfigError(`node id ${id} is not among the members ${[...ids].join(", ")}`);
+  if (!raw.dataDir) throw new ConfigError("a data directory is required (--data-dir or RAFTLINE_DATA_DIR)");
+  const config: NodeConfig = {
+    id,
+    members,
+    dataDir: raw.dataDir,
+    tickMs: int("tickMs", raw.tickMs, defaultConfig.tickMs, 1),
+    electionTicks: int("electionTicks", raw.electionTicks, defaultConfig.electionTicks, 2),
+    heartbeatTicks: int("heartbeatTicks", raw.heartbeatTicks, defaultConfig.heartbeatTicks, 1),
+    maxRecordBytes: int("maxRecordBytes", raw.maxRecordBytes, defaultConfig.maxRecordBytes, 1),
+    maxRequestBytes: int("maxRequestBytes", raw.maxRequestBytes, defaultConfig.maxRequestBytes, 1024),
+    retentionCheckMs: int("retentionCheckMs", raw.retentionCheckMs, defaultConfig.retentionCheckMs, 1),
+    snapshotEntries: int("snapshotEntries", raw.snapshotEntries, defaultConfig.snapshotEntries, 1),
+    enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
+    logLevel: raw.logLevel ?? defaultConfig.logLevel,
+  };
+  if (config.heartbeatTicks >= config.electionTicks) {
+    throw new ConfigError("heartbeatTicks must be smaller than electionTicks");
+  }
+  if (config.maxRecordBytes > config.maxRequestBytes) {
+    throw new ConfigError("maxRecordBytes must not exceed maxRequestBytes");
+  }
+  return config;
+}
+
+export function selfMember(config: NodeConfig): ClusterMember {
+  const me = config.members.find((m) => m.id === config.id);
+  if (!me) throw new ConfigError(`node ${config.id} is not a member`);
+  return me;
+}
