@@ -1,0 +1,116 @@
+// Proposals waiting for their fate: first queued (group commit collects them until the loop's next
+// turn), then tracked by (index, term) until commit and apply, a certain loss, or their deadline.
+import { ProposalTracker } from "../raft";
+import { ReplicaError } from "./replica-errors";
+
+export type Acks = "quorum" | "leader" | "none";
+
+export interface ProposalOutcome<R> {
+  /** Raft index of the entry; the result is undefined unless acks is "quorum". */
+  index: number;
+  result: R | undefined;
+}
+
+export interface Pending<R> {
+  data: Uint8Array;
+  acks: Acks;
+  deadlineMs: number;
+  index: number;
+  resolve(outcome: ProposalOutcome<R>): void;
+  reject(err: ReplicaError): void;
+  settled: boolean;
+}
+
+export class PendingProposals<R> {
+  private queued: Pending<R>[] = [];
+  private readonly tracker = new ProposalTracker<Pending<R>>();
+  /** Tracked proposals that wait for the leader's own fsync (acks=leader), by index. */
+  private readonly awaitingFsync: Pending<R>[] = [];
+  private readonly open = new Set<Pending<R>>();
+
+  constructor(private readonly maxPending: number) {}
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  add(p: Pending<R>): boolean {
+    if (this.open.size >= this.maxPending) return false;
+    this.open.add(p);
+    this.queued.push(p);
+    return true;
+  }
+
+  takeQueued(): Pending<R>[] {
+    const q = this.queued;
+    this.queued = [];
+    return q;
+  }
+
+  track(p: Pending<R>, index: number, term: number): void {
+    p.index = index;
+    if (p.acks === "none") {
+      this.settle(p, () => p.resolve({ index, result: undefined }));
+      return;
+    }
+    this.tracker.track(index, term, p);
+    if (p.acks === "leader") this.awaitingFsync.push(p);
+  }
+
+  /** The leader persisted its log through `lastIndex`: acks=leader proposals up to it are answered. */
+  persistedThrough(lastIndex: number): void {
+    let k = 0;
+    while (k < this.awaitingFsync.length && this.awaitingFsync[k].index <= lastIndex) {
+      const p = this.awaitingFsync[k++];
+      this.settle(p, () => p.resolve({ index: p.index, result: undefined }));
+    }
+    if (k > 0) this.awaitingFsync.splice(0, k);
+  }
+
+  /** Resolves proposals decided by these committed entries; `results` maps index to apply result. */
+  committed(entries: Parameters<ProposalTracker<Pending<R>>["onCommitted"]>[0], results: Map<number, R>, leader: number): void {
+    for (const { token: p, outcome } of this.tracker.onCommitted(entries)) {
+      if (outcome === "committed") {
+        this.settle(p, () => p.resolve({ index: p.index, result: results.get(p.index) }));
+      } else {
+        this.fail(p, new ReplicaError("LOST", "leadership changed before the write committed; it was not written", leader, true));
+      }
+    }
+  }
+
+  /** A snapshot replaced the log through `index`: what was pending there has an unknown outcome. */
+  abandonThrough(index: number, leader: number): void {
+    for (const p of this.tracker.abandonThrough(index)) {
+      this.fail(p, new ReplicaError("TIMEOUT", "a snapshot replaced the log; the write may or may not be committed", leader, false));
+    }
+  }
+
+  expire(nowMs: number, leader: number): void {
+    for (const p of this.open) {
+      if (p.deadlineMs > nowMs) continue;
+      const sent = p.index > 0;
+      this.fail(
+        p,
+        sent
+          ? new ReplicaError("TIMEOUT", "deadline passed before the write committed; it may or may not be committed", leader, false)
+          : new ReplicaError("TIMEOUT", "deadline passed before the write was proposed; it was not written", leader, true),
+      );
+    }
+  }
+
+  failAll(err: ReplicaError): void {
+    for (const p of this.open) this.fail(p, err);
+    this.queued = [];
+  }
+
+  fail(p: Pending<R>, err: ReplicaError): void {
+    this.settle(p, () => p.reject(err));
+  }
+
+  private settle(p: Pending<R>, action: () => void): void {
+    if (p.settled) return;
+    p.settled = true;
+    this.open.delete(p);
+    action();
+  }
+}

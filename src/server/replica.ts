@@ -1,0 +1,381 @@
+// The replica loop: tick → step → ready → persist → send → apply → advance, one Ready at a time.
+// Inputs (peer messages, ticks, proposals, read requests) that arrive while a Ready is being persisted
+// are queued and stepped after advance(), so the core never sees a step between ready() and advance(),
+// and proposals that pile up meanwhile go into the log together (group commit).
+import { EventEmitter } from "node:events";
+import type { Logger } from "pino";
+import {
+  ConfChange,
+  ConfState,
+  Entry,
+  EntryType,
+  Message,
+  MessageType,
+  RawNode,
+  Ready,
+  Role,
+  SnapshotMeta,
+  decodeConfChange,
+} from "../raft";
+import { Acks, Pending, PendingProposals, ProposalOutcome } from "./pending-proposals";
+import { ReplicaError } from "./replica-errors";
+import { PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
+import { ReadWaiters } from "./read-waiters";
+
+export interface ReplicaOptions {
+  id: number;
+  tickMs: number;
+  electionTicks: number;
+  snapshotEntries: number;
+  maxPendingProposals: number;
+  /** Upper bound on entries handed to one raft.propose call. */
+  maxProposalBatch: number;
+  applied: number;
+  conf: ConfState;
+  firstIndex: number;
+}
+
+export interface ReplicaDeps<R> {
+  raft: RawNode;
+  persistence: RaftPersistence;
+  machine: ReplicatedMachine<R>;
+  links: PeerLinks;
+  snapshots: SnapshotSource;
+  logger: Logger;
+  now: () => number;
+}
+
+interface QueuedSnapshot {
+  from: number;
+  msg: Message;
+  chunks: AsyncIterable<Buffer>;
+  done: (err?: Error) => void;
+}
+
+export class Replica<R> extends EventEmitter {
+  private readonly raft: RawNode;
+  private readonly pending: PendingProposals<R>;
+  private readonly reads: ReadWaiters;
+  private inbox: Message[] = [];
+  private snapshotInbox: QueuedSnapshot[] = [];
+  private ticks = 0;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private applied: number;
+  private conf: ConfState;
+  private lastCompacted: number;
+  private leader = 0;
+  private role = Role.Follower;
+  private term = 0;
+  private appliedTerm = 0;
+  private forceCompaction = false;
+  private readonly sendingSnapshotTo = new Set<number>();
+  private reportQueue: { to: number; ok: boolean }[] = [];
+
+  constructor(
+    private readonly opts: ReplicaOptions,
+    private readonly deps: ReplicaDeps<R>,
+  ) {
+    super();
+    this.raft = deps.raft;
+    this.pending = new PendingProposals<R>(opts.maxPendingProposals);
+    this.reads = new ReadWaiters();
+    this.applied = opts.applied;
+    this.conf = opts.conf;
+    this.lastCompacted = Math.max(0, opts.firstIndex - 1);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      // Ticks missed while the loop was blocked are capped: a long stall should cost one election
+      // timeout, not a burst of elections.
+      this.ticks = Math.min(this.ticks + 1, this.opts.electionTicks);
+      this.schedule();
+    }, this.opts.tickMs);
+    this.schedule();
+  }
+
+  get appliedIndex(): number {
+    return this.applied;
+  }
+
+  get leaderId(): number {
+    return this.leader;
+  }
+
+  get isLeader(): boolean {
+    return this.role === Role.Leader;
+  }
+
+  get currentTerm(): number {
+    return this.term;
+  }
+
+  get raftNode(): RawNode {
+    return this.raft;
+  }
+
+  /** Peer messages from the transport. */
+  receive(messages: Message[]): void {
+    if (this.stopped) return;
+    for (const m of messages) this.inbox.push(m);
+    this.schedule();
+  }
+
+  /** A snapshot streamed from the leader; resolves once it is installed (or refused as stale). */
+  receiveSnapshot(from: number, meta: SnapshotMeta, chunks: AsyncIterable<Buffer>, msg: Message): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.snapshotInbox.push({ from, msg, chunks, done: (err) => (err ? reject(err) : resolve()) });
+      this.schedule();
+    });
+  }
+
+  propose(data: Uint8Array, acks: Acks, deadlineMs: number): Promise<ProposalOutcome<R>> {
+    if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    if (this.role !== Role.Leader) return Promise.reject(this.notLeader());
+    return new Promise((resolve, reject) => {
+      const p: Pending<R> = { data, acks, deadlineMs, index: 0, resolve, reject, settled: false };
+      if (!this.pending.add(p)) {
+        reject(new ReplicaError("BUSY", "too many writes in flight on the leader; retry with backoff", this.leader, true));
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Resolves once this node has applied everything committed when the call began (linearizable read). */
+  readBarrier(deadlineMs: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    const p = this.reads.add(deadlineMs);
+    this.schedule();
+    return p;
+  }
+
+  transferLeadership(to: number): void {
+    const r = this.raft.transferLeadership(to);
+    if (!r.ok) throw new ReplicaError(r.code === "TRANSFER_IN_PROGRESS" ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true);
+    this.schedule();
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    const r = this.raft.proposeConfChange(cc);
+    if (!r.ok) throw new ReplicaError("REJECTED", r.message, r.leader, true);
+    this.schedule();
+  }
+
+  /** Stops ticking and fails everything still waiting; the caller closes storage afterwards. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const err = new ReplicaError("STOPPED", "this node is shutting down", this.leader, false);
+    this.pending.failAll(err);
+    this.reads.failAll(err);
+    while (this.running) await new Promise<void>((r) => this.once("idle", r));
+  }
+
+  private notLeader(): ReplicaError {
+    return new ReplicaError("NOT_LEADER", this.leader ? `node ${this.leader} is the leader` : "no leader is known yet", this.leader, true);
+  }
+
+  private schedule(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    setImmediate(() => {
+      this.loop().catch((err: unknown) => {
+        this.deps.logger.fatal({ err }, "replica loop failed; stopping the process to protect the log");
+        process.exit(70);
+      });
+    });
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.installSnapshots();
+        this.stepInputs();
+        while (!this.stopped && this.raft.hasReady()) {
+          const rd = this.raft.ready();
+          await this.handleReady(rd);
+          this.raft.advance(rd);
+          this.afterAdvance();
+          this.stepInputs();
+        }
+      } while (this.again && !this.stopped);
+    } finally {
+      this.running = false;
+      this.emit("idle");
+    }
+  }
+
+  private stepInputs(): void {
+    const ticked = this.ticks > 0;
+    for (; this.ticks > 0; this.ticks--) this.raft.tick();
+    const inbox = this.inbox;
+    this.inbox = [];
+    for (const m of inbox) this.raft.step(m);
+    this.proposeQueued();
+    for (const ctx of this.reads.takeQueued()) {
+      const r = this.raft.readIndex(ctx);
+      if (!r.ok) this.reads.fail(ctx, new ReplicaError("NOT_LEADER", r.message, r.leader, true));
+    }
+    if (ticked) {
+      // Deadlines are checked once per tick, not on every turn: sweeping is O(open proposals).
+      const now = this.deps.now();
+      this.pending.expire(now, this.leader);
+      this.reads.expire(now, this.leader);
+    }
+  }
+
+  private proposeQueued(): void {
+    const queued = this.pending.takeQueued();
+    for (let start = 0; start < queued.length; start += this.opts.maxProposalBatch) {
+      const chunk = queued.slice(start, start + this.opts.maxProposalBatch).filter((p) => !p.settled);
+      if (chunk.length === 0) continue;
+      const r = this.raft.propose(chunk.map((p) => p.data));
+      if (!r.ok) {
+        const code = r.code === "NOT_LEADER" ? "NOT_LEADER" : r.code === "TRANSFER_IN_PROGRESS" ? "TRANSFER_IN_PROGRESS" : "BUSY";
+        for (const p of chunk) this.pending.fail(p, new ReplicaError(code, r.message, r.leader, true));
+        continue;
+      }
+      chunk.forEach((p, k) => this.pending.track(p, r.index + k, r.term));
+    }
+  }
+
+  private async installSnapshots(): Promise<void> {
+    const queue = this.snapshotInbox;
+    this.snapshotInbox = [];
+    for (const s of queue) {
+      const meta = s.msg.snapshot;
+      if (!meta || meta.index <= this.applied) {
+        // Stale: we already hold this state. Drain the stream and let raft answer from its own log.
+        for await (const chunk of s.chunks) void chunk;
+        this.inbox.push(s.msg);
+        s.done();
+        continue;
+      }
+      try {
+        await this.deps.snapshots.install(meta, s.chunks);
+        await this.deps.machine.reload();
+        this.pending.abandonThrough(meta.index, this.leader);
+        this.applied = meta.index;
+        this.appliedTerm = meta.term;
+        this.conf = meta.conf;
+        this.lastCompacted = meta.index;
+        this.deps.logger.info({ index: meta.index, term: meta.term, from: s.from }, "installed snapshot");
+        this.inbox.push(s.msg);
+        s.done();
+      } catch (err) {
+        s.done(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leader);
+    if (rd.hardState) this.term = rd.hardState.term;
+    const batch = this.deps.persistence.newBatch();
+    this.deps.persistence.addReady(batch, rd);
+    const results = this.applyEntries(rd.committedEntries, batch);
+    // Persist before send (Raft Figure 2): votes and append acknowledgements leave only after this.
+    await batch.write({ sync: rd.mustSync });
+    this.sendMessages(rd.messages);
+    if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
+    this.pending.committed(rd.committedEntries, results, this.leader);
+    for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
+    this.reads.appliedThrough(this.applied);
+    if (rd.committedEntries.length > 0) this.emit("applied", this.applied);
+    if (rd.mustSync) this.maybeCompact();
+  }
+
+  private applyEntries(entries: Entry[], batch: ReturnType<RaftPersistence["newBatch"]>): Map<number, R> {
+    const results = new Map<number, R>();
+    if (entries.length === 0) return results;
+    for (const e of entries) {
+      if (e.index <= this.applied) continue; // covered by an installed snapshot
+      if (e.type === EntryType.ConfChange) {
+        this.conf = this.raft.applyConfChange(decodeConfChange(e.data));
+        this.deps.logger.info({ index: e.index, conf: this.conf }, "membership changed");
+      } else if (e.data.length > 0) {
+        results.set(e.index, this.deps.machine.apply(e.index, e.data, batch));
+      }
+      this.applied = e.index;
+      this.appliedTerm = e.term;
+    }
+    this.deps.persistence.addApplied(batch, this.applied, this.conf);
+    return results;
+  }
+
+  private sendMessages(messages: Message[]): void {
+    const plain: Message[] = [];
+    for (const m of messages) {
+      if (m.type === MessageType.Snap) this.sendSnapshot(m);
+      else plain.push(m);
+    }
+    if (plain.length > 0) this.deps.links.send(plain);
+  }
+
+  private sendSnapshot(m: Message): void {
+    if (this.sendingSnapshotTo.has(m.to)) return;
+    const source = this.deps.snapshots.open();
+    if (!source) {
+      // Nothing captured since this process started: capture at the next durable apply; raft
+      // retries the snapshot after the failure report.
+      this.forceCompaction = true;
+      this.deferReportSnapshot(m.to, false);
+      return;
+    }
+    this.sendingSnapshotTo.add(m.to);
+    this.deps.logger.info({ to: m.to, index: source.meta.index }, "sending snapshot");
+    this.deps.links
+      .sendSnapshot(m.to, source.meta, source.chunks)
+      .catch(() => false)
+      .then((ok) => {
+        this.sendingSnapshotTo.delete(m.to);
+        if (!this.stopped) this.deferReportSnapshot(m.to, ok);
+      });
+  }
+
+  private deferReportSnapshot(to: number, ok: boolean): void {
+    this.reportQueue.push({ to, ok });
+    this.schedule();
+  }
+
+  private afterAdvance(): void {
+    const reports = this.reportQueue;
+    this.reportQueue = [];
+    for (const r of reports) this.raft.reportSnapshot(r.to, r.ok);
+  }
+
+  /** Compacts the raft log once enough applied entries sit in it. Only after a synced write, so the
+   * state the compaction relies on is on disk. */
+  private maybeCompact(): void {
+    if (this.applied === this.lastCompacted) return;
+    if (!this.forceCompaction && this.applied - this.lastCompacted < this.opts.snapshotEntries) return;
+    const index = this.applied;
+    this.raft.compact(index);
+    this.deps.snapshots.capture({ index, term: this.appliedTerm, conf: this.conf });
+    this.forceCompaction = false;
+    const batch = this.deps.persistence.newBatch();
+    this.deps.persistence.addCompaction(batch, index);
+    // Not synced: losing it only means the next start loads a few more entries than needed.
+    void batch.write({ sync: false }).catch((err: unknown) => this.deps.logger.error({ err }, "compaction write failed"));
+    this.lastCompacted = index;
+  }
+
+  private onSoftState(role: Role, leader: number): void {
+    const wasLeader = this.role === Role.Leader;
+    this.role = role;
+    this.leader = leader;
+    this.emit("role", role, leader);
+    if (wasLeader && role !== Role.Leader) {
+      for (const p of this.pending.takeQueued()) this.pending.fail(p, this.notLeader());
+    }
+  }
+}
