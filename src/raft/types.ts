@@ -169,6 +169,10 @@ export enum ProposalErrorCode {
   UncommittedTailFull = "UNCOMMITTED_TAIL_FULL",
   /** A conf change is already pending, or this change is invalid. */
   ConfChangeRejected = "CONF_CHANGE_REJECTED",
+  /** The transfer target is this node, unknown, or a learner: nothing started. */
+  TransferRejected = "TRANSFER_REJECTED",
+  /** Too many read-index requests are waiting for confirmation: not queued; back off. */
+  ReadQueueFull = "READ_QUEUE_FULL",
 }
 
 export type ProposeResult =
