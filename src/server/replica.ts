@@ -125,7 +125,7 @@ export class Replica<R> extends EventEmitter {
   }
 
   /** A snapshot streamed from the leader; resolves once it is installed (or refused as stale). */
-  receiveSnapshot(from: number, meta: SnapshotMeta, chunks: AsyncIterable<Buffer>, msg: Message): Promise<void> {
+  receiveSnapshot(from: number, msg: Message, chunks: AsyncIterable<Buffer>): Promise<void> {
     return new Promise((resolve, reject) => {
       this.snapshotInbox.push({ from, msg, chunks, done: (err) => (err ? reject(err) : resolve()) });
       this.schedule();
