@@ -1,0 +1,134 @@
+// Compact binary values for the raft records (no JSON on the hot path). All integers big-endian.
+//   entry:         u64 term | u8 type | data
+//   hard state:    u64 term | u64 vote | u64 commit
+//   conf state:    u32 n | n × u64 voter | u32 m | m × u64 learner
+//   applied:       u64 applied index | conf state
+//   snapshot meta: u64 index | u64 term | conf state
+import { type ConfState, type Entry, EntryType, type HardState, type SnapshotMeta } from "../raft/types";
+import { readUint64BE, writeUint64BE } from "./bytes";
+
+const ENTRY_HEADER_BYTES = 9;
+const HARD_STATE_BYTES = 24;
+const U64_BYTES = 8;
+const U32_BYTES = 4;
+
+export function encodeEntry(entry: Entry): Buffer {
+  const value = Buffer.allocUnsafe(ENTRY_HEADER_BYTES + entry.data.byteLength);
+  writeUint64BE(value, 0, entry.term);
+  value[8] = entry.type;
+  value.set(entry.data, ENTRY_HEADER_BYTES);
+  return value;
+}
+
+/** The entry's data is a view into `value`, not a copy. */
+export function decodeEntry(index: number, value: Buffer): Entry {
+  if (value.length < ENTRY_HEADER_BYTES) throw corrupt(`entry ${index}`, value);
+  const type = value[8];
+  if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw corrupt(`entry ${index} type`, value);
+  return { term: readUint64BE(value, 0), index, type, data: value.subarray(ENTRY_HEADER_BYTES) };
+}
+
+/** The term of an encoded entry, without decoding the rest. */
+export function entryTermOf(value: Buffer): number {
+  if (value.length < ENTRY_HEADER_BYTES) throw corrupt("entry", value);
+  return readUint64BE(value, 0);
+}
+
+export function encodeHardState(hs: HardState): Buffer {
+  const value = Buffer.allocUnsafe(HARD_STATE_BYTES);
+  writeUint64BE(value, 0, hs.term);
+  writeUint64BE(value, 8, hs.vote);
+  writeUint64BE(value, 16, hs.commit);
+  return value;
+}
+
+export function decodeHardState(value: Buffer): HardState {
+  if (value.length !== HARD_STATE_BYTES) throw corrupt("hard state", value);
+  return { term: readUint64BE(value, 0), vote: readUint64BE(value, 8), commit: readUint64BE(value, 16) };
+}
+
+export function encodeApplied(index: number, conf: ConfState): Buffer {
+  return withConf([index], conf);
+}
+
+export function decodeApplied(value: Buffer): { applied: number; conf: ConfState } {
+  const reader = new Reader(value, "applied state");
+  const applied = reader.u64();
+  const conf = reader.conf();
+  reader.end();
+  return { applied, conf };
+}
+
+export function encodeSnapshotMeta(meta: SnapshotMeta): Buffer {
+  return withConf([meta.index, meta.term], meta.conf);
+}
+
+export function decodeSnapshotMeta(value: Buffer): SnapshotMeta {
+  const reader = new Reader(value, "snapshot meta");
+  const index = reader.u64();
+  const term = reader.u64();
+  const conf = reader.conf();
+  reader.end();
+  return { index, term, conf };
+}
+
+function withConf(head: number[], conf: ConfState): Buffer {
+  const bytes = (head.length + conf.voters.length + conf.learners.length) * U64_BYTES + 2 * U32_BYTES;
+  const value = Buffer.allocUnsafe(bytes);
+  let at = 0;
+  for (const n of head) at = putU64(value, at, n);
+  for (const ids of [conf.voters, conf.learners]) {
+    value.writeUInt32BE(ids.length, at);
+    at += U32_BYTES;
+    for (const id of ids) at = putU64(value, at, id);
+  }
+  return value;
+}
+
+function putU64(buf: Buffer, at: number, n: number): number {
+  writeUint64BE(buf, at, n);
+  return at + U64_BYTES;
+}
+
+/** A bounds-checked cursor: a short or long value is corruption, reported with what it was. */
+class Reader {
+  private at = 0;
+
+  constructor(
+    private readonly value: Buffer,
+    private readonly what: string,
+  ) {}
+
+  u64(): number {
+    this.need(U64_BYTES);
+    const n = readUint64BE(this.value, this.at);
+    this.at += U64_BYTES;
+    return n;
+  }
+
+  conf(): ConfState {
+    return { voters: this.ids(), learners: this.ids() };
+  }
+
+  end(): void {
+    if (this.at !== this.value.length) throw corrupt(this.what, this.value);
+  }
+
+  private ids(): number[] {
+    this.need(U32_BYTES);
+    const count = this.value.readUInt32BE(this.at);
+    this.at += U32_BYTES;
+    this.need(count * U64_BYTES);
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) ids.push(this.u64());
+    return ids;
+  }
+
+  private need(bytes: number): void {
+    if (this.at + bytes > this.value.length) throw corrupt(this.what, this.value);
+  }
+}
+
+function corrupt(what: string, value: Buffer): Error {
+  return new Error(`corrupt ${what} (${value.length} bytes): ${value.subarray(0, 32).toString("hex")}`);
+}

@@ -1,0 +1,226 @@
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type ConfState, type Entry, EntryType, type Ready } from "../../src/raft/types";
+import { type Db, openDatabase } from "../../src/storage/db";
+import { ENTRY_RANGE, HARD_STATE_KEY, entryIndexOf, entryKey } from "../../src/storage/keys";
+import { encodeHardState } from "../../src/storage/raft-codec";
+import { RaftStore } from "../../src/storage/raft-store";
+
+const conf: ConfState = { voters: [1, 2, 3], learners: [] };
+const dirs: string[] = [];
+
+after(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function freshDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "raftline-store-"));
+  dirs.push(dir);
+  return dir;
+}
+
+function entry(index: number, term: number, text = `e${index}`): Entry {
+  return { index, term, type: EntryType.Normal, data: new TextEncoder().encode(text) };
+}
+
+function ready(parts: Partial<Ready>): Ready {
+  return { entries: [], messages: [], committedEntries: [], readStates: [], mustSync: true, ...parts };
+}
+
+async function persist(db: Db, store: RaftStore, rd: Ready): Promise<void> {
+  const batch = db.batch();
+  store.addReady(batch, rd);
+  await batch.write({ sync: true });
+}
+
+/** Closes and reopens, as a restart would. */
+async function reopen(db: Db, dir: string) {
+  await db.close();
+  const reopened = await openDatabase(dir);
+  const loaded = await RaftStore.load(reopened, conf);
+  return { db: reopened, ...loaded };
+}
+
+async function storedIndexes(db: Db): Promise<number[]> {
+  const keys = await db.keys({ gte: ENTRY_RANGE.gte, lt: ENTRY_RANGE.lt }).all();
+  return keys.map(entryIndexOf);
+}
+
+function summary(entries: Entry[]): string[] {
+  return entries.map((e) => `${e.index}/${e.term}/${new TextDecoder().decode(e.data)}`);
+}
+
+describe("RaftStore", () => {
+  it("gives a new node an empty log and a snapshot at 0 with the initial configuration", async () => {
+    const db = await openDatabase(await freshDir());
+    const { state, store } = await RaftStore.load(db, conf);
+    assert.deepEqual(state, {
+      hardState: { term: 0, vote: 0, commit: 0 },
+      snapshot: { index: 0, term: 0, conf },
+      entries: [],
+      applied: 0,
+      conf,
+    });
+    assert.equal(store.lastIndex, 0);
+    await db.close();
+  });
+
+  it("reloads exactly what a Ready wrote: hard state, entries with their types and bytes", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    const confChange: Entry = { index: 3, term: 2, type: EntryType.ConfChange, data: new Uint8Array([0, 4]) };
+    const empty: Entry = { index: 4, term: 2, type: EntryType.Normal, data: new Uint8Array(0) };
+    await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 2 }, entries: [entry(1, 1), entry(2, 2), confChange, empty] }));
+
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(reopened.state.hardState, { term: 2, vote: 1, commit: 2 });
+    assert.deepEqual(reopened.state.entries.map((e) => ({ ...e, data: [...e.data] })), [
+      { index: 1, term: 1, type: EntryType.Normal, data: [...new TextEncoder().encode("e1")] },
+      { index: 2, term: 2, type: EntryType.Normal, data: [...new TextEncoder().encode("e2")] },
+      { index: 3, term: 2, type: EntryType.ConfChange, data: [0, 4] },
+      { index: 4, term: 2, type: EntryType.Normal, data: [] },
+    ]);
+    assert.equal(reopened.store.lastIndex, 4);
+    assert.equal(reopened.store.termAt(3), 2);
+    await reopened.db.close();
+  });
+
+  it("overwrites a conflicting suffix and deletes stored entries past the new last index", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)) }));
+    await persist(db, store, ready({ entries: [entry(3, 2, "new3"), entry(4, 2, "new4")] }));
+    assert.equal(store.lastIndex, 4);
+    assert.deepEqual(await storedIndexes(db), [1, 2, 3, 4]);
+
+    await persist(db, store, ready({ entries: [entry(5, 2, "new5"), entry(6, 2)] }));
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(summary(reopened.state.entries), ["1/1/e1", "2/1/e2", "3/2/new3", "4/2/new4", "5/2/new5", "6/2/e6"]);
+    await reopened.db.close();
+  });
+
+  it("refuses entries that do not attach to the log, before touching the batch", async () => {
+    const db = await openDatabase(await freshDir());
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1)] }));
+    const batch = db.batch();
+    assert.throws(() => store.addReady(batch, ready({ entries: [entry(4, 1)] })), /do not attach/);
+    assert.equal(batch.length, 0);
+    await batch.close();
+    await db.close();
+  });
+
+  it("stores the applied index and membership, and raises a lagging stored commit to it", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ hardState: { term: 1, vote: 1, commit: 1 }, entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
+    const batch = db.batch();
+    store.addApplied(batch, 3, { voters: [1, 2], learners: [4] });
+    await batch.write({ sync: true });
+
+    const reopened = await reopen(db, dir);
+    assert.equal(reopened.state.applied, 3);
+    assert.deepEqual(reopened.state.conf, { voters: [1, 2], learners: [4] });
+    assert.equal(reopened.state.hardState.commit, 3);
+    await reopened.db.close();
+  });
+
+  it("compacts the log inside the caller's batch and reloads from the new snapshot point", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 5 }, entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)] }));
+    const applyBatch = db.batch();
+    store.addApplied(applyBatch, 4, conf);
+    await applyBatch.write({ sync: true });
+
+    const tooFar = db.batch();
+    assert.throws(() => store.addCompaction(tooFar, { index: 5, term: 2, conf }), /outside/);
+    assert.throws(() => store.addCompaction(tooFar, { index: 3, term: 1, conf }), /stored term 2/);
+    assert.equal(tooFar.length, 0);
+    await tooFar.close();
+
+    const batch = db.batch();
+    store.addCompaction(batch, { index: 3, term: 2, conf });
+    await batch.write({ sync: true });
+    assert.deepEqual(await storedIndexes(db), [4, 5]);
+    assert.equal(store.firstIndex, 4);
+    assert.equal(store.termAt(3), 2);
+    assert.equal(store.termAt(2), undefined);
+
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(reopened.state.snapshot, { index: 3, term: 2, conf });
+    assert.deepEqual(summary(reopened.state.entries), ["4/2/e4", "5/2/e5"]);
+    assert.equal(reopened.state.applied, 4);
+    await reopened.db.close();
+  });
+
+  it("keeps the entries after a Ready's snapshot when the log holds the snapshot's own entry", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)] }));
+    await persist(db, store, ready({ snapshot: { index: 3, term: 2, conf } }));
+    assert.deepEqual(await storedIndexes(db), [4]);
+
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(reopened.state.snapshot, { index: 3, term: 2, conf });
+    assert.deepEqual(summary(reopened.state.entries), ["4/2/e4"]);
+    assert.equal(reopened.state.applied, 3);
+    await reopened.db.close();
+  });
+
+  it("drops the whole log for a Ready's snapshot from another history, then appends after it", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)] }));
+    await persist(db, store, ready({ snapshot: { index: 3, term: 3, conf }, entries: [entry(4, 3, "after")], hardState: { term: 3, vote: 0, commit: 3 } }));
+    assert.deepEqual(await storedIndexes(db), [4]);
+
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(summary(reopened.state.entries), ["4/3/after"]);
+    assert.equal(reopened.store.termAt(3), 3);
+    await reopened.db.close();
+  });
+
+  it("loses nothing when a batch is never written (crash before the fsync)", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1)] }));
+    const unwritten = db.batch();
+    store.addReady(unwritten, ready({ hardState: { term: 5, vote: 2, commit: 1 }, entries: [entry(1, 5), entry(2, 5)] }));
+    await unwritten.close();
+
+    const reopened = await reopen(db, dir);
+    assert.deepEqual(reopened.state.hardState, { term: 1, vote: 1, commit: 0 });
+    assert.deepEqual(summary(reopened.state.entries), ["1/1/e1"]);
+    await reopened.db.close();
+  });
+
+  it("refuses to load a log with a hole, a corrupt entry or a commit past its end", async () => {
+    const cases: Array<[string, (db: Db) => Promise<void>, RegExp]> = [
+      ["hole", (db) => db.del(entryKey(2)), /gap: expected entry 2, found 3/],
+      ["corrupt entry", (db) => db.put(entryKey(2), Buffer.from([1, 2, 3])), /corrupt entry 2/],
+      ["commit past the end", (db) => db.put(HARD_STATE_KEY, encodeHardState({ term: 1, vote: 1, commit: 9 })), /commit 9 beyond/],
+    ];
+    for (const [name, damage, expected] of cases) {
+      const dir = await freshDir();
+      const db = await openDatabase(dir);
+      const { store } = await RaftStore.load(db, conf);
+      await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
+      await damage(db);
+      await db.close();
+      const damaged = await openDatabase(dir);
+      await assert.rejects(RaftStore.load(damaged, conf), expected, name);
+      await damaged.close();
+    }
+  });
+});
