@@ -1,0 +1,334 @@
+// The replicated state machine: topics, partitions, offsets. `apply` is deterministic: the same commands
+// in the same order give the same results and mutations on every node, with or without restarts in
+// between. It reads no clock (time comes in the command), validates everything before changing anything,
+// and answers an invalid command with an error result and no mutations.
+import { Command, CommandKind, CreateTopicCommand, DeleteTopicCommand, ProduceCommand, decodeCommand } from "./commands";
+import { BrokerError, unknownTopic } from "./errors";
+import type { BrokerMutation, TopicRecord } from "./mutations";
+import { BatchIndexEntry, PartitionLog } from "./partition-log";
+import { RecordBatchHeader, readRecordBatchHeader } from "./record-batch";
+import type {
+  AppendedBatch,
+  CommandResult,
+  FetchLocation,
+  PartitionInfo,
+  StartOffsetMove,
+  TopicDescription,
+  TopicInfo,
+} from "./results";
+import { drainBatches, expireBatches, maxBatchDeletesPerTick } from "./retention";
+import {
+  emptyBatch,
+  recordTooLarge,
+  resolveMaxRecordBytes,
+  validateNonNegative,
+  validatePartition,
+  validatePartitionCount,
+  validateTopicName,
+} from "./validation";
+
+export interface LoadedPartition {
+  topicId: number;
+  partition: number;
+  /** In offset order. */
+  entries: BatchIndexEntry[];
+}
+
+/** Everything restore needs, as storage/broker-store.ts loads it. */
+export interface LoadedBrokerState {
+  nextTopicId: number;
+  topics: TopicRecord[];
+  partitions: LoadedPartition[];
+}
+
+export interface ApplyOutcome {
+  result: CommandResult;
+  /** Empty when the result is an error. */
+  mutations: BrokerMutation[];
+}
+
+interface TopicState {
+  record: TopicRecord;
+  logs: PartitionLog[];
+}
+
+const firstTopicId = 1;
+
+function infoOf(record: TopicRecord): TopicInfo {
+  const { deleted: _deleted, ...info } = record;
+  return info;
+}
+
+function byId(a: TopicState, b: TopicState): number {
+  return a.record.id - b.record.id;
+}
+
+export class BrokerState {
+  private readonly live = new Map<string, TopicState>();
+  /** Deleted topics whose batches Ticks are still removing, by id. */
+  private readonly deleted = new Map<number, TopicState>();
+  private nextTopicId = firstTopicId;
+  private lastIndex: number;
+
+  constructor(appliedIndex = 0) {
+    this.lastIndex = appliedIndex;
+  }
+
+  /** Rebuilds the state from storage; `appliedIndex` is the raft applied index stored with it. */
+  static restore(loaded: LoadedBrokerState, appliedIndex: number): BrokerState {
+    const state = new BrokerState(appliedIndex);
+    state.nextTopicId = loaded.nextTopicId;
+    const byTopicId = new Map<number, TopicState>();
+    for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
+      if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
+      const topic: TopicState = { record, logs: Array.from({ length: record.partitions }, () => new PartitionLog()) };
+      byTopicId.set(record.id, topic);
+      if (record.deleted) state.deleted.set(record.id, topic);
+      else state.live.set(record.name, topic);
+    }
+    for (const stored of loaded.partitions) {
+      const topic = byTopicId.get(stored.topicId);
+      if (!topic || stored.partition >= topic.logs.length) {
+        throw new Error(`stored batches for unknown topic ${stored.topicId} partition ${stored.partition}`);
+      }
+      topic.logs[stored.partition] = PartitionLog.fromEntries(stored.entries);
+    }
+    return state;
+  }
+
+  /** The raft index of the last command applied (or restored). */
+  get appliedIndex(): number {
+    return this.lastIndex;
+  }
+
+  /**
+   * Applies the committed entry at `index`. An empty entry is a no-op. Throws UnsupportedCommandError
+   * for bytes this build cannot decode: the node must stop rather than diverge from the others.
+   */
+  apply(index: number, command: Uint8Array): ApplyOutcome {
+    if (index <= this.lastIndex) throw new Error(`apply of index ${index} after ${this.lastIndex}`);
+    this.lastIndex = index;
+    if (command.length === 0) return { result: { kind: "noop" }, mutations: [] };
+    return this.applyCommand(decodeCommand(command));
+  }
+
+  private applyCommand(command: Command): ApplyOutcome {
+    try {
+      switch (command.kind) {
+        case CommandKind.CreateTopic:
+          return this.createTopic(command);
+        case CommandKind.DeleteTopic:
+          return this.deleteTopic(command);
+        case CommandKind.Produce:
+          return this.produce(command);
+        case CommandKind.Tick:
+          return this.tick(command.nowMs);
+      }
+    } catch (err) {
+      if (err instanceof BrokerError) return { result: { kind: "error", error: err }, mutations: [] };
+      throw err;
+    }
+  }
+
+  // ---- validation the server runs before proposing (apply runs it again) ----
+
+  /** Throws the BrokerError that applying this CreateTopic would answer with, if any. */
+  checkCreateTopic(command: CreateTopicCommand): void {
+    validateTopicName(command.name);
+    validatePartitionCount(command.partitions);
+    validateNonNegative("retention_ms", command.retentionMs);
+    validateNonNegative("retention_bytes", command.retentionBytes);
+    resolveMaxRecordBytes(command.maxRecordBytes);
+    if (this.live.has(command.name)) {
+      throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_TOPIC_EXISTS", `topic "${command.name}" already exists`);
+    }
+  }
+
+  /** Throws the BrokerError that applying this Produce would answer with; returns the batch headers. */
+  checkProduce(command: ProduceCommand): RecordBatchHeader[] {
+    if (command.batches.length === 0) throw emptyBatch("a produce request needs at least one batch");
+    return command.batches.map((batch) => {
+      const topic = this.liveTopic(batch.topic);
+      validatePartition(batch.topic, batch.partition, topic.record.partitions);
+      const header = readRecordBatchHeader(batch.blob);
+      if (header.largestRecordBytes > topic.record.maxRecordBytes) {
+        throw recordTooLarge(batch.topic, header.largestRecordBytes, topic.record.maxRecordBytes);
+      }
+      return header;
+    });
+  }
+
+  // ---- commands ----
+
+  private createTopic(command: CreateTopicCommand): ApplyOutcome {
+    this.checkCreateTopic(command);
+    const record: TopicRecord = {
+      id: this.nextTopicId++,
+      name: command.name,
+      partitions: command.partitions,
+      retentionMs: command.retentionMs,
+      retentionBytes: command.retentionBytes,
+      maxRecordBytes: resolveMaxRecordBytes(command.maxRecordBytes),
+      createdAtMs: command.nowMs,
+      deleted: false,
+    };
+    this.live.set(record.name, { record, logs: Array.from({ length: record.partitions }, () => new PartitionLog()) });
+    return {
+      result: { kind: "topicCreated", topic: infoOf(record) },
+      mutations: [
+        { kind: "putTopic", topic: record },
+        { kind: "putNextTopicId", nextTopicId: this.nextTopicId },
+      ],
+    };
+  }
+
+  private deleteTopic(command: DeleteTopicCommand): ApplyOutcome {
+    const topic = this.liveTopic(command.name);
+    this.live.delete(command.name);
+    const record: TopicRecord = { ...topic.record, deleted: true };
+    const hasData = topic.logs.some((log) => log.batchCount > 0);
+    if (hasData) this.deleted.set(record.id, { record, logs: topic.logs });
+    return {
+      result: { kind: "topicDeleted", topic: infoOf(record) },
+      mutations: [hasData ? { kind: "putTopic", topic: record } : { kind: "removeTopic", topicId: record.id }],
+    };
+  }
+
+  private produce(command: ProduceCommand): ApplyOutcome {
+    const headers = this.checkProduce(command);
+    const mutations: BrokerMutation[] = [];
+    const batches: AppendedBatch[] = command.batches.map((batch, i) => {
+      const topic = this.liveTopic(batch.topic);
+      const log = topic.logs[batch.partition];
+      const baseOffset = log.highWatermark;
+      const entry: BatchIndexEntry = {
+        baseOffset,
+        lastOffset: baseOffset + headers[i].recordCount - 1,
+        maxTimestampMs: headers[i].maxTimestampMs,
+        bytes: batch.blob.length,
+      };
+      log.append(entry);
+      mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: batch.partition, entry, blob: batch.blob });
+      return { topic: batch.topic, partition: batch.partition, baseOffset, recordCount: headers[i].recordCount };
+    });
+    return { result: { kind: "produced", batches }, mutations };
+  }
+
+  /** Retention for live topics, then removal of deleted topics' data, within one bounded budget. */
+  private tick(nowMs: number): ApplyOutcome {
+    const mutations: BrokerMutation[] = [];
+    const startOffsetMoves: StartOffsetMove[] = [];
+    let budget = maxBatchDeletesPerTick;
+    for (const topic of [...this.live.values()].sort(byId)) {
+      topic.logs.forEach((log, partition) => {
+        const removed = expireBatches(log, topic.record, nowMs, budget);
+        if (removed.length === 0) return;
+        budget -= removed.length;
+        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, baseOffsets: removed });
+        startOffsetMoves.push({ topic: topic.record.name, partition, startOffset: log.startOffset });
+      });
+    }
+    for (const topic of [...this.deleted.values()].sort(byId)) {
+      topic.logs.forEach((log, partition) => {
+        const removed = drainBatches(log, budget);
+        if (removed.length === 0) return;
+        budget -= removed.length;
+        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, baseOffsets: removed });
+      });
+      if (topic.logs.every((log) => log.batchCount === 0)) {
+        this.deleted.delete(topic.record.id);
+        mutations.push({ kind: "removeTopic", topicId: topic.record.id });
+      }
+    }
+    const deletedBatches = maxBatchDeletesPerTick - budget;
+    return { result: { kind: "ticked", deletedBatches, startOffsetMoves }, mutations };
+  }
+
+  // ---- queries ----
+
+  private liveTopic(name: string): TopicState {
+    const topic = this.live.get(name);
+    if (topic) return topic;
+    validateTopicName(name);
+    throw unknownTopic(name);
+  }
+
+  /** The live topic of that name, or undefined. */
+  topic(name: string): TopicInfo | undefined {
+    const topic = this.live.get(name);
+    return topic ? infoOf(topic.record) : undefined;
+  }
+
+  /** Like `topic`, but throws INVALID_ARGUMENT for a bad name and NOT_FOUND for an unknown one. */
+  requireTopic(name: string): TopicInfo {
+    return infoOf(this.liveTopic(name).record);
+  }
+
+  /** Every live topic, ordered by name. */
+  listTopics(): TopicInfo[] {
+    return [...this.live.values()].map((t) => infoOf(t.record)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const topic = this.liveTopic(name);
+    return {
+      topic: infoOf(topic.record),
+      partitions: topic.logs.map((log, partition) => this.infoOfLog(topic, partition, log)),
+    };
+  }
+
+  partitionInfo(name: string, partition: number): PartitionInfo {
+    const topic = this.liveTopic(name);
+    validatePartition(name, partition, topic.record.partitions);
+    return this.infoOfLog(topic, partition, topic.logs[partition]);
+  }
+
+  private infoOfLog(topic: TopicState, partition: number, log: PartitionLog): PartitionInfo {
+    return {
+      topicId: topic.record.id,
+      partition,
+      startOffset: log.startOffset,
+      highWatermark: log.highWatermark,
+      bytes: log.bytes,
+      batchCount: log.batchCount,
+    };
+  }
+
+  /**
+   * Which stored batches hold `offset` and what follows it, up to `maxBytes` of batches (at least one).
+   * Throws NOT_FOUND, INVALID_ARGUMENT, or OUT_OF_RANGE with the valid range in the message.
+   */
+  locate(name: string, partition: number, offset: number, maxBytes: number): FetchLocation {
+    const topic = this.liveTopic(name);
+    validatePartition(name, partition, topic.record.partitions);
+    const log = topic.logs[partition];
+    const { startOffset, highWatermark } = log;
+    if (!Number.isSafeInteger(offset) || offset < startOffset || offset > highWatermark) {
+      throw new BrokerError(
+        "OUT_OF_RANGE",
+        "ERROR_REASON_OFFSET_OUT_OF_RANGE",
+        `offset ${offset} is out of range [${startOffset}, ${highWatermark}] for "${name}" partition ${partition}`,
+      );
+    }
+    const location: FetchLocation = {
+      topicId: topic.record.id,
+      partition,
+      offset,
+      startOffset,
+      highWatermark,
+      fromBaseOffset: offset,
+      batchCount: 0,
+      bytes: 0,
+    };
+    if (offset === highWatermark) return location;
+    const first = log.find(offset);
+    location.fromBaseOffset = log.entry(first).baseOffset;
+    for (let i = first; i < log.batchCount; i++) {
+      const size = log.entry(i).bytes;
+      if (location.batchCount > 0 && location.bytes + size > maxBytes) break;
+      location.batchCount++;
+      location.bytes += size;
+    }
+    return location;
+  }
+}

@@ -1,0 +1,176 @@
+// The state machine's command set and its binary codec. A command is what the leader proposes and every
+// node applies; it carries the leader's clock (`nowMs`) because apply must never read a clock of its own.
+//
+// Encoding: u8 kind, u64 nowMs, then the kind's fields. Strings are u16 length + UTF-8. New kinds get new
+// numbers; a number is never reused. Record batches are copied into the command once and decode back as
+// views of it, never re-encoded.
+import { ByteReader, ByteWriter, utf8 } from "./binary";
+
+export enum CommandKind {
+  CreateTopic = 1,
+  DeleteTopic = 2,
+  Produce = 3,
+  /** Periodic housekeeping: retention, and removal of deleted topics' data, as of `nowMs`. */
+  Tick = 4,
+}
+
+export interface CreateTopicCommand {
+  kind: CommandKind.CreateTopic;
+  nowMs: number;
+  name: string;
+  partitions: number;
+  /** 0 = no age limit. */
+  retentionMs: number;
+  /** 0 = no size limit (per partition). */
+  retentionBytes: number;
+  /** 0 = the default. */
+  maxRecordBytes: number;
+}
+
+export interface DeleteTopicCommand {
+  kind: CommandKind.DeleteTopic;
+  nowMs: number;
+  name: string;
+}
+
+/** One encoded record batch for one partition (the partition is always chosen before proposing). */
+export interface ProduceCommandBatch {
+  topic: string;
+  partition: number;
+  /** An encoded record batch (record-batch.ts), stored as is. */
+  blob: Uint8Array;
+}
+
+export interface ProduceCommand {
+  kind: CommandKind.Produce;
+  nowMs: number;
+  batches: ProduceCommandBatch[];
+}
+
+export interface TickCommand {
+  kind: CommandKind.Tick;
+  nowMs: number;
+}
+
+export type Command = CreateTopicCommand | DeleteTopicCommand | ProduceCommand | TickCommand;
+
+/** A command this build cannot decode: a newer node proposed it, or the entry is damaged. */
+export class UnsupportedCommandError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UnsupportedCommandError";
+  }
+}
+
+const commandHeaderBytes = 1 + 8;
+const maxStringBytes = 0xffff;
+
+function encodedString(text: string): Uint8Array {
+  const bytes = utf8(text);
+  if (bytes.length > maxStringBytes) throw new RangeError(`string of ${bytes.length} bytes is too long to encode`);
+  return bytes;
+}
+
+function writeString(w: ByteWriter, bytes: Uint8Array): void {
+  w.u16(bytes.length);
+  w.raw(bytes);
+}
+
+export function encodeCommand(command: Command): Uint8Array {
+  switch (command.kind) {
+    case CommandKind.CreateTopic: {
+      const name = encodedString(command.name);
+      const w = new ByteWriter(commandHeaderBytes + 2 + name.length + 4 + 8 + 8 + 4);
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      writeString(w, name);
+      w.u32(command.partitions);
+      w.u64(command.retentionMs);
+      w.u64(command.retentionBytes);
+      w.u32(command.maxRecordBytes);
+      return w.finish();
+    }
+    case CommandKind.DeleteTopic: {
+      const name = encodedString(command.name);
+      const w = new ByteWriter(commandHeaderBytes + 2 + name.length);
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      writeString(w, name);
+      return w.finish();
+    }
+    case CommandKind.Produce:
+      return encodeProduce(command);
+    case CommandKind.Tick: {
+      const w = new ByteWriter(commandHeaderBytes);
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      return w.finish();
+    }
+  }
+}
+
+function encodeProduce(command: ProduceCommand): Uint8Array {
+  const topics = command.batches.map((b) => encodedString(b.topic));
+  let length = commandHeaderBytes + 4;
+  command.batches.forEach((b, i) => (length += 2 + topics[i].length + 4 + 4 + b.blob.length));
+  const w = new ByteWriter(length);
+  w.u8(command.kind);
+  w.u64(command.nowMs);
+  w.u32(command.batches.length);
+  command.batches.forEach((b, i) => {
+    writeString(w, topics[i]);
+    w.u32(b.partition);
+    w.u32(b.blob.length);
+    w.raw(b.blob);
+  });
+  return w.finish();
+}
+
+function malformed(what: string): Error {
+  return new UnsupportedCommandError(`malformed command: ${what}`);
+}
+
+/** Decodes a command; blobs are views into `bytes`. Throws UnsupportedCommandError. */
+export function decodeCommand(bytes: Uint8Array): Command {
+  const r = new ByteReader(bytes, malformed);
+  const kind = r.u8("kind");
+  const nowMs = r.u64("nowMs");
+  const command = decodeBody(r, kind, nowMs);
+  if (r.remaining !== 0) throw malformed(`${r.remaining} trailing bytes after command kind ${kind}`);
+  return command;
+}
+
+function readString(r: ByteReader, what: string): string {
+  return r.utf8(r.u16(what), what);
+}
+
+function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
+  switch (kind) {
+    case CommandKind.CreateTopic:
+      return {
+        kind,
+        nowMs,
+        name: readString(r, "topic name"),
+        partitions: r.u32("partitions"),
+        retentionMs: r.u64("retentionMs"),
+        retentionBytes: r.u64("retentionBytes"),
+        maxRecordBytes: r.u32("maxRecordBytes"),
+      };
+    case CommandKind.DeleteTopic:
+      return { kind, nowMs, name: readString(r, "topic name") };
+    case CommandKind.Produce: {
+      const count = r.u32("batch count");
+      const batches: ProduceCommandBatch[] = [];
+      for (let i = 0; i < count; i++) {
+        const topic = readString(r, "topic");
+        const partition = r.u32("partition");
+        batches.push({ topic, partition, blob: r.slice(r.u32("blob length"), "blob") });
+      }
+      return { kind, nowMs, batches };
+    }
+    case CommandKind.Tick:
+      return { kind, nowMs };
+    default:
+      throw new UnsupportedCommandError(`unknown command kind ${kind}: written by a newer version?`);
+  }
+}

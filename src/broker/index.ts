@@ -1,0 +1,47 @@
+// The public surface of the replicated state machine, for the server.
+export { BrokerState, ApplyOutcome, LoadedBrokerState, LoadedPartition } from "./broker-state";
+export {
+  Command,
+  CommandKind,
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  ProduceCommand,
+  ProduceCommandBatch,
+  TickCommand,
+  UnsupportedCommandError,
+  encodeCommand,
+  decodeCommand,
+} from "./commands";
+export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf } from "./errors";
+export { StoredBatch, recordsFrom } from "./fetch-records";
+export { BrokerMutation, TopicRecord } from "./mutations";
+export { BatchIndexEntry } from "./partition-log";
+export { StickyPartitioner, murmur2, partitionForKey, toPositive } from "./partitioner";
+export {
+  PartitionAppendOutcome,
+  PlannedAppend,
+  ProduceBatchInput,
+  ProduceBatchOutcome,
+  ProducePlan,
+  planProduce,
+  produceOutcome,
+} from "./produce-plan";
+export {
+  DecodedRecord,
+  RecordHeader,
+  RecordInput,
+  decodeRecordBatch,
+  encodeRecordBatch,
+  verifyRecordBatch,
+} from "./record-batch";
+export {
+  AppendedBatch,
+  CommandResult,
+  FetchLocation,
+  PartitionInfo,
+  StartOffsetMove,
+  TopicDescription,
+  TopicInfo,
+} from "./results";
+export { maxBatchDeletesPerTick } from "./retention";
+export { defaultMaxRecordBytes, maxPartitions, maxRecordBytesCeiling, validateTopicName } from "./validation";

@@ -1,0 +1,68 @@
+// What apply returns to the server, and what the state's queries answer. Plain data: the server turns it
+// into gRPC responses and wakes waiters (long polls, subscriptions) from it.
+import type { BrokerError } from "./errors";
+import type { TopicRecord } from "./mutations";
+
+/** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
+export type TopicInfo = Omit<TopicRecord, "deleted">;
+
+export interface PartitionInfo {
+  topicId: number;
+  partition: number;
+  /** The lowest offset still stored. */
+  startOffset: number;
+  /** The offset the next record will get. */
+  highWatermark: number;
+  /** Bytes of stored batches. */
+  bytes: number;
+  batchCount: number;
+}
+
+export interface TopicDescription {
+  topic: TopicInfo;
+  /** Ordered by partition. */
+  partitions: PartitionInfo[];
+}
+
+/** Where one produced batch went. */
+export interface AppendedBatch {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  recordCount: number;
+}
+
+/** A partition whose start offset retention advanced (readers below it now get OUT_OF_RANGE). */
+export interface StartOffsetMove {
+  topic: string;
+  partition: number;
+  startOffset: number;
+}
+
+export type CommandResult =
+  /** The command was refused; nothing changed. */
+  | { kind: "error"; error: BrokerError }
+  /** An empty entry (e.g. a new leader's no-op). */
+  | { kind: "noop" }
+  | { kind: "topicCreated"; topic: TopicInfo }
+  /** Readers of this topic should end with NOT_FOUND; its data is removed by later ticks. */
+  | { kind: "topicDeleted"; topic: TopicInfo }
+  /** One entry per command batch, in command order. */
+  | { kind: "produced"; batches: AppendedBatch[] }
+  | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] };
+
+/** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
+export interface FetchLocation {
+  topicId: number;
+  partition: number;
+  /** The requested offset. */
+  offset: number;
+  startOffset: number;
+  highWatermark: number;
+  /** Base offset of the batch holding `offset` (meaningless when batchCount is 0). */
+  fromBaseOffset: number;
+  /** 0 when offset == highWatermark: nothing to read yet. */
+  batchCount: number;
+  /** Total size of those batches: at least one batch even when it alone exceeds maxBytes. */
+  bytes: number;
+}

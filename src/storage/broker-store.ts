@@ -1,0 +1,201 @@
+// The broker's replicated state in LevelDB, all inside the broker range 0x10..0x1F (keys.ts), so a
+// snapshot is a copy of that range. Keys are big-endian so LevelDB order is offset order: a fetch is one
+// seek plus a short scan, and restart reads only the small index keys, never the record data.
+//
+//   0x10                                     meta: u8 format version, u32 next topic id
+//   0x11 | u32 topicId                       topic record (see encodeTopic)
+//   0x12 | u32 topicId | u32 part | u64 base batch index entry: u64 lastOffset, u64 maxTimestampMs, u32 bytes
+//   0x13 | u32 topicId | u32 part | u64 base batch blob (the encoded record batch, as proposed)
+import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
+import type { StoredBatch } from "../broker/fetch-records";
+import type { BrokerMutation, TopicRecord } from "../broker/mutations";
+import type { BatchIndexEntry } from "../broker/partition-log";
+import { readUint64BE, writeUint64BE } from "./bytes";
+import type { Db, DbBatch } from "./db";
+import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
+
+const PREFIX_META = 0x10;
+const PREFIX_TOPIC = 0x11;
+const PREFIX_BATCH_INDEX = 0x12;
+const PREFIX_BATCH = 0x13;
+
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_BATCH > PREFIX_BROKER_MAX) {
+  throw new Error("broker key prefixes must stay inside the broker range");
+}
+
+/** Bumped when the layout changes; a node refuses state written in a format it does not know. */
+const formatVersion = 1;
+const topicFormatVersion = 1;
+const firstTopicId = 1;
+
+const META_KEY = Buffer.from([PREFIX_META]);
+const batchKeyBytes = 1 + 4 + 4 + 8;
+const indexValueBytes = 8 + 8 + 4;
+
+const iteratorOptions = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
+
+function topicKey(topicId: number): Buffer {
+  const key = Buffer.allocUnsafe(5);
+  key[0] = PREFIX_TOPIC;
+  key.writeUInt32BE(topicId, 1);
+  return key;
+}
+
+function batchKey(prefix: number, topicId: number, partition: number, baseOffset: number): Buffer {
+  const key = Buffer.allocUnsafe(batchKeyBytes);
+  key[0] = prefix;
+  key.writeUInt32BE(topicId, 1);
+  key.writeUInt32BE(partition, 5);
+  writeUint64BE(key, 9, baseOffset);
+  return key;
+}
+
+function encodeMeta(nextTopicId: number): Buffer {
+  const value = Buffer.allocUnsafe(5);
+  value[0] = formatVersion;
+  value.writeUInt32BE(nextTopicId, 1);
+  return value;
+}
+
+function decodeMeta(value: Buffer | undefined): number {
+  if (value === undefined) return firstTopicId;
+  if (value.length !== 5 || value[0] !== formatVersion) {
+    throw new Error(`broker state format ${value[0]} is not supported (this build reads ${formatVersion})`);
+  }
+  return value.readUInt32BE(1);
+}
+
+function encodeTopic(topic: TopicRecord): Buffer {
+  const name = Buffer.from(topic.name, "utf8");
+  const value = Buffer.allocUnsafe(1 + 4 + 1 + 2 + name.length + 4 + 8 + 8 + 4 + 8);
+  let at = 0;
+  at = value.writeUInt8(topicFormatVersion, at);
+  at = value.writeUInt32BE(topic.id, at);
+  at = value.writeUInt8(topic.deleted ? 1 : 0, at);
+  at = value.writeUInt16BE(name.length, at);
+  at += name.copy(value, at);
+  at = value.writeUInt32BE(topic.partitions, at);
+  writeUint64BE(value, at, topic.retentionMs);
+  writeUint64BE(value, at + 8, topic.retentionBytes);
+  at = value.writeUInt32BE(topic.maxRecordBytes, at + 16);
+  writeUint64BE(value, at, topic.createdAtMs);
+  return value;
+}
+
+function decodeTopic(value: Buffer): TopicRecord {
+  if (value[0] !== topicFormatVersion) throw new Error(`topic record format ${value[0]} is not supported`);
+  const nameLength = value.readUInt16BE(6);
+  let at = 8 + nameLength;
+  const topic: TopicRecord = {
+    id: value.readUInt32BE(1),
+    deleted: value[5] === 1,
+    name: value.toString("utf8", 8, at),
+    partitions: value.readUInt32BE(at),
+    retentionMs: readUint64BE(value, at + 4),
+    retentionBytes: readUint64BE(value, at + 12),
+    maxRecordBytes: value.readUInt32BE(at + 20),
+    createdAtMs: readUint64BE(value, at + 24),
+  };
+  at += 32;
+  if (at !== value.length) throw new Error(`topic record of ${value.length} bytes, expected ${at}`);
+  return topic;
+}
+
+function encodeIndexEntry(entry: BatchIndexEntry): Buffer {
+  const value = Buffer.allocUnsafe(indexValueBytes);
+  writeUint64BE(value, 0, entry.lastOffset);
+  writeUint64BE(value, 8, entry.maxTimestampMs);
+  value.writeUInt32BE(entry.bytes, 16);
+  return value;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Adds the writes for `mutations` to `batch`; the caller adds the applied index and writes it. */
+export function addMutations(batch: DbBatch, mutations: readonly BrokerMutation[]): void {
+  for (const m of mutations) {
+    switch (m.kind) {
+      case "putTopic":
+        batch.put(topicKey(m.topic.id), encodeTopic(m.topic));
+        break;
+      case "removeTopic":
+        batch.del(topicKey(m.topicId));
+        break;
+      case "putNextTopicId":
+        batch.put(META_KEY, encodeMeta(m.nextTopicId));
+        break;
+      case "putBatch":
+        batch.put(batchKey(PREFIX_BATCH_INDEX, m.topicId, m.partition, m.entry.baseOffset), encodeIndexEntry(m.entry));
+        batch.put(batchKey(PREFIX_BATCH, m.topicId, m.partition, m.entry.baseOffset), asBuffer(m.blob));
+        break;
+      case "deleteBatches":
+        for (const baseOffset of m.baseOffsets) {
+          batch.del(batchKey(PREFIX_BATCH_INDEX, m.topicId, m.partition, baseOffset));
+          batch.del(batchKey(PREFIX_BATCH, m.topicId, m.partition, baseOffset));
+        }
+        break;
+    }
+  }
+}
+
+/** Reads what BrokerState.restore needs: topics and batch index entries, not the record data. */
+export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
+  const nextTopicId = decodeMeta(await db.get(META_KEY, iteratorOptions));
+  const topics: TopicRecord[] = [];
+  for await (const value of db.values({ ...iteratorOptions, gte: Buffer.from([PREFIX_TOPIC]), lt: Buffer.from([PREFIX_TOPIC + 1]) })) {
+    topics.push(decodeTopic(value));
+  }
+  const partitions: LoadedPartition[] = [];
+  let current: LoadedPartition | undefined;
+  const range = { gte: Buffer.from([PREFIX_BATCH_INDEX]), lt: Buffer.from([PREFIX_BATCH_INDEX + 1]) };
+  for await (const [key, value] of db.iterator({ ...iteratorOptions, ...range })) {
+    if (key.length !== batchKeyBytes || value.length !== indexValueBytes) {
+      throw new Error(`malformed batch index key ${key.toString("hex")}`);
+    }
+    const topicId = key.readUInt32BE(1);
+    const partition = key.readUInt32BE(5);
+    if (!current || current.topicId !== topicId || current.partition !== partition) {
+      current = { topicId, partition, entries: [] };
+      partitions.push(current);
+    }
+    current.entries.push({
+      baseOffset: readUint64BE(key, 9),
+      lastOffset: readUint64BE(value, 0),
+      maxTimestampMs: readUint64BE(value, 8),
+      bytes: value.readUInt32BE(16),
+    });
+  }
+  return { nextTopicId, topics, partitions };
+}
+
+/**
+ * Reads stored batches of one partition in offset order, starting with the batch whose base offset is
+ * `fromBaseOffset` (from BrokerState.locate), until `maxBytes` of blobs (always at least one batch).
+ */
+export async function readBatches(
+  db: Db,
+  topicId: number,
+  partition: number,
+  fromBaseOffset: number,
+  maxBytes: number,
+): Promise<StoredBatch[]> {
+  const out: StoredBatch[] = [];
+  let bytes = 0;
+  const iterator = db.iterator({
+    ...iteratorOptions,
+    gte: batchKey(PREFIX_BATCH, topicId, partition, fromBaseOffset),
+    lt: batchKey(PREFIX_BATCH, topicId, partition + 1, 0),
+  });
+  try {
+    for await (const [key, blob] of iterator) {
+      if (out.length > 0 && bytes + blob.length > maxBytes) break;
+      out.push({ baseOffset: readUint64BE(key, 9), blob });
+      bytes += blob.length;
+    }
+  } finally {
+    await iterator.close();
+  }
+  return out;
+}
