@@ -1,11 +1,19 @@
 // One LevelDB per node: raft log, hard state and the broker's state share it, so that one fsync makes
 // all of them durable together.
 import { mkdir } from "node:fs/promises";
-import { ClassicLevel, type ChainedBatch } from "classic-level";
+import { ClassicLevel, type ChainedBatch, type Snapshot } from "classic-level";
 import { finishInterruptedImport } from "./snapshot-store";
 
 export type Db = ClassicLevel<Buffer, Buffer>;
 export type DbBatch = ChainedBatch<Db, Buffer, Buffer>;
+/** An explicit read snapshot: a fixed version of the database that later writes do not change. */
+export type DbSnapshot = Snapshot;
+
+/** The part of a write batch the stores add to; the caller creates the batch and writes it. */
+export interface BatchOps {
+  put(key: Buffer, value: Buffer): unknown;
+  del(key: Buffer): unknown;
+}
 
 /**
  * Opens (creating if needed) the node's database. A snapshot install that a crash interrupted is

@@ -7,7 +7,7 @@
 // no window where a crash leaves a half-deleted log. The mirror advances when an operation is added;
 // if the batch's write then fails, the store no longer matches the disk and the process must stop.
 import type { ConfState, Entry, HardState, RaftState, Ready, SnapshotMeta } from "../raft/types";
-import type { Db, DbBatch } from "./db";
+import type { BatchOps, Db, DbBatch } from "./db";
 import {
   APPLIED_KEY,
   ENTRY_RANGE,
@@ -32,10 +32,13 @@ const loadReadAheadEntries = 1024;
 
 export class RaftStore {
   private constructor(
+    private readonly db: Db,
     private snapshot: SnapshotMeta,
     /** Terms of the stored entries snapshot.index + 1 .. lastIndex, in order. */
     private terms: number[],
     private applied: number,
+    /** Membership as of `applied`: what a compaction at the applied index records. */
+    private appliedConf: ConfState,
   ) {}
 
   /**
@@ -65,8 +68,13 @@ export class RaftStore {
     // commit says (the snapshot install and the apply batch do not rewrite the hard state).
     hardState.commit = Math.max(hardState.commit, applied);
 
-    const store = new RaftStore(snapshot, entries.map((e) => e.term), applied);
+    const store = new RaftStore(db, snapshot, entries.map((e) => e.term), applied, copyConf(conf));
     return { store, state: { hardState, snapshot, entries, applied, conf } };
+  }
+
+  /** A batch for the caller to fill with add* calls and write with an explicit `sync`. */
+  newBatch(): DbBatch {
+    return this.db.batch();
   }
 
   get firstIndex(): number {
@@ -84,34 +92,36 @@ export class RaftStore {
   }
 
   /** Adds a Ready's snapshot meta, entries and hard state to `batch`. */
-  addReady(batch: DbBatch, rd: Ready): void {
+  addReady(batch: BatchOps, rd: Ready): void {
     if (rd.snapshot !== undefined) this.addSnapshot(batch, rd.snapshot);
     if (rd.entries.length > 0) this.addEntries(batch, rd.entries);
     if (rd.hardState !== undefined) batch.put(HARD_STATE_KEY, encodeHardState(rd.hardState));
   }
 
   /** Records the applied index and membership; call with the batch that holds the state writes up to `index`. */
-  addApplied(batch: DbBatch, index: number, conf: ConfState): void {
+  addApplied(batch: BatchOps, index: number, conf: ConfState): void {
     if (index < this.applied || index > this.lastIndex) {
       throw new Error(`applied index ${index} outside [${this.applied}, ${this.lastIndex}]`);
     }
     this.applied = index;
+    this.appliedConf = copyConf(conf);
     batch.put(APPLIED_KEY, encodeApplied(index, conf));
   }
 
   /**
-   * Moves the log's start to `meta` (a point at or below the applied index whose state is in the
-   * database) and deletes the entries it covers.
+   * Moves the log's start to the applied index (whose state is in the database, written by an
+   * earlier batch) and deletes the entries it covers. Only the applied index is accepted because it
+   * is the one point whose membership the store knows.
    */
-  addCompaction(batch: DbBatch, meta: SnapshotMeta): void {
-    if (meta.index <= this.snapshot.index || meta.index > this.applied) {
-      throw new Error(`compaction to ${meta.index} outside (${this.snapshot.index}, applied ${this.applied}]`);
+  addCompaction(batch: BatchOps, index: number): void {
+    if (index !== this.applied || index <= this.snapshot.index) {
+      throw new Error(`compaction to ${index}: only the applied index ${this.applied} past ${this.snapshot.index}`);
     }
-    if (this.termAt(meta.index) !== meta.term) {
-      throw new Error(`compaction to ${meta.index} with term ${meta.term}, stored term ${this.termAt(meta.index)}`);
-    }
-    this.deleteThrough(batch, meta.index);
-    this.snapshot = copyMeta(meta);
+    const term = this.termAt(index);
+    if (term === undefined) throw new Error(`compaction to ${index}: entry not in the stored log`);
+    const meta: SnapshotMeta = { index, term, conf: copyConf(this.appliedConf) };
+    this.deleteThrough(batch, index);
+    this.snapshot = meta;
     batch.put(SNAPSHOT_META_KEY, encodeSnapshotMeta(meta));
   }
 
@@ -120,7 +130,7 @@ export class RaftStore {
    * snapshot's own entry (same index and term): by Log Matching they then extend the snapshot's
    * history; otherwise they grew from a different history and must go.
    */
-  private addSnapshot(batch: DbBatch, meta: SnapshotMeta): void {
+  private addSnapshot(batch: BatchOps, meta: SnapshotMeta): void {
     if (meta.index < this.snapshot.index) {
       throw new Error(`snapshot ${meta.index} is older than the stored snapshot ${this.snapshot.index}`);
     }
@@ -131,12 +141,15 @@ export class RaftStore {
       this.terms = [];
     }
     this.snapshot = copyMeta(meta);
-    this.applied = Math.max(this.applied, meta.index);
+    if (meta.index > this.applied) {
+      this.applied = meta.index;
+      this.appliedConf = copyConf(meta.conf);
+    }
     batch.put(SNAPSHOT_META_KEY, encodeSnapshotMeta(meta));
   }
 
   /** Appends entries, overwriting a conflicting suffix: stored entries past the new last are deleted. */
-  private addEntries(batch: DbBatch, entries: Entry[]): void {
+  private addEntries(batch: BatchOps, entries: Entry[]): void {
     const first = entries[0].index;
     if (first <= this.snapshot.index || first > this.lastIndex + 1) {
       throw new Error(`entries from ${first} do not attach to the log (${this.snapshot.index}, ${this.lastIndex}]`);
@@ -154,7 +167,7 @@ export class RaftStore {
   }
 
   /** Deletes stored entries up to and including `index` (callers then move the snapshot point). */
-  private deleteThrough(batch: DbBatch, index: number): void {
+  private deleteThrough(batch: BatchOps, index: number): void {
     const last = Math.min(index, this.lastIndex);
     for (let i = this.firstIndex; i <= last; i++) batch.del(entryKey(i));
     this.terms.splice(0, Math.max(0, last - this.snapshot.index));

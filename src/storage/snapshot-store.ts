@@ -12,7 +12,7 @@
 // A marker key (0x05) records the phase, and `finishInterruptedImport` runs at open: an interrupted
 // stage is discarded (the old state is intact), an interrupted install is redone from the staged copy.
 import type { ConfState, SnapshotMeta } from "../raft/types";
-import type { Db, DbBatch } from "./db";
+import type { Db, DbBatch, DbSnapshot } from "./db";
 import {
   APPLIED_KEY,
   BROKER_RANGE,
@@ -43,17 +43,19 @@ enum ImportPhase {
 
 export interface ExportOptions {
   maxChunkBytes?: number;
+  /** Read this explicit snapshot instead of the database as of the call. */
+  snapshot?: DbSnapshot;
 }
 
 /**
- * A consistent copy of the state as of this call, as chunks of at most `maxChunkBytes`. Consume it
- * to the end or break out of the loop: the iterator it holds is released then (or when the database
- * closes).
+ * A consistent copy of the state as of this call (or of `options.snapshot`), as chunks of at most
+ * `maxChunkBytes`. Consume it to the end or break out of the loop: the iterator it holds is released
+ * then (or when the database closes).
  */
 export function exportState(db: Db, options: ExportOptions = {}): AsyncIterable<Buffer> {
   if (db.status !== "open") throw new Error(`cannot export state: database is ${db.status}`);
   const encoder = new SnapshotEncoder(options.maxChunkBytes ?? defaultMaxChunkBytes);
-  const iterator = db.iterator({ gte: STATE_SPAN.gte, lt: STATE_SPAN.lt });
+  const iterator = db.iterator({ gte: STATE_SPAN.gte, lt: STATE_SPAN.lt, snapshot: options.snapshot });
   return (async function* chunks() {
     try {
       for (;;) {

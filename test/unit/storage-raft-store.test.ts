@@ -131,33 +131,35 @@ describe("RaftStore", () => {
     await reopened.db.close();
   });
 
-  it("compacts the log inside the caller's batch and reloads from the new snapshot point", async () => {
+  it("compacts the log at the applied index inside the caller's batch and reloads from there", async () => {
     const dir = await freshDir();
     const db = await openDatabase(dir);
     const { store } = await RaftStore.load(db, conf);
+    const applyConf: ConfState = { voters: [1, 2, 3], learners: [4] };
     await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 5 }, entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)] }));
-    const applyBatch = db.batch();
-    store.addApplied(applyBatch, 4, conf);
+    const applyBatch = store.newBatch();
+    store.addApplied(applyBatch, 4, applyConf);
     await applyBatch.write({ sync: true });
 
-    const tooFar = db.batch();
-    assert.throws(() => store.addCompaction(tooFar, { index: 5, term: 2, conf }), /outside/);
-    assert.throws(() => store.addCompaction(tooFar, { index: 3, term: 1, conf }), /stored term 2/);
-    assert.equal(tooFar.length, 0);
-    await tooFar.close();
+    const refused = db.batch();
+    assert.throws(() => store.addCompaction(refused, 5), /only the applied index 4/);
+    assert.throws(() => store.addCompaction(refused, 3), /only the applied index 4/);
+    assert.equal(refused.length, 0);
+    await refused.close();
 
-    const batch = db.batch();
-    store.addCompaction(batch, { index: 3, term: 2, conf });
-    await batch.write({ sync: true });
-    assert.deepEqual(await storedIndexes(db), [4, 5]);
-    assert.equal(store.firstIndex, 4);
-    assert.equal(store.termAt(3), 2);
-    assert.equal(store.termAt(2), undefined);
+    const batch = store.newBatch();
+    store.addCompaction(batch, 4);
+    await batch.write({ sync: false });
+    assert.deepEqual(await storedIndexes(db), [5]);
+    assert.equal(store.firstIndex, 5);
+    assert.equal(store.termAt(4), 2);
+    assert.equal(store.termAt(3), undefined);
 
     const reopened = await reopen(db, dir);
-    assert.deepEqual(reopened.state.snapshot, { index: 3, term: 2, conf });
-    assert.deepEqual(summary(reopened.state.entries), ["4/2/e4", "5/2/e5"]);
+    assert.deepEqual(reopened.state.snapshot, { index: 4, term: 2, conf: applyConf });
+    assert.deepEqual(summary(reopened.state.entries), ["5/2/e5"]);
     assert.equal(reopened.state.applied, 4);
+    assert.throws(() => reopened.store.addCompaction(reopened.db.batch(), 4), /only the applied index/);
     await reopened.db.close();
   });
 

@@ -23,6 +23,7 @@ import {
   installStagedSnapshot,
   stageSnapshot,
 } from "../../src/storage/snapshot-store";
+import { StateSnapshots } from "../../src/storage/snapshot-source";
 import { SnapshotDecoder, SnapshotEncoder } from "../../src/storage/snapshot-stream";
 
 const conf: ConfState = { voters: [1, 2, 3], learners: [] };
@@ -145,6 +146,28 @@ describe("snapshot store", () => {
     assert.deepEqual(await stateRange(follower.db), before);
     await db.close();
     await follower.db.close();
+  });
+
+  it("serves the captured version to every follower while the live state moves on", async () => {
+    const leader = await freshDb();
+    await seedLeader(leader.db, 10);
+    const captured = await stateRange(leader.db);
+    const source = new StateSnapshots(leader.db, { maxChunkBytes: 4096 });
+    source.capture(meta10);
+    await leader.db.batch().put(APPLIED_KEY, encodeApplied(11, conf)).del(brokerKey(0x10, "topic/a")).write({ sync: true });
+
+    for (let follower = 0; follower < 2; follower++) {
+      const opened = source.open();
+      assert.ok(opened !== undefined);
+      assert.deepEqual(opened.meta, meta10);
+      const { db } = await freshDb();
+      await new StateSnapshots(db).install(opened.meta, opened.chunks);
+      assert.deepEqual(await stateRange(db), captured);
+      await db.close();
+    }
+    await source.close();
+    assert.equal(source.open(), undefined);
+    await leader.db.close();
   });
 
   it("drops the entries the snapshot covers, and keeps later ones only on the same history", async () => {
