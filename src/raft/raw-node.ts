@@ -1,10 +1,14 @@
-// The thin API the driver calls: tick, step, propose, then drain one Ready and advance.
+// The thin API the driver calls: tick, step and propose, then drain one Ready, persist, send, apply and
+// advance (see Ready in types.ts for the order the driver must keep).
+import { cloneConfState } from "./conf-state";
+import { Raft } from "./raft";
 import {
   ConfChange,
   ConfState,
+  FollowerProgress,
+  HardState,
   Message,
   NodeId,
-  ProposalErrorCode,
   ProposeResult,
   RaftConfig,
   RaftState,
@@ -12,93 +16,166 @@ import {
   Random,
   Ready,
   Role,
+  SoftState,
 } from "./types";
 
+/** Bound on the data bytes of committedEntries in one Ready (always at least one entry). */
+export const maxCommittedBytesPerReady = 64 * 1024 * 1024;
+
 export class RawNode {
-  private readonly config: RaftConfig;
-  private readonly state: RaftState;
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  /** A Ready was handed out and its advance() has not come yet. */
+  private awaitingAdvance = false;
 
   constructor(config: RaftConfig, state: RaftState, random: Random) {
-    this.config = config;
-    this.state = state;
-    void random;
+    this.raft = new Raft(config, state, random);
+    this.prevSoftState = this.softState();
+    this.prevHardState = { ...state.hardState };
   }
 
-  tick(): void {}
+  /** One logical clock tick: drives election timeouts and heartbeats. */
+  tick(): void {
+    this.raft.tick();
+  }
 
+  /** A message from a peer; stale, misrouted or unknown ones are ignored. */
   step(msg: Message): void {
-    void msg;
+    this.raft.step(msg);
   }
 
+  /** Appends data.length Normal entries (leader only); the result gives the first index and the term. */
   propose(data: Uint8Array[]): ProposeResult {
-    void data;
-    return this.notLeader();
+    return this.raft.propose(data);
   }
 
   proposeConfChange(cc: ConfChange): ProposeResult {
-    void cc;
-    return this.notLeader();
+    return this.raft.proposeConfChange(cc);
   }
 
+  /** The driver calls this when it applies a committed ConfChange entry; returns the new membership. */
   applyConfChange(cc: ConfChange): ConfState {
-    void cc;
-    return this.state.conf;
+    return this.raft.applyConfChange(cc);
   }
 
+  /**
+   * Asks for a linearizable read point. ok => a ReadState with this context appears in a later Ready, or
+   * never if leadership is lost meanwhile (the caller times out). Contexts must be unique.
+   */
   readIndex(context: string): ProposeResult {
-    void context;
-    return this.notLeader();
+    return this.raft.readIndex(context);
   }
 
   transferLeadership(to: NodeId): ProposeResult {
-    void to;
-    return this.notLeader();
+    return this.raft.transferLeadership(to);
   }
 
-  campaign(): void {}
+  /** Starts an election now (with a pre-vote round if configured). */
+  campaign(): void {
+    this.raft.hup("election");
+  }
 
   hasReady(): boolean {
-    return false;
+    const raft = this.raft;
+    const log = raft.log;
+    if (raft.msgs.length > 0 || raft.readStates.length > 0) return true;
+    if (log.stabled < log.lastIndex() || log.pendingSnapshot !== undefined || log.hasNextCommittedEntries()) return true;
+    const soft = this.prevSoftState;
+    if (soft.leader !== raft.lead || soft.role !== raft.role) return true;
+    const hard = this.prevHardState;
+    return hard.term !== raft.term || hard.vote !== raft.vote || hard.commit !== log.committed;
   }
 
+  /** The next batch of work. Call advance(ready) before the next ready(). */
   ready(): Ready {
-    return { entries: [], messages: [], committedEntries: [], readStates: [], mustSync: false };
+    if (this.awaitingAdvance) throw new Error("raft: ready() called again before advance()");
+    const raft = this.raft;
+    const log = raft.log;
+    const rd: Ready = {
+      entries: log.unstableEntries(),
+      messages: raft.msgs,
+      committedEntries: log.nextCommittedEntries(maxCommittedBytesPerReady),
+      readStates: raft.readStates,
+      mustSync: false,
+    };
+    raft.msgs = [];
+    raft.readStates = [];
+    if (rd.committedEntries.length > 0) {
+      log.applying = rd.committedEntries[rd.committedEntries.length - 1].index;
+      raft.reduceUncommittedBytes(log.lastSliceBytes);
+    }
+    if (log.pendingSnapshot !== undefined) rd.snapshot = log.pendingSnapshot;
+    const soft = this.softState();
+    if (soft.leader !== this.prevSoftState.leader || soft.role !== this.prevSoftState.role) {
+      rd.softState = soft;
+      this.prevSoftState = soft;
+    }
+    const prev = this.prevHardState;
+    if (prev.term !== raft.term || prev.vote !== raft.vote || prev.commit !== log.committed) {
+      rd.hardState = { term: raft.term, vote: raft.vote, commit: log.committed };
+      // A commit index alone can be recomputed after a crash; term, vote, entries and snapshots cannot.
+      rd.mustSync = prev.term !== raft.term || prev.vote !== raft.vote;
+      this.prevHardState = rd.hardState;
+    }
+    rd.mustSync = rd.mustSync || rd.entries.length > 0 || rd.snapshot !== undefined;
+    this.awaitingAdvance = true;
+    return rd;
   }
 
+  /** The driver persisted, sent and applied `rd`. */
   advance(rd: Ready): void {
-    void rd;
+    this.awaitingAdvance = false;
+    const log = this.raft.log;
+    if (rd.snapshot !== undefined) log.snapshotInstalled(rd.snapshot.index);
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1];
+      log.stableTo(last.index, last.term);
+    }
+    if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+    this.raft.onPersisted();
   }
 
+  /** The app holds a snapshot at `index` (<= applied): drop log entries <= index. */
   compact(index: number): void {
-    void index;
+    this.raft.compact(index);
   }
 
+  /** The transport finished (ok) or failed sending a snapshot to `to`. */
   reportSnapshot(to: NodeId, ok: boolean): void {
-    void to;
-    void ok;
+    this.raft.reportSnapshot(to, ok);
   }
 
   reportUnreachable(to: NodeId): void {
-    void to;
+    this.raft.reportUnreachable(to);
   }
 
   status(): RaftStatus {
+    const raft = this.raft;
+    const log = raft.log;
+    const progress: FollowerProgress[] = [];
+    if (raft.role === Role.Leader) {
+      for (const [id, pr] of raft.tracker.progress) {
+        if (id === raft.id) continue;
+        progress.push({ id, match: pr.match, next: pr.next, state: pr.state, learner: pr.learner, recentActive: pr.recentActive });
+      }
+    }
     return {
-      id: this.config.id,
-      role: Role.Follower,
-      term: this.state.hardState.term,
-      leader: 0,
-      commit: this.state.hardState.commit,
-      applied: this.state.applied,
-      lastIndex: this.state.snapshot.index + this.state.entries.length,
-      firstIndex: this.state.snapshot.index + 1,
-      conf: this.state.conf,
-      progress: [],
-      transferee: 0,
+      id: raft.id,
+      role: raft.role,
+      term: raft.term,
+      leader: raft.lead,
+      commit: log.committed,
+      applied: log.applied,
+      lastIndex: log.lastIndex(),
+      firstIndex: log.firstIndex(),
+      conf: cloneConfState(raft.tracker.conf),
+      progress,
+      transferee: raft.leadTransferee,
     };
   }
 
-  private notLeader(): ProposeResult {
-    return { ok: false, code: ProposalErrorCode.NotLeader, leader: 0, message: "not the leader" };
+  private softState(): SoftState {
+    return { leader: this.raft.lead, role: this.raft.role };
   }
 }
