@@ -1,0 +1,85 @@
+// What the Admin API returns, as plain objects (the wire types' optional-field markers left out).
+import type { NodeRole__Output } from "../generated/raftline/v1/NodeRole";
+import type { NodeInfo__Output } from "../generated/raftline/v1/NodeInfo";
+import type { PartitionDescription__Output } from "../generated/raftline/v1/PartitionDescription";
+import type { TopicConfig__Output } from "../generated/raftline/v1/TopicConfig";
+
+export interface TopicConfig {
+  name: string;
+  partitions: number;
+  /** 0 = keep regardless of age. */
+  retentionMs: number;
+  /** Per partition; 0 = no size limit. */
+  retentionBytes: number;
+  maxRecordBytes: number;
+}
+
+export interface CreateTopicOptions {
+  name: string;
+  partitions: number;
+  retentionMs?: number;
+  retentionBytes?: number;
+  /** 0 or absent = the server's default (1 MiB). */
+  maxRecordBytes?: number;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  startOffset: number;
+  highWatermark: number;
+  bytes: number;
+}
+
+export interface TopicDescription {
+  topic: TopicConfig;
+  partitions: PartitionInfo[];
+}
+
+export type NodeRole = NodeRole__Output;
+
+export interface ClusterNode {
+  id: number;
+  address: string;
+  reachable: boolean;
+  role: NodeRole;
+  term: number;
+  commitIndex: number;
+  appliedIndex: number;
+  /** Entries behind the leader's log, as the leader sees it; absent for the leader or with no leader. */
+  lag?: number;
+}
+
+export interface ClusterDescription {
+  /** 0 when no leader is known. */
+  leaderId: number;
+  nodes: ClusterNode[];
+  answeredBy: number;
+}
+
+export function topicFrom(t: TopicConfig__Output | null | undefined): TopicConfig {
+  return {
+    name: t?.name ?? "",
+    partitions: t?.partitions ?? 0,
+    retentionMs: t?.retentionMs ?? 0,
+    retentionBytes: t?.retentionBytes ?? 0,
+    maxRecordBytes: t?.maxRecordBytes ?? 0,
+  };
+}
+
+export function partitionFrom(p: PartitionDescription__Output): PartitionInfo {
+  return { partition: p.partition, startOffset: p.startOffset, highWatermark: p.highWatermark, bytes: p.bytes };
+}
+
+export function nodeFrom(n: NodeInfo__Output): ClusterNode {
+  const node: ClusterNode = {
+    id: n.id,
+    address: n.address,
+    reachable: n.reachable,
+    role: n.role,
+    term: n.term,
+    commitIndex: n.commitIndex,
+    appliedIndex: n.appliedIndex,
+  };
+  if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
+  return node;
+}

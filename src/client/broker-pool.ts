@@ -1,0 +1,109 @@
+// One gRPC channel per broker address, shared by that broker's Producer, Consumer and Admin stubs, and
+// what the client knows of who leads. Addresses come from the bootstrap list and from leader hints, which
+// name cluster members only, so the pool holds at most one channel per member.
+import * as grpc from "@grpc/grpc-js";
+import type { AdminClient } from "../generated/raftline/v1/Admin";
+import type { ConsumerClient } from "../generated/raftline/v1/Consumer";
+import type { ProducerClient } from "../generated/raftline/v1/Producer";
+import type { RaftlineError } from "./errors";
+import { raftlineApi } from "./proto";
+
+export interface BrokerStubs {
+  address: string;
+  producer: ProducerClient;
+  consumer: ConsumerClient;
+  admin: AdminClient;
+}
+
+export interface ChannelLimits {
+  /** Largest response accepted (a fetch answer, a subscribe push). */
+  maxReceiveMessageBytes: number;
+  /** Reconnect backoff ceiling: a restarted node is found again within about this long. */
+  reconnectBackoffMaxMs: number;
+}
+
+export const defaultChannelLimits: Readonly<ChannelLimits> = {
+  maxReceiveMessageBytes: 64 * 1024 * 1024,
+  reconnectBackoffMaxMs: 1000,
+};
+
+const reconnectBackoffInitialMs = 100;
+
+interface Connection extends BrokerStubs {
+  channel: grpc.Channel;
+}
+
+export class BrokerPool {
+  private readonly connections = new Map<string, Connection>();
+  private leaderAddress: string | undefined;
+  private nextBootstrap = 0;
+  private closed = false;
+
+  constructor(
+    private readonly bootstrap: readonly string[],
+    private readonly clientId: string,
+    private readonly limits: ChannelLimits = defaultChannelLimits,
+  ) {
+    if (bootstrap.length === 0) throw new RangeError("at least one broker address is required");
+  }
+
+  /** The known leader when `preferLeader` and one is known, else the bootstrap brokers in turn. */
+  target(preferLeader: boolean): string {
+    if (preferLeader && this.leaderAddress !== undefined) return this.leaderAddress;
+    return this.bootstrap[this.nextBootstrap % this.bootstrap.length];
+  }
+
+  get leader(): string | undefined {
+    return this.leaderAddress;
+  }
+
+  noteLeader(address: string | undefined): void {
+    if (address) this.leaderAddress = address;
+  }
+
+  /** Learns from a failure: a hint names the leader; a broker that failed retriably is passed over. */
+  noteError(err: RaftlineError): void {
+    if (err.leaderAddress !== undefined) {
+      this.leaderAddress = err.leaderAddress;
+      return;
+    }
+    if (!err.retriable || err.address === undefined) return;
+    if (err.address === this.leaderAddress) this.leaderAddress = undefined;
+    if (this.bootstrap[this.nextBootstrap % this.bootstrap.length] === err.address) this.nextBootstrap++;
+  }
+
+  stubs(address: string): BrokerStubs {
+    if (this.closed) throw new Error("the client is closed");
+    let c = this.connections.get(address);
+    if (!c) {
+      c = this.connect(address);
+      this.connections.set(address, c);
+    }
+    return c;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.connections.values()) c.channel.close();
+    this.connections.clear();
+  }
+
+  private connect(address: string): Connection {
+    const api = raftlineApi();
+    const credentials = grpc.credentials.createInsecure();
+    const channel = new grpc.Channel(address, credentials, {
+      "grpc.primary_user_agent": `raftline-js/${this.clientId}`,
+      "grpc.max_receive_message_length": this.limits.maxReceiveMessageBytes,
+      "grpc.initial_reconnect_backoff_ms": reconnectBackoffInitialMs,
+      "grpc.max_reconnect_backoff_ms": this.limits.reconnectBackoffMaxMs,
+    });
+    const shared = { channelOverride: channel };
+    return {
+      address,
+      channel,
+      producer: new api.Producer(address, credentials, shared),
+      consumer: new api.Consumer(address, credentials, shared),
+      admin: new api.Admin(address, credentials, shared),
+    };
+  }
+}

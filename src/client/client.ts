@@ -1,0 +1,74 @@
+// The SDK's entry point: `new RaftlineClient({ brokers })`, then admin(), producer() and consumer().
+// All of them share the client's connections (one channel per broker) and its knowledge of the leader.
+import type { DescribeClusterResponse__Output } from "../generated/raftline/v1/DescribeClusterResponse";
+import { Admin } from "./admin";
+import { BrokerPool, ChannelLimits, defaultChannelLimits } from "./broker-pool";
+import { CallRunner, callUnary } from "./call-runner";
+import { Consumer, ConsumerOptions } from "./consumer";
+import { Producer } from "./producer";
+import { ProducerOptions, resolveProducerLimits } from "./producer-options";
+import { RetryPolicy, resolvePolicy } from "./retry";
+
+export interface RaftlineClientOptions {
+  /** Bootstrap brokers, "host:port"; any one is enough, more survive its failure. */
+  brokers: string[];
+  /** Sent in the user agent, to tell clients apart in server logs. */
+  clientId?: string;
+  /** Default retry policy of every call; a producer may override it. */
+  retry?: Partial<RetryPolicy>;
+  /** Deadline of one unary call (a fetch adds its maxWaitMs). */
+  requestTimeoutMs?: number;
+  channel?: Partial<ChannelLimits>;
+}
+
+const defaultRequestTimeoutMs = 10000;
+/** Asking a broker who leads must not hold a send up for long. */
+const leaderDiscoveryTimeoutMs = 1000;
+
+export class RaftlineClient {
+  private readonly runner: CallRunner;
+  private readonly requestTimeoutMs: number;
+  private readonly producers = new Set<Producer>();
+
+  constructor(options: RaftlineClientOptions) {
+    const policy = resolvePolicy(options.retry);
+    const pool = new BrokerPool(options.brokers, options.clientId ?? "raftline-client", {
+      ...defaultChannelLimits,
+      ...options.channel,
+    });
+    this.runner = new CallRunner(pool, policy);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+  }
+
+  admin(): Admin {
+    return new Admin(this.runner, this.requestTimeoutMs);
+  }
+
+  producer(options: ProducerOptions = {}): Producer {
+    const policy = options.retry ? resolvePolicy({ ...this.runner.policy, ...options.retry }) : this.runner.policy;
+    const producer = new Producer(this.runner, resolveProducerLimits(options), policy, () => this.discoverLeader());
+    this.producers.add(producer);
+    return producer;
+  }
+
+  consumer(options: ConsumerOptions = {}): Consumer {
+    return new Consumer(this.runner, this.requestTimeoutMs, options);
+  }
+
+  /** Flushes and closes every producer, then every connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.producers].map((p) => p.close()));
+    this.producers.clear();
+    this.runner.pool.close();
+  }
+
+  /** One quick DescribeCluster to any broker; the pool remembers the leader it names. */
+  private async discoverLeader(): Promise<void> {
+    const pool = this.runner.pool;
+    const address = pool.target(false);
+    const response = await callUnary<DescribeClusterResponse__Output>(address, leaderDiscoveryTimeoutMs, (o, done) =>
+      pool.stubs(address).admin.DescribeCluster({}, o, done),
+    );
+    pool.noteLeader(response.nodes.find((n) => n.id === response.leaderId)?.address);
+  }
+}

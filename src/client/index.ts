@@ -1,0 +1,25 @@
+// The TypeScript SDK for Raftline, built only on the public gRPC contract in proto/raftline/v1.
+export { RaftlineClient } from "./client";
+export type { RaftlineClientOptions } from "./client";
+export { Admin } from "./admin";
+export type {
+  ClusterDescription,
+  ClusterNode,
+  CreateTopicOptions,
+  NodeRole,
+  PartitionInfo,
+  TopicConfig,
+  TopicDescription,
+} from "./admin-types";
+export { Producer } from "./producer";
+export type { ProducerMessage } from "./producer";
+export type { AcksMode, ProducerOptions } from "./producer-options";
+export { Consumer } from "./consumer";
+export type { ConsumerOptions, FetchOptions, FetchResult } from "./consumer";
+export { Subscription } from "./subscription";
+export type { StartFrom, SubscribeOptions } from "./subscription";
+export type { Bytes, ConsumedRecord, ProducerRecord, RecordHeader, RecordMetadata } from "./records";
+export { RaftlineError } from "./errors";
+export type { ErrorReasonName } from "./errors";
+export { defaultRetryPolicy } from "./retry";
+export type { RetryPolicy } from "./retry";

@@ -1,0 +1,220 @@
+// The producer: send() accepts records, batches them per topic-partition for up to lingerMs, and sends
+// each batch as one request, pipelined on a ProduceStream to the leader with at most maxInFlight
+// unanswered. Every bound is in ProducerLimits.
+//
+// Delivery: a batch that fails retriably (no leader, leader moved, stream broken) is retried through
+// the retrier, straight to a hinted leader. A retry after DEADLINE_EXCEEDED may append the records twice,
+// and with maxInFlight > 1 a retried batch may land after a later one of the same partition; an
+// idempotent producer will close both gaps. A send whose records span several batches (more than
+// maxBatchRecords or maxBatchBytes) is not atomic: some batches may be appended and others fail.
+import { status } from "@grpc/grpc-js";
+import type { ProduceBatch } from "../generated/raftline/v1/ProduceBatch";
+import type { CallRunner } from "./call-runner";
+import { RaftlineError, toRaftlineError } from "./errors";
+import { ProduceLink } from "./produce-link";
+import { RecordPlacement, placementsOf } from "./produce-results";
+import type { ProducerLimits } from "./producer-options";
+import { RecordBatch, RecordBatcher, batchKey } from "./record-batcher";
+import { ProducerRecord, RecordMetadata, toWireRecord } from "./records";
+import { RetryPolicy, retry } from "./retry";
+
+export interface ProducerMessage {
+  topic: string;
+  /** Absent lets the server choose per record: by key, else one partition per batch in turn. */
+  partition?: number;
+  records: ProducerRecord[];
+}
+
+/** Asking any broker who leads is done at most this often while no leader is known. */
+const leaderDiscoveryIntervalMs = 1000;
+
+interface PendingSend {
+  topic: string;
+  placements: RecordMetadata[];
+  unsettledRecords: number;
+  failed: boolean;
+  resolve(placements: RecordMetadata[]): void;
+  reject(err: RaftlineError): void;
+}
+
+interface RoomWaiter {
+  records: number;
+  admit(): void;
+}
+
+export class Producer {
+  private readonly batcher: RecordBatcher<PendingSend>;
+  private readonly lingerTimers = new Map<string, NodeJS.Timeout>();
+  private readonly readyBatches: RecordBatch<PendingSend>[] = [];
+  private readonly roomWaiters: RoomWaiter[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private bufferedRecords = 0;
+  private inFlight = 0;
+  private link: ProduceLink | undefined;
+  private closed = false;
+  private lastDiscoveryMs = -Infinity;
+  private discovery: Promise<void> | undefined;
+
+  constructor(
+    private readonly runner: CallRunner,
+    private readonly limits: ProducerLimits,
+    private readonly policy: RetryPolicy,
+    private readonly discoverLeader: () => Promise<void>,
+  ) {
+    this.batcher = new RecordBatcher({ maxBatchRecords: limits.maxBatchRecords, maxBatchBytes: limits.maxBatchBytes });
+  }
+
+  /** Appends records; resolves with each record's partition and offset, in the order given. */
+  send(message: ProducerMessage): Promise<RecordMetadata[]> {
+    if (this.closed) return Promise.reject(new RaftlineError({ code: status.CANCELLED, message: "the producer is closed" }));
+    if (message.records.length === 0) {
+      return Promise.reject(
+        new RaftlineError({ code: status.INVALID_ARGUMENT, reason: "ERROR_REASON_EMPTY_BATCH", message: "send() needs at least one record" }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const owner: PendingSend = {
+        topic: message.topic,
+        placements: new Array(message.records.length),
+        unsettledRecords: message.records.length,
+        failed: false,
+        resolve,
+        reject,
+      };
+      const admit = (): void => this.accept(message, owner);
+      // Waiting sends keep their order: nobody overtakes a send that is waiting for room.
+      if (this.roomWaiters.length === 0 && this.hasRoomFor(message.records.length)) admit();
+      else this.roomWaiters.push({ records: message.records.length, admit });
+    });
+  }
+
+  /** Sends every open batch now and waits until every accepted send has its answer (or error). */
+  async flush(): Promise<void> {
+    for (const timer of this.lingerTimers.values()) clearTimeout(timer);
+    this.lingerTimers.clear();
+    this.readyBatches.push(...this.batcher.takeAll());
+    this.pump();
+    if (this.idle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Flushes, then closes the stream. Later sends fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+    this.link?.end();
+    this.link = undefined;
+  }
+
+  private hasRoomFor(records: number): boolean {
+    return this.bufferedRecords === 0 || this.bufferedRecords + records <= this.limits.maxBufferedRecords;
+  }
+
+  private idle(): boolean {
+    return this.bufferedRecords === 0 && this.roomWaiters.length === 0;
+  }
+
+  private accept(message: ProducerMessage, owner: PendingSend): void {
+    this.bufferedRecords += message.records.length;
+    this.readyBatches.push(...this.batcher.add(message.topic, message.partition, message.records, owner));
+    this.armLinger(batchKey(message.topic, message.partition));
+    this.pump();
+  }
+
+  private armLinger(key: string): void {
+    const timer = this.lingerTimers.get(key);
+    if (this.batcher.has(key) && !timer) {
+      this.lingerTimers.set(
+        key,
+        setTimeout(() => {
+          this.lingerTimers.delete(key);
+          const batch = this.batcher.take(key);
+          if (batch) this.readyBatches.push(batch);
+          this.pump();
+        }, this.limits.lingerMs),
+      );
+    } else if (!this.batcher.has(key) && timer) {
+      clearTimeout(timer);
+      this.lingerTimers.delete(key);
+    }
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.limits.maxInFlight && this.readyBatches.length > 0) {
+      const batch = this.readyBatches.shift() as RecordBatch<PendingSend>;
+      this.inFlight++;
+      this.deliver(batch).then(
+        (placements) => this.finish(batch, placements),
+        (err: unknown) => this.finish(batch, toRaftlineError(err)),
+      );
+    }
+  }
+
+  private deliver(batch: RecordBatch<PendingSend>): Promise<RecordPlacement[]> {
+    const wire: ProduceBatch = { topic: batch.topic, records: batch.records.map(toWireRecord) };
+    if (batch.partition !== undefined) wire.partition = batch.partition;
+    return retry(
+      async () => {
+        const link = await this.linkToLeader();
+        const results = await link.send([wire], this.limits.acks);
+        if (results.length !== 1) {
+          throw new RaftlineError({ code: status.INTERNAL, message: `expected one batch result, got ${results.length}` });
+        }
+        return placementsOf(results[0], batch.records.length);
+      },
+      this.policy,
+      { clock: this.runner.clock, onError: (err) => this.runner.pool.noteError(err) },
+    );
+  }
+
+  private finish(batch: RecordBatch<PendingSend>, outcome: RecordPlacement[] | RaftlineError): void {
+    this.inFlight--;
+    let index = 0;
+    for (const segment of batch.segments) {
+      const owner = segment.owner;
+      if (outcome instanceof RaftlineError) {
+        if (!owner.failed) owner.reject(outcome);
+        owner.failed = true;
+      } else {
+        for (let k = 0; k < segment.count; k++) {
+          owner.placements[segment.ownerIndex + k] = { topic: batch.topic, ...outcome[index + k] };
+        }
+      }
+      index += segment.count;
+      owner.unsettledRecords -= segment.count;
+      if (owner.unsettledRecords === 0 && !owner.failed) owner.resolve(owner.placements);
+    }
+    this.bufferedRecords -= batch.records.length;
+    this.admitWaiting();
+    this.pump();
+    if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private admitWaiting(): void {
+    while (this.roomWaiters.length > 0 && this.hasRoomFor(this.roomWaiters[0].records)) {
+      (this.roomWaiters.shift() as RoomWaiter).admit();
+    }
+  }
+
+  private async linkToLeader(): Promise<ProduceLink> {
+    if (this.runner.pool.leader === undefined) await this.maybeDiscoverLeader();
+    const address = this.runner.pool.target(true);
+    if (this.link && !this.link.broken && this.link.address === address) return this.link;
+    this.link?.end();
+    this.link = new ProduceLink(address, this.runner.pool.stubs(address).producer, this.limits.requestTimeoutMs);
+    return this.link;
+  }
+
+  private maybeDiscoverLeader(): Promise<void> {
+    if (this.discovery) return this.discovery;
+    const now = this.runner.clock.nowMs();
+    if (now - this.lastDiscoveryMs < leaderDiscoveryIntervalMs) return Promise.resolve();
+    this.lastDiscoveryMs = now;
+    this.discovery = this.discoverLeader()
+      .catch(() => undefined)
+      .finally(() => {
+        this.discovery = undefined;
+      });
+    return this.discovery;
+  }
+}
