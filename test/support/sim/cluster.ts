@@ -1,0 +1,198 @@
+// A simulated cluster: the nodes, the network between them, and the clock that orders everything.
+// One event is one step: a node's tick, one message arriving, a transport report, or an action of the
+// client workload or the nemesis. All randomness comes from the one seeded Prng.
+import { ConfChange, ConfState, Message, MessageType, NodeId, RaftConfig, Role } from "../../../src/raft";
+import { ClusterView } from "./checkers";
+import { History } from "./history";
+import { SimNetwork } from "./network";
+import { Prng } from "./prng";
+import { Scheduler } from "./scheduler";
+import { DriverLimits, NodeEnvironment, ProposalFate, ProposalToken, SimNode } from "./sim-node";
+import { SimStore } from "./store";
+
+export type SimEvent =
+  | { kind: "tick"; node: NodeId; incarnation: number }
+  | { kind: "deliver"; msg: Message; snapshotData: Uint8Array | undefined }
+  | { kind: "snapshot-status"; from: NodeId; to: NodeId; ok: boolean; incarnation: number }
+  | { kind: "unreachable"; from: NodeId; to: NodeId; incarnation: number }
+  | { kind: "action"; label: string; run: () => void };
+
+export type NodeFactory = (id: NodeId, store: SimStore, config: RaftConfig, limits: DriverLimits, env: NodeEnvironment) => SimNode;
+export type StoreFactory = (conf: ConfState) => SimStore;
+
+export interface ClusterOptions {
+  nodeCount: number;
+  raft: RaftConfig;
+  limits: DriverLimits;
+  tickMs: number;
+  /** How late a transport notices a failed send and reports it. */
+  reportDelayMs: number;
+  createNode?: NodeFactory;
+  createStore?: StoreFactory;
+}
+
+export interface ClusterListener {
+  proposalResolved(node: SimNode, token: ProposalToken, fate: ProposalFate): void;
+  confChangeApplied(node: SimNode, cc: ConfChange): void;
+}
+
+export class SimCluster implements ClusterView {
+  readonly scheduler = new Scheduler<SimEvent>();
+  readonly network: SimNetwork;
+  readonly history: History;
+  private readonly members = new Map<NodeId, SimNode>();
+  private readonly env: NodeEnvironment;
+  private nextNodeId: NodeId;
+  listener: ClusterListener | undefined;
+
+  constructor(
+    readonly prng: Prng,
+    readonly options: ClusterOptions,
+  ) {
+    const voters = Array.from({ length: options.nodeCount }, (_, k) => k + 1);
+    this.nextNodeId = options.nodeCount + 1;
+    this.network = new SimNetwork(prng);
+    this.history = new History({ voters, learners: [] });
+    this.env = {
+      history: this.history,
+      random: prng.asRandom(),
+      nowMs: () => this.scheduler.nowMs,
+      send: (msg, snapshotData) => this.send(msg, snapshotData),
+      confChangeApplied: (node, cc) => this.listener?.confChangeApplied(node, cc),
+      proposalResolved: (node, token, fate) => this.listener?.proposalResolved(node, token, fate),
+    };
+    for (const id of voters) this.addNode(id, { voters, learners: [] });
+  }
+
+  get nowMs(): number {
+    return this.scheduler.nowMs;
+  }
+
+  nodes(): Iterable<SimNode> {
+    return this.members.values();
+  }
+
+  node(id: NodeId): SimNode | undefined {
+    return this.members.get(id);
+  }
+
+  upNodes(): SimNode[] {
+    return [...this.members.values()].filter((n) => n.up);
+  }
+
+  downNodes(): SimNode[] {
+    return [...this.members.values()].filter((n) => !n.up);
+  }
+
+  /** The node that believes it leads the highest term, if any is up. */
+  leader(): SimNode | undefined {
+    let best: SimNode | undefined;
+    for (const n of this.members.values()) {
+      if (n.up && n.role === Role.Leader && (best === undefined || n.term > best.term)) best = n;
+    }
+    return best;
+  }
+
+  /** A brand-new node with an empty disk, ready to be added by a conf change. */
+  provisionNode(): SimNode {
+    const id = this.nextNodeId++;
+    return this.addNode(id, { voters: [], learners: [] });
+  }
+
+  /** The node is gone for good, disk included (it was removed from the configuration). */
+  decommission(id: NodeId): void {
+    this.members.get(id)?.crash();
+    this.members.delete(id);
+  }
+
+  crash(id: NodeId): void {
+    this.members.get(id)?.crash();
+  }
+
+  restart(id: NodeId): void {
+    const node = this.members.get(id);
+    if (node === undefined || node.up) return;
+    node.start();
+    this.scheduleTick(node, this.prng.int(1, this.options.tickMs));
+  }
+
+  /** Processes the next event; false when nothing is left to do. */
+  step(): SimEvent | undefined {
+    const event = this.scheduler.next();
+    if (event === undefined) return undefined;
+    switch (event.kind) {
+      case "tick":
+        this.onTick(event.node, event.incarnation);
+        break;
+      case "deliver":
+        this.onDeliver(event.msg, event.snapshotData);
+        break;
+      case "snapshot-status": {
+        const sender = this.liveIncarnation(event.from, event.incarnation);
+        sender?.reportSnapshot(event.to, event.ok);
+        break;
+      }
+      case "unreachable":
+        this.liveIncarnation(event.from, event.incarnation)?.reportUnreachable(event.to);
+        break;
+      case "action":
+        event.run();
+        break;
+    }
+    return event;
+  }
+
+  /** Runs `run` at a later simulated time, as one step of its own. */
+  schedule(delayMs: number, label: string, run: () => void): void {
+    this.scheduler.after(delayMs, { kind: "action", label, run });
+  }
+
+  private addNode(id: NodeId, conf: ConfState): SimNode {
+    const store = this.options.createStore?.(conf) ?? new SimStore(conf);
+    const create = this.options.createNode ?? ((...args) => new SimNode(...args));
+    const node = create(id, store, this.options.raft, this.options.limits, this.env);
+    this.members.set(id, node);
+    node.start();
+    this.scheduleTick(node, this.prng.int(1, this.options.tickMs));
+    return node;
+  }
+
+  private scheduleTick(node: SimNode, delayMs: number): void {
+    this.scheduler.after(delayMs, { kind: "tick", node: node.id, incarnation: node.incarnation });
+  }
+
+  private onTick(id: NodeId, incarnation: number): void {
+    const node = this.liveIncarnation(id, incarnation);
+    if (node === undefined) return;
+    node.tick();
+    this.scheduleTick(node, this.options.tickMs);
+  }
+
+  private onDeliver(msg: Message, snapshotData: Uint8Array | undefined): void {
+    const target = this.members.get(msg.to);
+    // A link cut while the message was in flight loses it too.
+    const delivered = target !== undefined && target.up && !this.network.isCut(msg.from, msg.to);
+    if (delivered) target.receive(msg, snapshotData);
+    if (msg.type === MessageType.Snap) this.reportLater({ kind: "snapshot-status", from: msg.from, to: msg.to, ok: delivered });
+  }
+
+  private send(msg: Message, snapshotData: Uint8Array | undefined): void {
+    const delays = this.network.plan(msg);
+    for (const delayMs of delays) this.scheduler.after(delayMs, { kind: "deliver", msg, snapshotData });
+    if (delays.length > 0) return;
+    if (msg.type === MessageType.Snap) this.reportLater({ kind: "snapshot-status", from: msg.from, to: msg.to, ok: false });
+    else if (this.network.isCut(msg.from, msg.to)) this.reportLater({ kind: "unreachable", from: msg.from, to: msg.to });
+  }
+
+  /** Transport reports reach the sender later, as their own step: never inside the sender's Ready loop. */
+  private reportLater(report: { kind: "snapshot-status"; from: NodeId; to: NodeId; ok: boolean } | { kind: "unreachable"; from: NodeId; to: NodeId }): void {
+    const sender = this.members.get(report.from);
+    if (sender === undefined || !sender.up) return;
+    this.scheduler.after(this.options.reportDelayMs, { ...report, incarnation: sender.incarnation });
+  }
+
+  private liveIncarnation(id: NodeId, incarnation: number): SimNode | undefined {
+    const node = this.members.get(id);
+    return node !== undefined && node.up && node.incarnation === incarnation ? node : undefined;
+  }
+}

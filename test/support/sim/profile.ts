@@ -1,0 +1,87 @@
+// The shape of one simulated run, drawn from its seed: cluster size, core configuration, driver limits,
+// and how busy the clients, the operator and the nemesis are. Varying these per seed lets the same suite
+// reach batching, flow control, compaction and snapshot paths that one fixed setting would miss.
+import { RaftConfig } from "../../../src/raft";
+import { NetworkWeather } from "./network";
+import { Prng } from "./prng";
+import { DriverLimits } from "./sim-node";
+
+export interface WorkloadRates {
+  writeMeanIntervalMs: number;
+  /** Bound on writes proposed in one call. */
+  maxWritesPerProposal: number;
+  readMeanIntervalMs: number;
+}
+
+export interface OperatorRates {
+  transferMeanIntervalMs: number;
+  membershipMeanIntervalMs: number;
+}
+
+export interface NemesisRates {
+  faultMeanIntervalMs: number;
+  /** Bound on how long one crash or partition lasts. */
+  maxOutageMs: number;
+}
+
+export interface SimProfile {
+  nodeCount: number;
+  tickMs: number;
+  reportDelayMs: number;
+  raft: RaftConfig;
+  limits: DriverLimits;
+  workload: WorkloadRates;
+  operator: OperatorRates;
+  nemesis: NemesisRates;
+  /** The weather the network starts with; the nemesis changes it. */
+  weather: NetworkWeather;
+  /** After the nemesis stops and the network heals, the cluster must recover within this many ticks. */
+  livenessBoundTicks: number;
+}
+
+export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
+  return {
+    nodeCount,
+    tickMs: 10,
+    reportDelayMs: 5,
+    raft: {
+      id: 0,
+      electionTicks: 10,
+      heartbeatTicks: prng.pick([1, 2, 3]),
+      preVote: prng.chance(0.75),
+      checkQuorum: prng.chance(0.75),
+      maxMsgBytes: prng.pick([8, 64, 1024, 1 << 20]),
+      maxInflightMsgs: prng.pick([1, 2, 8, 256]),
+      maxUncommittedBytes: prng.pick([64, 4096, 1 << 30]),
+      learnerCatchUpEntries: prng.pick([5, 50]),
+    },
+    limits: {
+      compactEveryEntries: prng.pick([4, 16, 64, 256]),
+      readTimeoutMs: 1000,
+      maxPendingReads: 32,
+      maxReadyRoundsPerInput: 64,
+    },
+    workload: {
+      writeMeanIntervalMs: prng.pick([4, 12, 40]),
+      maxWritesPerProposal: prng.pick([1, 4]),
+      readMeanIntervalMs: prng.pick([10, 40]),
+    },
+    operator: {
+      transferMeanIntervalMs: prng.pick([300, 1500]),
+      membershipMeanIntervalMs: prng.pick([200, 800]),
+    },
+    nemesis: {
+      faultMeanIntervalMs: prng.pick([40, 120, 400]),
+      maxOutageMs: prng.pick([300, 1500]),
+    },
+    weather: {
+      lossRate: prng.pick([0, 0.02, 0.1]),
+      duplicateRate: prng.pick([0, 0.05]),
+      minDelayMs: 1,
+      maxDelayMs: prng.pick([3, 10, 30]),
+      spikeRate: prng.pick([0, 0.05]),
+      spikeDelayMs: 100,
+    },
+    livenessBoundTicks: 300,
+  };
+}

@@ -1,0 +1,337 @@
+// One simulated node: a RawNode driven exactly as a server must drive it, over a simulated disk.
+// The driver loop is the contract of Ready (see src/raft/types.ts) written out:
+//   persist snapshot + entries + hard state  ->  only then send messages  ->  apply committed entries
+//   ->  advance.
+// Everything here except `store` is volatile: a crash drops it, a restart rebuilds it from the store.
+import {
+  ConfChange,
+  ConfState,
+  decodeConfChange,
+  Entry,
+  EntryType,
+  Message,
+  MessageType,
+  NodeId,
+  ProposalTracker,
+  ProposeResult,
+  RaftConfig,
+  RaftState,
+  Random,
+  RawNode,
+  Ready,
+  Role,
+} from "../../../src/raft";
+import { decodeWrite, encodeWrite } from "./app-state";
+import { NodeView } from "./checkers";
+import { entryKey } from "./entry-key";
+import { CommittedEntryFact, History, PersistedEntryFact } from "./history";
+import { SimStore } from "./store";
+
+export type ProposalToken =
+  | { kind: "write"; writeId: number; index: number }
+  | { kind: "conf"; change: ConfChange; index: number };
+
+export type ProposalFate = "committed" | "lost" | "unknown";
+
+/** What a node needs from the world around it. */
+export interface NodeEnvironment {
+  readonly history: History;
+  readonly random: Random;
+  nowMs(): number;
+  /** Hands a message to the network. A Snap carries the sender's app snapshot bytes beside the meta. */
+  send(msg: Message, snapshotData: Uint8Array | undefined): void;
+  confChangeApplied(node: SimNode, cc: ConfChange): void;
+  proposalResolved(node: SimNode, token: ProposalToken, fate: ProposalFate): void;
+}
+
+export interface DriverLimits {
+  /** Snapshot and compact once this many applied entries sit in the log. */
+  compactEveryEntries: number;
+  /** A client gives up on a read after this long. */
+  readTimeoutMs: number;
+  /** Bound on reads waiting on one node. */
+  maxPendingReads: number;
+  /** Bound on Ready rounds one input may cause; more means the core does not settle. */
+  maxReadyRoundsPerInput: number;
+}
+
+interface PendingRead {
+  readId: number;
+  startedMs: number;
+  /** Set once the core confirmed a read index. */
+  readIndex?: number;
+}
+
+export class SimNode implements NodeView {
+  protected raw: RawNode | undefined;
+  role: Role = Role.Follower;
+  leader: NodeId = 0;
+  term: number;
+  incarnation = 0;
+  protected tracker = new ProposalTracker<ProposalToken>();
+  protected readonly pendingReads = new Map<string, PendingRead>();
+  /** Snapshot bytes that arrived with Snap messages, by index, until the core asks to install one. */
+  protected readonly incomingSnapshots = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly id: NodeId,
+    readonly store: SimStore,
+    protected readonly config: RaftConfig,
+    protected readonly limits: DriverLimits,
+    protected readonly env: NodeEnvironment,
+  ) {
+    this.term = store.hardState.term;
+  }
+
+  get up(): boolean {
+    return this.raw !== undefined;
+  }
+
+  get log(): SimStore {
+    return this.store;
+  }
+
+  get pendingProposals(): number {
+    return this.up ? this.tracker.size : 0;
+  }
+
+  /** Boots from whatever the store holds. */
+  start(): void {
+    const state = this.store.restore();
+    this.raw = this.createRawNode({ ...this.config, id: this.id }, state, this.env.random);
+    this.role = Role.Follower;
+    this.leader = 0;
+    this.term = state.hardState.term;
+    this.incarnation++;
+    this.tracker = new ProposalTracker<ProposalToken>();
+    this.handleReady();
+  }
+
+  /** Loses all volatile state; open proposals end with an unknown outcome for their clients. */
+  crash(): void {
+    if (this.raw === undefined) return;
+    this.raw = undefined;
+    const open = this.tracker.abandonThrough(Number.MAX_SAFE_INTEGER);
+    for (const token of open) this.env.proposalResolved(this, token, "unknown");
+    this.pendingReads.clear();
+    this.incomingSnapshots.clear();
+    this.role = Role.Follower;
+    this.leader = 0;
+    this.store.crash();
+  }
+
+  tick(): void {
+    this.node().tick();
+    this.expireReads();
+    this.handleReady();
+  }
+
+  receive(msg: Message, snapshotData: Uint8Array | undefined): void {
+    if (msg.type === MessageType.Snap && msg.snapshot !== undefined && snapshotData !== undefined) {
+      this.incomingSnapshots.set(msg.snapshot.index, snapshotData);
+    }
+    this.node().step(msg);
+    this.handleReady();
+  }
+
+  proposeWrites(writeIds: readonly number[]): ProposeResult {
+    const result = this.node().propose(writeIds.map(encodeWrite));
+    if (result.ok) {
+      writeIds.forEach((writeId, k) => this.tracker.track(result.index + k, result.term, { kind: "write", writeId, index: result.index + k }));
+    }
+    this.handleReady();
+    return result;
+  }
+
+  proposeConfChange(change: ConfChange): ProposeResult {
+    const result = this.node().proposeConfChange(change);
+    if (result.ok) this.tracker.track(result.index, result.term, { kind: "conf", change, index: result.index });
+    this.handleReady();
+    return result;
+  }
+
+  /** Starts a linearizable read; false when it was refused at once or too many are waiting. */
+  read(readId: number): boolean {
+    if (this.pendingReads.size >= this.limits.maxPendingReads) return false;
+    this.env.history.recordReadStart(readId, this.id);
+    const context = `r${readId}`;
+    const result = this.node().readIndex(context);
+    if (result.ok) this.pendingReads.set(context, { readId, startedMs: this.env.nowMs() });
+    this.handleReady();
+    return result.ok;
+  }
+
+  transferLeadership(to: NodeId): ProposeResult {
+    const result = this.node().transferLeadership(to);
+    this.handleReady();
+    return result;
+  }
+
+  campaign(): void {
+    this.node().campaign();
+    this.handleReady();
+  }
+
+  reportSnapshot(to: NodeId, ok: boolean): void {
+    this.node().reportSnapshot(to, ok);
+    this.handleReady();
+  }
+
+  reportUnreachable(to: NodeId): void {
+    this.node().reportUnreachable(to);
+    this.handleReady();
+  }
+
+  /** Plants wrap or subclass the core here; the real driver uses it as is. */
+  protected createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
+    return new RawNode(config, state, random);
+  }
+
+  protected node(): RawNode {
+    if (this.raw === undefined) throw new Error(`node ${this.id} is down`);
+    return this.raw;
+  }
+
+  /** Drains every Ready the last input caused, in the order the contract demands. */
+  protected handleReady(): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    for (let round = 0; raw.hasReady(); round++) {
+      if (round >= this.limits.maxReadyRoundsPerInput) {
+        throw new Error(`node ${this.id} still has a Ready after ${round} rounds: the core does not settle`);
+      }
+      const rd = raw.ready();
+      this.observeState(rd);
+      // Durable first: a vote or an append acknowledgement must never leave before the state it
+      // promises is on disk, or a crash would let this node promise twice (Raft Figure 2).
+      this.persist(rd);
+      this.sendMessages(rd.messages);
+      this.applyCommitted(rd);
+      this.noteReadStates(rd);
+      raw.advance(rd);
+    }
+    this.serveReads();
+    this.maybeCompact();
+  }
+
+  protected observeState(rd: Ready): void {
+    if (rd.hardState !== undefined) this.term = rd.hardState.term;
+    if (rd.softState !== undefined) {
+      const becameLeader = rd.softState.role === Role.Leader && this.role !== Role.Leader;
+      this.role = rd.softState.role;
+      this.leader = rd.softState.leader;
+      if (becameLeader) this.env.history.recordLeader(this.id, this.term);
+    }
+  }
+
+  protected persist(rd: Ready): void {
+    const snapshotData = rd.snapshot === undefined ? undefined : this.incomingSnapshots.get(rd.snapshot.index);
+    this.store.write(rd, snapshotData);
+    if (rd.snapshot !== undefined) this.afterSnapshotInstalled(rd.snapshot.index, rd.snapshot.term);
+    if (rd.entries.length > 0) this.env.history.recordPersisted(this.id, this.persistedFacts(rd.entries));
+  }
+
+  protected sendMessages(messages: readonly Message[]): void {
+    for (const msg of messages) {
+      let snapshotData: Uint8Array | undefined;
+      if (msg.type === MessageType.Snap) {
+        if (msg.snapshot === undefined || msg.snapshot.index !== this.store.snapshot.index) {
+          throw new Error(
+            `node ${this.id} sends a snapshot at ${msg.snapshot?.index} but its stored snapshot is at ${this.store.snapshot.index}`,
+          );
+        }
+        snapshotData = this.store.snapshotData;
+      }
+      this.env.send(msg, snapshotData);
+    }
+  }
+
+  protected applyCommitted(rd: Ready): void {
+    const entries = rd.committedEntries;
+    if (entries.length === 0) return;
+    const history = this.env.history;
+    for (const entry of entries) this.applyEntry(entry);
+    const facts: CommittedEntryFact[] = entries.map((e) => ({ index: e.index, term: e.term, key: entryKey(e) }));
+    history.recordCommitted(this.id, this.term, facts);
+    for (const { token, outcome } of this.tracker.onCommitted(entries)) {
+      if (outcome === "committed" && token.kind === "write") this.acknowledge(token, entries);
+      this.env.proposalResolved(this, token, outcome);
+    }
+  }
+
+  protected applyEntry(entry: Entry): void {
+    const app = this.store.app;
+    const prevApplied = app.appliedIndex;
+    if (entry.type === EntryType.ConfChange) {
+      const change = decodeConfChange(entry.data);
+      const conf = copyConf(this.node().applyConfChange(change));
+      app.apply(entry, conf);
+      this.env.history.recordConf(entry.index, conf);
+      this.env.confChangeApplied(this, change);
+    } else {
+      app.apply(entry);
+    }
+    this.env.history.recordApplied({ node: this.id, index: entry.index, key: entryKey(entry), digest: app.digest, prevApplied });
+  }
+
+  /** The write is committed and applied here, by the node its client asked: the client hears "ok". */
+  protected acknowledge(token: ProposalToken & { kind: "write" }, batch: readonly Entry[]): void {
+    const entry = batch[token.index - batch[0].index];
+    if (entry === undefined || entry.type !== EntryType.Normal || decodeWrite(entry.data) !== token.writeId) {
+      throw new Error(`node ${this.id}: write ${token.writeId} resolved as committed at index ${token.index}, which holds another entry`);
+    }
+    this.env.history.recordAck(token.writeId, this.id, token.index);
+  }
+
+  protected noteReadStates(rd: Ready): void {
+    for (const rs of rd.readStates) {
+      const pending = this.pendingReads.get(rs.context);
+      if (pending !== undefined) pending.readIndex = rs.index;
+    }
+  }
+
+  /** Answers every confirmed read whose index the state machine has reached. */
+  protected serveReads(): void {
+    const applied = this.store.app.appliedIndex;
+    for (const [context, read] of this.pendingReads) {
+      if (read.readIndex === undefined || read.readIndex > applied) continue;
+      this.pendingReads.delete(context);
+      this.env.history.recordReadDone(read.readId, this.id, applied);
+    }
+  }
+
+  protected maybeCompact(): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    if (this.store.app.appliedIndex - this.store.snapshot.index < this.limits.compactEveryEntries) return;
+    this.store.compactToApplied();
+    raw.compact(this.store.snapshot.index);
+  }
+
+  private afterSnapshotInstalled(index: number, term: number): void {
+    this.incomingSnapshots.clear();
+    const app = this.store.app;
+    this.env.history.recordSnapshotInstalled({ node: this.id, index, term, digest: app.digest });
+    for (const token of this.tracker.abandonThrough(index)) this.env.proposalResolved(this, token, "unknown");
+  }
+
+  private persistedFacts(entries: readonly Entry[]): PersistedEntryFact[] {
+    let prevTerm = this.store.termAt(entries[0].index - 1) ?? 0;
+    return entries.map((e) => {
+      const fact = { index: e.index, term: e.term, key: entryKey(e), prevTerm };
+      prevTerm = e.term;
+      return fact;
+    });
+  }
+
+  private expireReads(): void {
+    const oldestMs = this.env.nowMs() - this.limits.readTimeoutMs;
+    for (const [context, read] of this.pendingReads) {
+      if (read.startedMs < oldestMs) this.pendingReads.delete(context);
+    }
+  }
+}
+
+function copyConf(conf: ConfState): ConfState {
+  return { voters: [...conf.voters], learners: [...conf.learners] };
+}

@@ -1,0 +1,271 @@
+// One seeded run: a chaos phase of `steps` steps (clients, operator and nemesis all active, every safety
+// checker run after every step), then a recovery phase (faults stop, the network heals, every node comes
+// back) in which the cluster must elect a leader, resolve every open proposal and acknowledge a new
+// write within a bounded number of ticks.
+import { SimCluster, NodeFactory, StoreFactory } from "./cluster";
+import { checkSafety, Violation } from "./checkers";
+import { calmWeather } from "./network";
+import { Nemesis } from "./nemesis";
+import { Operator } from "./operator";
+import { Prng } from "./prng";
+import { drawProfile, SimProfile } from "./profile";
+import { describeStep, TraceRing, TracedStep } from "./trace";
+import { Workload } from "./workload";
+
+/** A deliberately broken driver, disk or core wrapper, to prove that a checker catches what it guards. */
+export interface Plant {
+  readonly name: string;
+  createNode?: NodeFactory;
+  createStore?: StoreFactory;
+  /** Shapes the run so that the bug has a chance to show. */
+  tune?(profile: SimProfile): void;
+}
+
+export interface SimulationOptions {
+  seed: number;
+  steps: number;
+  /** Defaults to 3 for even seeds and 5 for odd ones. */
+  nodeCount?: number;
+  plant?: Plant;
+  /** Called with every step's description (TRACE=1 replays). */
+  onStep?: (line: string) => void;
+}
+
+export interface SimulationFailure extends Violation {
+  step: number;
+  atMs: number;
+  recentSteps: string[];
+}
+
+export interface SimulationStats {
+  stepsRun: number;
+  simulatedMs: number;
+  terms: number;
+  leadersElected: number;
+  writesProposed: number;
+  writesAcked: number;
+  readsDone: number;
+  committedIndex: number;
+  snapshotsInstalled: number;
+  confChangesCommitted: number;
+  faults: number;
+  /** Simulated time from the heal to the acknowledged probe write. */
+  recoveryMs: number;
+}
+
+export interface SimulationResult {
+  seed: number;
+  steps: number;
+  nodeCount: number;
+  failure?: SimulationFailure;
+  stats: SimulationStats;
+}
+
+const traceCapacitySteps = 40;
+
+export function replayCommand(seed: number, steps: number): string {
+  return `SEED=${seed} STEPS=${steps} npm run test:sim`;
+}
+
+export function defaultNodeCount(seed: number): number {
+  return seed % 2 === 0 ? 3 : 5;
+}
+
+export function runSimulation(options: SimulationOptions): SimulationResult {
+  return new Run(options).execute();
+}
+
+class Run {
+  private readonly prng: Prng;
+  private readonly profile: SimProfile;
+  private readonly cluster: SimCluster;
+  private readonly workload: Workload;
+  private readonly operator: Operator;
+  private readonly nemesis: Nemesis;
+  private readonly trace = new TraceRing(traceCapacitySteps);
+  private readonly nodeCount: number;
+  private step = 0;
+  private probe: { writeId: number; acked: boolean } | undefined;
+  private healedAtMs = 0;
+  private recoveredAtMs = 0;
+
+  constructor(private readonly options: SimulationOptions) {
+    this.nodeCount = options.nodeCount ?? defaultNodeCount(options.seed);
+    this.prng = new Prng(options.seed);
+    this.profile = drawProfile(this.prng, this.nodeCount);
+    options.plant?.tune?.(this.profile);
+    const p = this.profile;
+    this.cluster = new SimCluster(this.prng, {
+      nodeCount: p.nodeCount,
+      raft: p.raft,
+      limits: p.limits,
+      tickMs: p.tickMs,
+      reportDelayMs: p.reportDelayMs,
+      createNode: options.plant?.createNode,
+      createStore: options.plant?.createStore,
+    });
+    this.cluster.network.weather = p.weather;
+    this.workload = new Workload(this.cluster, p.workload);
+    this.operator = new Operator(this.cluster, p.operator, p.nodeCount);
+    this.nemesis = new Nemesis(this.cluster, p.nemesis);
+    this.cluster.listener = {
+      proposalResolved: (_node, token, fate) => {
+        this.operator.onProposalResolved(token, fate);
+        if (this.probe !== undefined && token.kind === "write" && token.writeId === this.probe.writeId) {
+          if (fate === "committed") this.probe.acked = true;
+          else this.probe = undefined;
+        }
+      },
+      confChangeApplied: (_node, cc) => this.operator.onConfChangeApplied(cc),
+    };
+  }
+
+  execute(): SimulationResult {
+    try {
+      return this.result(this.chaos() ?? this.recover());
+    } catch (error) {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      return this.result(this.fail({ checker: "exception", message }));
+    }
+  }
+
+  private chaos(): SimulationFailure | undefined {
+    const initial = checkSafety(this.cluster, this.cluster.history);
+    if (initial !== undefined) return this.fail(initial);
+    this.workload.start();
+    this.operator.start();
+    this.nemesis.start();
+    for (let k = 0; k < this.options.steps; k++) {
+      const failure = this.runStep();
+      if (failure !== undefined) return failure;
+    }
+    return undefined;
+  }
+
+  /** Faults stop, the network heals, every node restarts: now the cluster must make progress. */
+  private recover(): SimulationFailure | undefined {
+    const cluster = this.cluster;
+    cluster.schedule(0, "heal: faults stop, network heals, every node restarts", () => {
+      this.nemesis.stop();
+      this.workload.stop();
+      this.operator.stop();
+      cluster.network.healAll();
+      cluster.network.weather = calmWeather;
+      cluster.network.dropIf = undefined;
+      for (const node of cluster.downNodes()) cluster.restart(node.id);
+      this.healedAtMs = cluster.nowMs;
+    });
+    const failure = this.runStep();
+    if (failure !== undefined) return failure;
+    const deadlineMs = this.healedAtMs + this.profile.livenessBoundTicks * this.profile.tickMs;
+    while (cluster.nowMs <= deadlineMs) {
+      if (this.probe?.acked === true) {
+        this.recoveredAtMs = cluster.nowMs;
+        return undefined;
+      }
+      if (this.probe === undefined && this.settled()) this.scheduleProbe();
+      const failed = this.runStep();
+      if (failed !== undefined) return failed;
+    }
+    return this.fail({ checker: "liveness", message: this.livenessReport() });
+  }
+
+  /** A leader leads the highest term and no proposal is open anywhere. */
+  private settled(): boolean {
+    const leader = this.cluster.leader();
+    if (leader === undefined || !this.cluster.history.conf.voters.includes(leader.id)) return false;
+    let open = 0;
+    for (const node of this.cluster.upNodes()) {
+      open += node.pendingProposals;
+      if (node.term > leader.term) return false;
+    }
+    return open === 0;
+  }
+
+  private scheduleProbe(): void {
+    this.probe = { writeId: 0, acked: false };
+    this.cluster.schedule(0, "probe write", () => {
+      const writeId = this.workload.proposeOneAtLeader();
+      if (writeId === undefined) this.probe = undefined;
+      else if (this.probe !== undefined) this.probe.writeId = writeId;
+    });
+  }
+
+  private livenessReport(): string {
+    const cluster = this.cluster;
+    const nodes = [...cluster.nodes()]
+      .map((n) => `${n.id}:${n.up ? "up" : "down"}/${roleName(n.role)}/term ${n.term}/open ${n.pendingProposals}`)
+      .join(", ");
+    const leader = cluster.leader();
+    const what =
+      leader === undefined
+        ? "no leader was elected"
+        : this.probe === undefined
+          ? "proposals stayed open"
+          : `the probe write ${this.probe.writeId} was not acknowledged`;
+    return (
+      `${what} within ${this.profile.livenessBoundTicks} ticks after the network healed with every node up ` +
+      `(voters [${cluster.history.conf.voters.join(", ")}]; nodes ${nodes})`
+    );
+  }
+
+  private runStep(): SimulationFailure | undefined {
+    this.step++;
+    const history = this.cluster.history;
+    history.beginStep(this.step);
+    const event = this.cluster.step();
+    if (event === undefined) return this.fail({ checker: "liveness", message: "nothing left to simulate" });
+    const traced: TracedStep = { step: this.step, atMs: this.cluster.nowMs, event };
+    this.trace.push(traced);
+    this.options.onStep?.(describeStep(traced));
+    const found = checkSafety(this.cluster, history);
+    return found === undefined ? undefined : this.fail(found);
+  }
+
+  private fail(violation: Violation): SimulationFailure {
+    return { ...violation, step: this.step, atMs: this.cluster.nowMs, recentSteps: this.trace.lines() };
+  }
+
+  private result(failure: SimulationFailure | undefined): SimulationResult {
+    const history = this.cluster.history;
+    let faults = 0;
+    for (const count of this.nemesis.counts.values()) faults += count;
+    return {
+      seed: this.options.seed,
+      steps: this.options.steps,
+      nodeCount: this.nodeCount,
+      failure,
+      stats: {
+        stepsRun: this.step,
+        simulatedMs: this.cluster.nowMs,
+        terms: Math.max(0, ...history.leadersByTerm.keys()),
+        leadersElected: history.leadersByTerm.size,
+        writesProposed: this.workload.writesProposed,
+        writesAcked: history.acks.length,
+        readsDone: history.readsDone,
+        committedIndex: history.maxCommittedIndex,
+        snapshotsInstalled: history.snapshotsInstalled,
+        confChangesCommitted: this.operator.changesCommitted,
+        faults,
+        recoveryMs: this.recoveredAtMs - this.healedAtMs,
+      },
+    };
+  }
+}
+
+function roleName(role: number): string {
+  return ["follower", "pre-candidate", "candidate", "leader"][role] ?? `role ${role}`;
+}
+
+/** The failure as a report: what broke, where, the replay command, and the steps that led there. */
+export function formatFailure(result: SimulationResult): string {
+  const f = result.failure;
+  if (f === undefined) return `seed ${result.seed}: ok`;
+  return [
+    `seed ${result.seed} (${result.nodeCount} nodes) broke ${f.checker} at step ${f.step} (${f.atMs} ms simulated):`,
+    `  ${f.message}`,
+    `replay: ${replayCommand(result.seed, result.steps)}   (add TRACE=1 to print every step)`,
+    `last ${f.recentSteps.length} steps:`,
+    ...f.recentSteps.map((line) => `  ${line}`),
+  ].join("\n");
+}

@@ -1,0 +1,93 @@
+// A node's simulated disk: what survives a crash. Every write is atomic and durable at once (as a
+// LevelDB batch written with { sync: true } would be); a crash loses only what the driver had not yet
+// written. Planted-bug tests subclass it to model disks that lie.
+import { ConfState, Entry, HardState, NONE, RaftState, Ready, SnapshotMeta } from "../../../src/raft";
+import { AppState } from "./app-state";
+import { DurableLogView } from "./checkers";
+
+export class SimStore implements DurableLogView {
+  hardState: HardState = { term: 0, vote: NONE, commit: 0 };
+  snapshot: SnapshotMeta;
+  /** The app state at snapshot.index, as a Snap message carries it. */
+  snapshotData: Uint8Array;
+  /** Entries after snapshot.index, in order. */
+  entries: Entry[] = [];
+  /** The state machine, written in the same atomic step as each applied entry. */
+  app: AppState;
+
+  /** A fresh node: the configuration it was started with, at index 0 (empty for a node joining later). */
+  constructor(conf: ConfState) {
+    this.snapshot = { index: 0, term: 0, conf };
+    this.app = AppState.initial(conf);
+    this.snapshotData = this.app.encode();
+  }
+
+  get snapshotIndex(): number {
+    return this.snapshot.index;
+  }
+
+  get snapshotTerm(): number {
+    return this.snapshot.term;
+  }
+
+  get commit(): number {
+    return this.hardState.commit;
+  }
+
+  lastIndex(): number {
+    return this.snapshot.index + this.entries.length;
+  }
+
+  termAt(index: number): number | undefined {
+    if (index === this.snapshot.index) return this.snapshot.term;
+    if (index < this.snapshot.index) return undefined;
+    return this.entries[index - this.snapshot.index - 1]?.term;
+  }
+
+  /** Persists one Ready in one atomic write: snapshot (with its app state), then entries, then hard state. */
+  write(rd: Ready, snapshotData: Uint8Array | undefined): void {
+    if (rd.snapshot !== undefined) {
+      if (snapshotData === undefined) throw new Error(`no snapshot data arrived for index ${rd.snapshot.index}`);
+      this.snapshot = rd.snapshot;
+      this.snapshotData = snapshotData;
+      this.entries = [];
+      this.app = AppState.decode(snapshotData);
+    }
+    if (rd.entries.length > 0) this.appendEntries(rd.entries);
+    if (rd.hardState !== undefined) this.hardState = { ...rd.hardState };
+  }
+
+  /** Snapshots the state machine at its applied index and drops the log up to it. */
+  compactToApplied(): void {
+    const index = this.app.appliedIndex;
+    const term = this.termAt(index);
+    if (index <= this.snapshot.index || term === undefined) return;
+    this.entries = this.entries.slice(index - this.snapshot.index);
+    this.snapshot = { index, term, conf: this.app.conf };
+    this.snapshotData = this.app.encode();
+  }
+
+  /** What a restarting node reads back. */
+  restore(): RaftState {
+    return {
+      hardState: { ...this.hardState },
+      snapshot: this.snapshot,
+      entries: this.entries.slice(),
+      applied: this.app.appliedIndex,
+      conf: this.app.conf,
+    };
+  }
+
+  /** What a crash does to this disk: nothing, every write was synced. Lying disks override this. */
+  crash(): void {}
+
+  private appendEntries(entries: readonly Entry[]): void {
+    const first = entries[0].index;
+    const keep = first - this.snapshot.index - 1;
+    if (keep < 0 || keep > this.entries.length) {
+      throw new Error(`entries from ${first} do not fit a log with snapshot ${this.snapshot.index}, last ${this.lastIndex()}`);
+    }
+    this.entries.length = keep;
+    for (const e of entries) this.entries.push(e);
+  }
+}
