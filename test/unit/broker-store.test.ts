@@ -1,0 +1,140 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
+import { ApplyOutcome, BrokerState } from "../../src/broker/broker-state";
+import { Command, CommandKind, encodeCommand } from "../../src/broker/commands";
+import { recordsFrom } from "../../src/broker/fetch-records";
+import { encodeRecordBatch } from "../../src/broker/record-batch";
+import { addMutations, loadBrokerState, readBatches } from "../../src/storage/broker-store";
+import type { Db } from "../../src/storage/db";
+
+const t0 = 1_700_000_000_000;
+const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
+const text = (data: Uint8Array): string => new TextDecoder().decode(data);
+
+let dir = "";
+let db: Db;
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "raftline-broker-store-"));
+  db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" });
+  await db.open();
+});
+
+after(async () => {
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Applies and writes each command the way the replica does: one atomic, synced batch per apply. */
+class Node {
+  index = 0;
+  constructor(public state = new BrokerState()) {}
+
+  async run(command: Command): Promise<ApplyOutcome> {
+    const outcome = this.state.apply(++this.index, encodeCommand(command));
+    const batch = db.batch();
+    addMutations(batch, outcome.mutations);
+    await batch.write({ sync: true });
+    return outcome;
+  }
+
+  produce(topic: string, partition: number, values: string[], timestampMs = t0): Promise<ApplyOutcome> {
+    const blob = encodeRecordBatch(values.map((v) => ({ value: bytes(v), timestampMs })), t0);
+    return this.run({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic, partition, blob }] });
+  }
+
+  create(name: string, partitions: number, retentionBytes = 0): Promise<ApplyOutcome> {
+    return this.run({ kind: CommandKind.CreateTopic, nowMs: t0, name, partitions, retentionMs: 0, retentionBytes, maxRecordBytes: 0 });
+  }
+}
+
+function observe(state: BrokerState): unknown {
+  return state.listTopics().map((t) => state.describeTopic(t.name));
+}
+
+async function fetch(node: Node, topic: string, partition: number, offset: number, maxBytes: number): Promise<string[]> {
+  const location = node.state.locate(topic, partition, offset, maxBytes);
+  if (location.batchCount === 0) return [];
+  const batches = await readBatches(db, location.topicId, partition, location.fromBaseOffset, maxBytes);
+  return recordsFrom(batches, offset, maxBytes).map((r) => `${r.offset}:${text(r.value)}`);
+}
+
+test("an empty database loads as an empty state", async () => {
+  const loaded = await loadBrokerState(db);
+  assert.deepEqual(loaded, { nextTopicId: 1, topics: [], partitions: [] });
+});
+
+test("apply, write, restore: the restored state equals the live one and continues identically", async () => {
+  const node = new Node();
+  await node.create("orders", 3, 150);
+  await node.create("gone", 1);
+  for (let i = 0; i < 9; i++) await node.produce("orders", i % 3, [`v${i}`.repeat(20), `w${i}`]);
+  await node.produce("gone", 0, ["bye"]);
+  await node.run({ kind: CommandKind.DeleteTopic, nowMs: t0, name: "gone" });
+  await node.run({ kind: CommandKind.Tick, nowMs: t0 });
+  await node.create("gone", 2);
+
+  const restored = new Node(BrokerState.restore(await loadBrokerState(db), node.index));
+  restored.index = node.index;
+  assert.deepEqual(observe(restored.state), observe(node.state));
+  assert.ok(node.state.partitionInfo("orders", 0).startOffset > 0, "retention moved the start, and restore kept it");
+
+  // Both continue from here with the same answers (the restored one writes; the live one only applies).
+  const nextLive = node.state.apply(node.index + 1, encodeCommand({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "gone", partition: 1, blob: encodeRecordBatch([{ value: bytes("new") }], t0) }] }));
+  const nextRestored = await restored.run({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "gone", partition: 1, blob: encodeRecordBatch([{ value: bytes("new") }], t0) }] });
+  assert.deepEqual(nextRestored, nextLive);
+  assert.equal(restored.state.requireTopic("gone").id, 3, "a re-created topic never reuses an id, across restarts too");
+  assert.deepEqual(await fetch(restored, "gone", 1, 0, 1 << 20), ["0:new"]);
+});
+
+test("fetch reads the right blobs: from inside a batch, bounded by bytes, never another partition", async () => {
+  const node = new Node(BrokerState.restore(await loadBrokerState(db), 1000));
+  node.index = 1000;
+  await node.create("fetch", 2);
+  await node.produce("fetch", 0, ["a", "b", "c"]);
+  await node.produce("fetch", 0, ["d"]);
+  await node.produce("fetch", 0, ["e", "f"]);
+  await node.produce("fetch", 1, ["other"]);
+  assert.deepEqual(await fetch(node, "fetch", 0, 0, 1 << 20), ["0:a", "1:b", "2:c", "3:d", "4:e", "5:f"]);
+  assert.deepEqual(await fetch(node, "fetch", 0, 2, 1 << 20), ["2:c", "3:d", "4:e", "5:f"]);
+  assert.deepEqual(await fetch(node, "fetch", 0, 5, 1 << 20), ["5:f"]);
+  assert.deepEqual(await fetch(node, "fetch", 0, 6, 1 << 20), [], "at the high watermark: nothing yet");
+  assert.deepEqual(await fetch(node, "fetch", 0, 1, 1), ["1:b"], "at least one record");
+  assert.deepEqual(await fetch(node, "fetch", 1, 0, 1 << 20), ["0:other"]);
+
+  const topicId = node.state.requireTopic("fetch").id;
+  const oneBatch = await readBatches(db, topicId, 0, 0, 1);
+  assert.equal(oneBatch.length, 1, "the byte bound stops after the first batch");
+  const all = await readBatches(db, topicId, 0, 0, 1 << 20);
+  assert.deepEqual(
+    all.map((b) => b.baseOffset),
+    [0, 3, 4],
+  );
+});
+
+test("a deleted topic's data is gone from disk once ticks have drained it", async () => {
+  const node = new Node(BrokerState.restore(await loadBrokerState(db), 2000));
+  node.index = 2000;
+  await node.create("doomed", 2);
+  await node.produce("doomed", 0, ["x"]);
+  await node.produce("doomed", 1, ["y"]);
+  const { id } = node.state.requireTopic("doomed");
+  await node.run({ kind: CommandKind.DeleteTopic, nowMs: t0, name: "doomed" });
+  assert.equal((await readBatches(db, id, 0, 0, 1 << 20)).length, 1, "still on disk until a tick");
+  await node.run({ kind: CommandKind.Tick, nowMs: t0 });
+  assert.equal((await readBatches(db, id, 0, 0, 1 << 20)).length, 0);
+  assert.equal((await readBatches(db, id, 1, 0, 1 << 20)).length, 0);
+  const loaded = await loadBrokerState(db);
+  assert.equal(loaded.topics.some((t) => t.id === id), false);
+  assert.equal(loaded.partitions.some((p) => p.topicId === id), false);
+});
+
+test("every key the broker writes lies in the broker range 0x10..0x1F", async () => {
+  for await (const key of db.keys({ keyEncoding: "buffer" })) {
+    assert.ok(key[0] >= 0x10 && key[0] <= 0x1f, `key ${key.toString("hex")}`);
+  }
+});
