@@ -522,8 +522,15 @@ export class Raft {
     return true;
   }
 
+  /** Sends every follower what it lacks, as many App messages as its in-flight window allows. */
   private bcastAppend(): void {
-    for (const id of this.tracker.progress.keys()) if (id !== this.id) this.sendAppend(id);
+    for (const id of this.tracker.progress.keys()) {
+      if (id === this.id) continue;
+      this.sendAppend(id);
+      while (this.maybeSendAppend(id, false)) {
+        // Fill the in-flight window.
+      }
+    }
   }
 
   private bcastHeartbeat(context: string | undefined): void {
