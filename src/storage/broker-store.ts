@@ -11,7 +11,7 @@ import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, TopicRecord } from "../broker/mutations";
 import type { BatchIndexEntry } from "../broker/partition-log";
 import { readUint64BE, writeUint64BE } from "./bytes";
-import type { Db, DbBatch } from "./db";
+import type { Db } from "./db";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
 
 const PREFIX_META = 0x10;
@@ -113,8 +113,14 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/** What addMutations needs of a write batch; a classic-level chained batch (`db.batch()`) is one. */
+export interface BrokerWriteBatch {
+  put(key: Buffer, value: Buffer): unknown;
+  del(key: Buffer): unknown;
+}
+
 /** Adds the writes for `mutations` to `batch`; the caller adds the applied index and writes it. */
-export function addMutations(batch: DbBatch, mutations: readonly BrokerMutation[]): void {
+export function addMutations(batch: BrokerWriteBatch, mutations: readonly BrokerMutation[]): void {
   for (const m of mutations) {
     switch (m.kind) {
       case "putTopic":
