@@ -49,13 +49,18 @@ export function recordBytes(r: ProducerRecord): number {
   return n;
 }
 
+// protobufjs reads a string given for a bytes field as base64, so strings become UTF-8 bytes here.
+function toBytes(b: Bytes): Uint8Array {
+  return typeof b === "string" ? Buffer.from(b, "utf8") : b;
+}
+
 export function toWireRecord(r: ProducerRecord): WireRecord {
   const wire: WireRecord = {
-    value: r.value,
-    headers: (r.headers ?? []).map((h) => ({ key: h.key, value: h.value })),
+    value: toBytes(r.value),
+    headers: (r.headers ?? []).map((h) => ({ key: h.key, value: toBytes(h.value) })),
     timestampMs: r.timestampMs ?? 0,
   };
-  if (r.key !== undefined) wire.key = r.key;
+  if (r.key !== undefined) wire.key = toBytes(r.key);
   return wire;
 }
 

@@ -1,0 +1,113 @@
+// One `raftline serve` child process of a test cluster: spawned with an IPC channel for its status
+// events, stdout and stderr appended to a log file, its exit observed.
+import { ChildProcess, spawn } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { parseNodeEvent } from "../../src/server/node-events";
+import { withDeadline } from "./wait";
+
+export interface NodeSpec {
+  id: number;
+  clientAddress: string;
+  peerAddress: string;
+  dataDir: string;
+  logPath: string;
+  /** Node arguments after the interpreter: the CLI script, "serve" and its flags. */
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+export interface NodeExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Lines of a node's log quoted in failure messages. */
+export const logTailLines = 40;
+
+export class ClusterNode {
+  private child: ChildProcess | undefined;
+  private exit: Promise<NodeExit> | undefined;
+  private serving: Promise<void> | undefined;
+  private isPaused = false;
+  /** Term of the last "leader" event this node sent, 0 if none since it started. */
+  leaderTerm = 0;
+
+  constructor(readonly spec: NodeSpec) {}
+
+  get id(): number {
+    return this.spec.id;
+  }
+  get clientAddress(): string {
+    return this.spec.clientAddress;
+  }
+  get peerAddress(): string {
+    return this.spec.peerAddress;
+  }
+  get dataDir(): string {
+    return this.spec.dataDir;
+  }
+  get logPath(): string {
+    return this.spec.logPath;
+  }
+  /** The running process's pid; undefined once it has exited. */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+  get paused(): boolean {
+    return this.isPaused;
+  }
+
+  start(): void {
+    if (this.running) throw new Error(`node ${this.id} is already running (pid ${this.child?.pid})`);
+    const logFd = openSync(this.spec.logPath, "a");
+    let child: ChildProcess;
+    try {
+      child = spawn(process.execPath, this.spec.args, { env: this.spec.env, stdio: ["ignore", logFd, logFd, "ipc"] });
+    } finally {
+      closeSync(logFd);
+    }
+    this.child = child;
+    this.isPaused = false;
+    this.leaderTerm = 0;
+    this.exit = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+    this.serving = new Promise((resolve, reject) => {
+      child.on("message", (raw: unknown) => {
+        const event = parseNodeEvent(raw);
+        if (event?.kind === "serving") resolve();
+        else if (event?.kind === "leader") this.leaderTerm = event.term;
+      });
+      void this.exit?.then((e) => reject(new Error(`node ${this.id} exited (${e.signal ?? e.code}) before serving`)));
+    });
+    // Settled by waitServing; a node that dies later must not surface as an unhandled rejection.
+    this.serving.catch(() => undefined);
+  }
+
+  waitServing(deadlineMs: number): Promise<void> {
+    if (!this.serving) throw new Error(`node ${this.id} was not started`);
+    return withDeadline(this.serving, deadlineMs, `node ${this.id} to serve`).catch((err: Error) => {
+      throw new Error(`${err.message}\n${this.logTail()}`);
+    });
+  }
+
+  /** Sends a signal to the running process (a no-op when it has exited). */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.running || !this.child?.pid) return;
+    process.kill(this.child.pid, signal);
+    if (signal === "SIGSTOP") this.isPaused = true;
+    if (signal === "SIGCONT") this.isPaused = false;
+  }
+
+  async waitExit(deadlineMs: number): Promise<NodeExit | undefined> {
+    if (!this.exit) return undefined;
+    return withDeadline(this.exit, deadlineMs, `node ${this.id} (pid ${this.child?.pid}) to exit`);
+  }
+
+  logTail(lines = logTailLines): string {
+    if (!existsSync(this.spec.logPath)) return `(no log at ${this.spec.logPath})`;
+    const all = readFileSync(this.spec.logPath, "utf8").trimEnd().split("\n");
+    return `--- last ${Math.min(lines, all.length)} lines of ${this.spec.logPath} ---\n${all.slice(-lines).join("\n")}`;
+  }
+}

@@ -1,0 +1,233 @@
+// A real multi-process Raftline cluster for integration and chaos tests: `raftline serve` children on
+// 127.0.0.1 ephemeral ports, each with its own temporary data directory and log file. Every process is
+// one this harness started and is stopped by its pid; an after() hook and a process 'exit' handler make
+// sure none outlives the test, even a failing one. RAFTLINE_TEST_KEEP_DIRS=1 keeps data and logs.
+import { after } from "node:test";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { RaftlineClient, RaftlineClientOptions } from "../../src/client";
+import { ClusterNode } from "./cluster-node";
+import { freePorts } from "./ports";
+import { waitFor } from "./wait";
+
+export interface ClusterOptions {
+  /** Number of nodes; 3 unless given. */
+  nodes?: number;
+  tickMs?: number;
+  electionTicks?: number;
+  /** Added to the parent's environment for every node. */
+  env?: NodeJS.ProcessEnv;
+  /** Appended to every node's `serve` flags. */
+  extraArgs?: string[];
+  /** How long every node gets to bind its ports. */
+  startDeadlineMs?: number;
+}
+
+export const defaultStartDeadlineMs = 20000;
+/** SIGTERM's grace before SIGKILL in stop(). */
+export const stopGraceMs = 15000;
+/** A killed process is reaped within this long. */
+const killReapMs = 5000;
+/** One DescribeCluster probe of waitForLeader; a paused node must not hold the poll up. */
+const probeTimeoutMs = 500;
+
+/** The CLI as compiled next to this file: <out>/test/support → <out>/src/cli/main.js. */
+export const cliPath = resolve(__dirname, "..", "..", "src", "cli", "main.js");
+
+const liveClusters = new Set<Cluster>();
+process.on("exit", () => {
+  for (const cluster of liveClusters) cluster.cleanupSync();
+});
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build the project first (npm run build)`);
+  const count = options.nodes ?? 3;
+  const ports = await freePorts(2 * count);
+  const root = mkdtempSync(join(tmpdir(), "raftline-cluster-"));
+  const ids = Array.from({ length: count }, (_, i) => i + 1);
+  const members = ids.map((id) => ({
+    id,
+    clientAddress: `127.0.0.1:${ports[2 * (id - 1)]}`,
+    peerAddress: `127.0.0.1:${ports[2 * (id - 1) + 1]}`,
+  }));
+  const memberFlags = members.flatMap((m) => ["--member", `${m.id}=${m.clientAddress},${m.peerAddress}`]);
+  const timing = [
+    ...(options.tickMs !== undefined ? ["--tick-ms", String(options.tickMs)] : []),
+    ...(options.electionTicks !== undefined ? ["--election-ticks", String(options.electionTicks)] : []),
+  ];
+  const nodes = members.map((m) => {
+    const dataDir = join(root, `node-${m.id}`);
+    mkdirSync(dataDir);
+    return new ClusterNode({
+      ...m,
+      dataDir,
+      logPath: join(root, `node-${m.id}.log`),
+      args: [cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...timing, ...(options.extraArgs ?? [])],
+      env: { ...process.env, ...options.env },
+    });
+  });
+  const cluster = new Cluster(root, nodes);
+  liveClusters.add(cluster);
+  after(() => cluster.cleanup());
+  for (const node of nodes) node.start();
+  await Promise.all(nodes.map((n) => n.waitServing(options.startDeadlineMs ?? defaultStartDeadlineMs)));
+  return cluster;
+}
+
+export class Cluster {
+  private readonly clients: RaftlineClient[] = [];
+  private readonly probes = new Map<number, RaftlineClient>();
+  private cleanedUp = false;
+
+  constructor(
+    /** Temporary folder holding every node's data directory and log. */
+    readonly root: string,
+    readonly nodes: readonly ClusterNode[],
+  ) {}
+
+  node(id: number): ClusterNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id} in this cluster`);
+    return n;
+  }
+
+  /** Client addresses of every node, for a client's bootstrap list. */
+  get brokers(): string[] {
+    return this.nodes.map((n) => n.clientAddress);
+  }
+
+  /** Nodes running and not paused. */
+  liveIds(): number[] {
+    return this.nodes.filter((n) => n.running && !n.paused).map((n) => n.id);
+  }
+
+  /** An SDK client for the whole cluster, closed by cleanup(). */
+  client(options: Partial<RaftlineClientOptions> = {}): RaftlineClient {
+    const client = new RaftlineClient({ brokers: this.brokers, clientId: "test", ...options });
+    this.clients.push(client);
+    return client;
+  }
+
+  /**
+   * Polls DescribeCluster on the live nodes (or on `among`) until each of them names the same leader, and
+   * that leader is one of them. Resolves with its id.
+   */
+  async waitForLeader(deadlineMs: number, options: { among?: number[] } = {}): Promise<number> {
+    let views = "";
+    try {
+      return await waitFor(
+        async () => {
+          const ids = options.among ?? this.liveIds();
+          const leaders = await Promise.all(ids.map((id) => this.leaderSeenBy(id)));
+          views = ids.map((id, i) => `node ${id} → ${leaders[i] ?? "unreachable"}`).join(", ");
+          const first = leaders[0];
+          const agreed = first !== undefined && first !== 0 && ids.includes(first) && leaders.every((l) => l === first);
+          return agreed ? first : undefined;
+        },
+        deadlineMs,
+        "the live nodes to agree on a leader",
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message} (last views: ${views || "none"})\n${this.logTails()}`);
+    }
+  }
+
+  /** Sends `signal` and waits until the process has exited. */
+  async kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const node = this.node(id);
+    if (!node.running) return;
+    node.signal(signal);
+    if (node.paused && signal !== "SIGKILL") node.signal("SIGCONT");
+    await node.waitExit(killReapMs);
+  }
+
+  /** Graceful stop: SIGTERM, then SIGKILL if it has not exited within stopGraceMs. */
+  async stop(id: number): Promise<void> {
+    const node = this.node(id);
+    if (!node.running) return;
+    if (node.paused) node.signal("SIGCONT");
+    node.signal("SIGTERM");
+    try {
+      await node.waitExit(stopGraceMs);
+    } catch {
+      node.signal("SIGKILL");
+      await node.waitExit(killReapMs);
+    }
+  }
+
+  pause(id: number): void {
+    this.node(id).signal("SIGSTOP");
+  }
+
+  resume(id: number): void {
+    this.node(id).signal("SIGCONT");
+  }
+
+  /** Starts the node again on the same ports, with its data or (wipe) an empty data directory. */
+  async restart(id: number, options: { wipe?: boolean; deadlineMs?: number } = {}): Promise<void> {
+    const node = this.node(id);
+    await this.stop(id);
+    if (options.wipe) {
+      rmSync(node.dataDir, { recursive: true, force: true });
+      mkdirSync(node.dataDir);
+    }
+    node.start();
+    await node.waitServing(options.deadlineMs ?? defaultStartDeadlineMs);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => this.stop(n.id)));
+  }
+
+  /** Kills every process this cluster started (by pid) and removes its temporary folder. */
+  async cleanup(): Promise<void> {
+    if (this.cleanedUp) return;
+    this.cleanedUp = true;
+    for (const client of [...this.clients, ...this.probes.values()]) client.close().catch(() => undefined);
+    await Promise.all(this.nodes.map((n) => this.kill(n.id, "SIGKILL").catch(() => undefined)));
+    this.removeRoot();
+    liveClusters.delete(this);
+  }
+
+  /** The exit-time fallback: no waiting is possible there. */
+  cleanupSync(): void {
+    for (const node of this.nodes) {
+      const pid = node.pid;
+      if (pid === undefined) continue;
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+    this.removeRoot();
+  }
+
+  logTails(): string {
+    return this.nodes.map((n) => n.logTail()).join("\n");
+  }
+
+  private removeRoot(): void {
+    if (process.env.RAFTLINE_TEST_KEEP_DIRS === "1") return;
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  private async leaderSeenBy(id: number): Promise<number | undefined> {
+    let probe = this.probes.get(id);
+    if (!probe) {
+      probe = new RaftlineClient({
+        brokers: [this.node(id).clientAddress],
+        clientId: `probe-${id}`,
+        retry: { maxAttempts: 1 },
+        requestTimeoutMs: probeTimeoutMs,
+      });
+      this.probes.set(id, probe);
+    }
+    try {
+      return (await probe.admin().describeCluster()).leaderId;
+    } catch {
+      return undefined;
+    }
+  }
+}
