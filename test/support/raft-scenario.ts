@@ -252,6 +252,11 @@ export class RaftScenario {
     this.cutLinks.clear();
   }
 
+  /** Puts a hand-made message on the network, as if its sender had sent it. */
+  inject(m: Message): void {
+    this.queue.push(m);
+  }
+
   /** Messages queued and not yet delivered (optionally only those matching). */
   pending(filter: MessageFilter = () => true): Message[] {
     return this.queue.filter(filter);
