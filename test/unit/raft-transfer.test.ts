@@ -2,7 +2,7 @@
 // tells it to campaign at once with TimeoutNow.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { MessageType, ProposalErrorCode, Role } from "../../src/raft";
+import { ConfChangeType, MessageType, ProposalErrorCode, Role } from "../../src/raft";
 import { ofType, RaftScenario } from "../support/raft-scenario";
 
 function stableCluster(): RaftScenario {
@@ -66,7 +66,7 @@ test("a transfer that cannot finish is abandoned after an election timeout", () 
 test("transfer to self, to an unknown node or to a learner is rejected; a follower points to the leader", () => {
   const s = stableCluster();
   s.addNode(4, { voters: [1, 2, 3], learners: [] });
-  s.proposeConfChange(1, { type: 2, nodeId: 4 });
+  s.proposeConfChange(1, { type: ConfChangeType.AddLearner, nodeId: 4 });
   s.stabilize();
   assert.deepEqual(s.status(1).conf.learners, [4]);
 
