@@ -55,9 +55,13 @@ export class RaftlineClient {
     return new Consumer(this.runner, this.requestTimeoutMs, options);
   }
 
-  /** Flushes and closes every producer, then every connection. */
-  async close(): Promise<void> {
-    await Promise.all([...this.producers].map((p) => p.close()));
+  /**
+   * Closes every producer, then every connection. By default producers flush first; `flush: false`
+   * fails their unanswered sends with CANCELLED instead of waiting.
+   */
+  async close(options: { flush?: boolean } = {}): Promise<void> {
+    if (options.flush === false) for (const p of this.producers) p.abort();
+    else await Promise.all([...this.producers].map((p) => p.close()));
     this.producers.clear();
     this.runner.pool.close();
   }

@@ -40,6 +40,7 @@ interface PendingSend {
 interface RoomWaiter {
   records: number;
   admit(): void;
+  reject(err: RaftlineError): void;
 }
 
 export class Producer {
@@ -52,6 +53,7 @@ export class Producer {
   private inFlight = 0;
   private link: ProduceLink | undefined;
   private closed = false;
+  private abortError: RaftlineError | undefined;
   private lastDiscoveryMs = -Infinity;
   private discovery: Promise<void> | undefined;
 
@@ -84,7 +86,7 @@ export class Producer {
       const admit = (): void => this.accept(message, owner);
       // Waiting sends keep their order: nobody overtakes a send that is waiting for room.
       if (this.roomWaiters.length === 0 && this.hasRoomFor(message.records.length)) admit();
-      else this.roomWaiters.push({ records: message.records.length, admit });
+      else this.roomWaiters.push({ records: message.records.length, admit, reject });
     });
   }
 
@@ -104,6 +106,20 @@ export class Producer {
     await this.flush();
     this.link?.end();
     this.link = undefined;
+  }
+
+  /** Fails every send not yet answered with CANCELLED and drops the stream, without waiting. */
+  abort(): void {
+    this.closed = true;
+    for (const timer of this.lingerTimers.values()) clearTimeout(timer);
+    this.lingerTimers.clear();
+    const err = new RaftlineError({ code: status.CANCELLED, message: "the producer was closed without flushing" });
+    this.abortError = err;
+    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(err);
+    for (const batch of [...this.readyBatches.splice(0), ...this.batcher.takeAll()]) this.settle(batch, err);
+    this.link?.fail(err);
+    this.link = undefined;
+    this.notifyIdle();
   }
 
   private hasRoomFor(records: number): boolean {
@@ -155,6 +171,7 @@ export class Producer {
     if (batch.partition !== undefined) wire.partition = batch.partition;
     return retry(
       async () => {
+        if (this.abortError) throw this.abortError;
         const link = await this.linkToLeader();
         const results = await link.send([wire], this.limits.acks);
         if (results.length !== 1) {
@@ -169,6 +186,18 @@ export class Producer {
 
   private finish(batch: RecordBatch<PendingSend>, outcome: RecordPlacement[] | RaftlineError): void {
     this.inFlight--;
+    this.settle(batch, outcome);
+    this.admitWaiting();
+    this.pump();
+    this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  /** Answers the sends whose records the batch holds. */
+  private settle(batch: RecordBatch<PendingSend>, outcome: RecordPlacement[] | RaftlineError): void {
     let index = 0;
     for (const segment of batch.segments) {
       const owner = segment.owner;
@@ -185,9 +214,6 @@ export class Producer {
       if (owner.unsettledRecords === 0 && !owner.failed) owner.resolve(owner.placements);
     }
     this.bufferedRecords -= batch.records.length;
-    this.admitWaiting();
-    this.pump();
-    if (this.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private admitWaiting(): void {

@@ -184,7 +184,7 @@ export class Cluster {
   async cleanup(): Promise<void> {
     if (this.cleanedUp) return;
     this.cleanedUp = true;
-    for (const client of [...this.clients, ...this.probes.values()]) client.close().catch(() => undefined);
+    await Promise.all([...this.clients, ...this.probes.values()].map((c) => c.close({ flush: false }).catch(() => undefined)));
     await Promise.all(this.nodes.map((n) => this.kill(n.id, "SIGKILL").catch(() => undefined)));
     this.removeRoot();
     liveClusters.delete(this);

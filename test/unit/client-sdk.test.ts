@@ -246,3 +246,20 @@ test("a subscription resumes after a retriable failure from the next offset, wit
   assert.equal(broker.subscribes[0].position, "START_POSITION_EARLIEST");
   assert.deepEqual(broker.subscribes.slice(1).map((s) => s.offset), [4, 8]);
 });
+
+test("closing without flushing fails unanswered sends with CANCELLED at once", async (t) => {
+  const broker = await fakeBroker();
+  const client = new RaftlineClient({ brokers: [broker.address] });
+  t.after(() => broker.stop());
+  broker.hold = true;
+  const producer = client.producer({ lingerMs: 0, maxBatchRecords: 1, maxInFlight: 1 });
+  const sends = [0, 1, 2].map((i) => producer.send({ topic: "t", partition: 0, records: [{ value: `r${i}` }] }));
+  await waitFor(() => broker.requests.length === 1, 5000, "the first request in flight");
+  await client.close({ flush: false });
+  const outcomes = await Promise.allSettled(sends);
+  for (const outcome of outcomes) {
+    assert.equal(outcome.status, "rejected");
+    assert.equal((outcome as PromiseRejectedResult).reason.codeName, "CANCELLED");
+  }
+  await assert.rejects(producer.send({ topic: "t", records: [{ value: "late" }] }), (err: RaftlineError) => err.codeName === "CANCELLED");
+});
