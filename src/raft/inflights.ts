@@ -35,6 +35,13 @@ export class Inflights {
     }
   }
 
+  /** Frees the oldest slot: lets a full window probe onward when its acknowledgements may have been lost. */
+  freeFirstOne(): void {
+    if (this.used === 0) return;
+    this.start = (this.start + 1) % this.capacityMsgs;
+    this.used--;
+  }
+
   reset(): void {
     this.start = 0;
     this.used = 0;

@@ -460,6 +460,9 @@ export class Raft {
   private handleHeartbeatResp(m: Message, pr: Progress): void {
     pr.recentActive = true;
     pr.probeSent = false;
+    // The follower is alive but the window stays full: App messages or their answers were probably lost.
+    // Freeing one slot lets the next App through; a rejection of it then resets the follower to probe.
+    if (pr.state === "replicate" && pr.inflights.full()) pr.inflights.freeFirstOne();
     if (pr.match < this.log.lastIndex()) this.sendAppend(m.from);
     if (m.context === undefined) return;
     const acks = this.readOnly.recvAck(m.from, m.context);

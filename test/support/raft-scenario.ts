@@ -90,6 +90,8 @@ export class RaftScenario {
   /** Links that drop messages, as "from->to". */
   private readonly cutLinks = new Set<string>();
   private readonly options: Required<ScenarioOptions>;
+  /** Snapshot data as sent, by "from:index", like a transport streaming it next to the Snap message. */
+  private readonly sentSnapshots = new Map<string, AppSnapshot>();
   /** Everything each node ever reported as committed, by index: checks that commits never change. */
   private readonly committedTerms = new Map<number, number>();
 
@@ -264,9 +266,10 @@ export class RaftScenario {
 
   /** Discards queued messages matching `filter`; returns how many. */
   drop(filter: MessageFilter = () => true): number {
-    const before = this.queue.length;
+    const dropped = this.queue.filter(filter);
     this.queue = this.queue.filter((m) => !filter(m));
-    return before - this.queue.length;
+    for (const m of dropped) this.lost(m);
+    return dropped.length;
   }
 
   /**
@@ -278,7 +281,10 @@ export class RaftScenario {
     this.queue = this.queue.filter((m) => !filter(m));
     const touched = new Set<NodeId>();
     for (const m of now) {
-      if (this.cutLinks.has(`${m.from}->${m.to}`)) continue;
+      if (this.cutLinks.has(`${m.from}->${m.to}`)) {
+        this.lost(m);
+        continue;
+      }
       const target = this.peers.get(m.to);
       if (target === undefined) continue;
       if (m.type === MessageType.Snap) this.carrySnapshot(m, target);
@@ -410,7 +416,14 @@ export class RaftScenario {
       if (rd.hardState !== undefined) p.disk.hardState = { ...rd.hardState };
       // 2. Send.
       for (const m of rd.messages) {
-        if (!this.cutLinks.has(`${m.from}->${m.to}`)) this.queue.push(m);
+        if (this.cutLinks.has(`${m.from}->${m.to}`)) {
+          this.lost(m);
+          continue;
+        }
+        if (m.type === MessageType.Snap && m.snapshot !== undefined && p.appSnapshot?.index === m.snapshot.index) {
+          this.sentSnapshots.set(`${id}:${m.snapshot.index}`, p.appSnapshot);
+        }
+        this.queue.push(m);
       }
       // 3. Apply.
       if (rd.snapshot !== undefined) this.installSnapshot(p, rd.snapshot);
@@ -419,6 +432,11 @@ export class RaftScenario {
       // 4. Advance.
       p.node.advance(rd);
     }
+  }
+
+  /** Like a transport, tell the sender when a snapshot could not be delivered. */
+  private lost(m: Message): void {
+    if (m.type === MessageType.Snap) this.peers.get(m.from)?.node.reportSnapshot(m.to, false);
   }
 
   private apply(p: Peer, e: Entry): void {
@@ -438,8 +456,8 @@ export class RaftScenario {
   }
 
   private carrySnapshot(m: Message, target: Peer): void {
-    const source = this.peers.get(m.from)?.appSnapshot;
-    if (source !== undefined && m.snapshot !== undefined && source.index === m.snapshot.index) {
+    const source = m.snapshot === undefined ? undefined : this.sentSnapshots.get(`${m.from}:${m.snapshot.index}`);
+    if (source !== undefined) {
       target.incomingSnapshot = { index: source.index, data: source.data.slice() };
     }
   }
