@@ -21,18 +21,23 @@ export interface SnapshotSource {
   /** Marks the current applied state as the snapshot at `meta` (called right after compacting). */
   capture(meta: SnapshotMeta): void;
   open(): { meta: SnapshotMeta; chunks: AsyncIterable<Buffer> } | undefined;
-  /** Replaces the local state with a received snapshot, durably. */
-  install(meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<void>;
+  /** Receives a snapshot beside the live state, which stays untouched until install. */
+  stage(meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<void>;
+  /** Replaces the live state with the staged snapshot, durably (raft accepted it). */
+  install(meta: SnapshotMeta): Promise<void>;
+  /** Drops a staged snapshot raft did not accept. */
+  discard(): Promise<void>;
 }
 
 export interface PeerLinks {
   send(messages: Message[]): void;
-  sendSnapshot(to: number, meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<boolean>;
+  /** `message` is raft's Snap message; `chunks` the state its meta describes. */
+  sendSnapshot(message: Message, chunks: AsyncIterable<Buffer>): Promise<boolean>;
 }
 
 /** The replicated state machine as the loop sees it: apply adds its state writes to the batch. */
 export interface ReplicatedMachine<R> {
   apply(index: number, data: Uint8Array, batch: WriteBatch): R;
-  /** Reloads in-memory state from storage after a snapshot was installed underneath it. */
-  reload(): Promise<void>;
+  /** Reloads in-memory state from storage after a snapshot at `appliedIndex` was installed underneath it. */
+  reload(appliedIndex: number): Promise<void>;
 }

@@ -45,11 +45,11 @@ export interface ReplicaDeps<R> {
   now: () => number;
 }
 
-interface QueuedSnapshot {
-  from: number;
-  msg: Message;
-  chunks: AsyncIterable<Buffer>;
-  done: (err?: Error) => void;
+interface StagedSnapshot {
+  meta: SnapshotMeta;
+  /** Set once its Snap message went into raft. */
+  stepped: boolean;
+  done: () => void;
 }
 
 export class Replica<R> extends EventEmitter {
@@ -57,7 +57,8 @@ export class Replica<R> extends EventEmitter {
   private readonly pending: PendingProposals<R>;
   private readonly reads: ReadWaiters;
   private inbox: Message[] = [];
-  private snapshotInbox: QueuedSnapshot[] = [];
+  private unreachable: number[] = [];
+  private staged: StagedSnapshot | undefined;
   private ticks = 0;
   private running = false;
   private again = false;
@@ -124,12 +125,39 @@ export class Replica<R> extends EventEmitter {
     this.schedule();
   }
 
-  /** A snapshot streamed from the leader; resolves once it is installed (or refused as stale). */
-  receiveSnapshot(from: number, msg: Message, chunks: AsyncIterable<Buffer>): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.snapshotInbox.push({ from, msg, chunks, done: (err) => (err ? reject(err) : resolve()) });
+  /**
+   * A snapshot streamed from the leader. It is staged beside the live state first; raft then decides,
+   * and only a Ready carrying it installs it. Resolves once installed or found unneeded.
+   */
+  async receiveSnapshot(msg: Message, chunks: AsyncIterable<Buffer>): Promise<void> {
+    const meta = msg.snapshot;
+    if (this.stopped || !meta) throw new Error("not accepting snapshots");
+    if (meta.index <= this.applied) {
+      // We already hold this state: skip the data and let raft answer from its own log.
+      for await (const chunk of chunks) void chunk;
+      this.receive([msg]);
+      return;
+    }
+    if (this.staged) throw new Error("another snapshot is being installed");
+    const staged: StagedSnapshot = { meta, stepped: false, done: () => undefined };
+    this.staged = staged;
+    try {
+      await this.deps.snapshots.stage(meta, chunks);
+    } catch (err) {
+      this.staged = undefined;
+      throw err;
+    }
+    await new Promise<void>((resolve) => {
+      staged.done = resolve;
+      this.inbox.push(msg);
       this.schedule();
     });
+  }
+
+  /** The transport lost messages to `id`: raft slows down replication to it (probe state). */
+  reportUnreachable(id: number): void {
+    this.unreachable.push(id);
+    this.schedule();
   }
 
   propose(data: Uint8Array, acks: Acks, deadlineMs: number): Promise<ProposalOutcome<R>> {
@@ -197,7 +225,6 @@ export class Replica<R> extends EventEmitter {
     try {
       do {
         this.again = false;
-        await this.installSnapshots();
         this.stepInputs();
         while (!this.stopped && this.raft.hasReady()) {
           const rd = this.raft.ready();
@@ -206,6 +233,7 @@ export class Replica<R> extends EventEmitter {
           this.afterAdvance();
           this.stepInputs();
         }
+        await this.discardUnusedSnapshot();
       } while (this.again && !this.stopped);
     } finally {
       this.running = false;
@@ -216,9 +244,14 @@ export class Replica<R> extends EventEmitter {
   private stepInputs(): void {
     const ticked = this.ticks > 0;
     for (; this.ticks > 0; this.ticks--) this.raft.tick();
+    for (const id of this.unreachable) this.raft.reportUnreachable(id);
+    this.unreachable = [];
     const inbox = this.inbox;
     this.inbox = [];
-    for (const m of inbox) this.raft.step(m);
+    for (const m of inbox) {
+      if (m.type === MessageType.Snap && this.staged && m.snapshot?.index === this.staged.meta.index) this.staged.stepped = true;
+      this.raft.step(m);
+    }
     this.proposeQueued();
     for (const ctx of this.reads.takeQueued()) {
       const r = this.raft.readIndex(ctx);
@@ -247,39 +280,37 @@ export class Replica<R> extends EventEmitter {
     }
   }
 
-  private async installSnapshots(): Promise<void> {
-    const queue = this.snapshotInbox;
-    this.snapshotInbox = [];
-    for (const s of queue) {
-      const meta = s.msg.snapshot;
-      if (!meta || meta.index <= this.applied) {
-        // Stale: we already hold this state. Drain the stream and let raft answer from its own log.
-        for await (const chunk of s.chunks) void chunk;
-        this.inbox.push(s.msg);
-        s.done();
-        continue;
-      }
-      try {
-        await this.deps.snapshots.install(meta, s.chunks);
-        await this.deps.machine.reload();
-        this.pending.abandonThrough(meta.index, this.leader);
-        this.applied = meta.index;
-        this.appliedTerm = meta.term;
-        this.conf = meta.conf;
-        this.lastCompacted = meta.index;
-        this.deps.logger.info({ index: meta.index, term: meta.term, from: s.from }, "installed snapshot");
-        this.inbox.push(s.msg);
-        s.done();
-      } catch (err) {
-        s.done(err instanceof Error ? err : new Error(String(err)));
-        throw err;
-      }
-    }
+  /** Raft took the staged snapshot: install it under the state machine before persisting the Ready. */
+  private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    await this.deps.snapshots.install(meta);
+    await this.deps.machine.reload(meta.index);
+    this.pending.abandonThrough(meta.index, this.leader);
+    this.applied = meta.index;
+    this.appliedTerm = meta.term;
+    this.conf = meta.conf;
+    this.lastCompacted = meta.index;
+    this.deps.logger.info({ index: meta.index, term: meta.term }, "installed snapshot");
+    const staged = this.staged;
+    this.staged = undefined;
+    staged?.done();
+  }
+
+  /** Raft stepped the snapshot message without taking it (e.g. it was stale by then). */
+  private async discardUnusedSnapshot(): Promise<void> {
+    const staged = this.staged;
+    if (!staged?.stepped) return;
+    this.staged = undefined;
+    await this.deps.snapshots.discard();
+    staged.done();
   }
 
   private async handleReady(rd: Ready): Promise<void> {
+    if (rd.hardState && rd.hardState.term !== this.term) {
+      this.term = rd.hardState.term;
+      this.emit("term", this.term);
+    }
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leader);
-    if (rd.hardState) this.term = rd.hardState.term;
+    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
     const batch = this.deps.persistence.newBatch();
     this.deps.persistence.addReady(batch, rd);
     const results = this.applyEntries(rd.committedEntries, batch);
@@ -334,7 +365,7 @@ export class Replica<R> extends EventEmitter {
     this.sendingSnapshotTo.add(m.to);
     this.deps.logger.info({ to: m.to, index: source.meta.index }, "sending snapshot");
     this.deps.links
-      .sendSnapshot(m.to, source.meta, source.chunks)
+      .sendSnapshot({ ...m, snapshot: source.meta }, source.chunks)
       .catch(() => false)
       .then((ok) => {
         this.sendingSnapshotTo.delete(m.to);

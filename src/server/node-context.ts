@@ -1,0 +1,24 @@
+// What the gRPC services of one node share: its replica, applied broker state, storage and peers.
+import type { Logger } from "pino";
+import type { CommandResult, StickyPartitioner } from "../broker";
+import type { Db } from "../storage/db";
+import type { ApplySignal } from "./apply-signal";
+import type { BrokerMachine } from "./broker-machine";
+import type { NodeConfig } from "./config";
+import type { LeaderForwarder } from "./leader-forwarder";
+import type { Replica } from "./replica";
+
+export interface NodeContext {
+  config: NodeConfig;
+  replica: Replica<CommandResult>;
+  machine: BrokerMachine;
+  db: Db;
+  forwarder: LeaderForwarder;
+  sticky: StickyPartitioner;
+  /** Fires after applied entries are written, so readers woken by it find them in storage. */
+  applied: ApplySignal;
+  logger: Logger;
+  now(): number;
+  /** A member's client address, for leader hints. */
+  clientAddressOf(id: number): string | undefined;
+}

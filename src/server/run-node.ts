@@ -1,0 +1,199 @@
+// One node's process: open storage, restore raft and the broker, start the peer transport, the replica
+// loop and the public gRPC services; shut all of it down gracefully on SIGTERM/SIGINT.
+import * as grpc from "@grpc/grpc-js";
+import pino, { type Logger } from "pino";
+import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
+import { RawNode, Role, type RaftConfig } from "../raft";
+import { RaftStore } from "../storage/raft-store";
+import { openDatabase, type Db } from "../storage/db";
+import { PeerTransport } from "../transport/peer-transport";
+import { peerServerOptions } from "../transport/transport-bounds";
+import { ApplySignal } from "./apply-signal";
+import { BrokerMachine } from "./broker-machine";
+import { NodeConfig, selfMember } from "./config";
+import { DbSnapshotSource } from "./db-snapshot-source";
+import { LeaderForwarder } from "./leader-forwarder";
+import { emitNodeEvent } from "./node-events";
+import type { NodeContext } from "./node-context";
+import { publicApi } from "./public-proto";
+import { Replica } from "./replica";
+import { adminService, bestFollower } from "./services/admin-service";
+import { consumerService } from "./services/consumer-service";
+import { producerService } from "./services/producer-service";
+import { waitForRole } from "./services/rpc";
+
+/** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
+export const shutdownGraceMs = 3000;
+
+export interface RunningNode {
+  ctx: NodeContext;
+  shutdown(): Promise<void>;
+}
+
+function raftConfig(config: NodeConfig): RaftConfig {
+  return {
+    id: config.id,
+    electionTicks: config.electionTicks,
+    heartbeatTicks: config.heartbeatTicks,
+    preVote: true,
+    checkQuorum: true,
+    maxMsgBytes: 1024 * 1024,
+    maxInflightMsgs: 256,
+    maxUncommittedBytes: 256 * 1024 * 1024,
+    learnerCatchUpEntries: 1000,
+  };
+}
+
+function bind(server: grpc.Server, address: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+}
+
+function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
+export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
+  const me = selfMember(config);
+  const db: Db = await openDatabase(config.dataDir);
+  const { store, state } = await RaftStore.load(db, { voters: config.members.map((m) => m.id), learners: [] });
+  const machine = await BrokerMachine.load(db, state.applied);
+  const raft = new RawNode(raftConfig(config), state, Math.random);
+  const snapshots = new DbSnapshotSource(db);
+  const applied = new ApplySignal();
+  const forwarder = new LeaderForwarder(config.members, config.id, config.maxRequestBytes + 64 * 1024);
+  const clientAddressOf = (id: number): string | undefined => config.members.find((m) => m.id === id)?.clientAddress;
+
+  const replicaRef: { current?: Replica<ReturnType<BrokerMachine["apply"]>> } = {};
+  const transport = new PeerTransport({
+    selfId: config.id,
+    peers: new Map(config.members.map((m) => [m.id, m.peerAddress])),
+    onMessages: (msgs) => replicaRef.current?.receive(msgs),
+    onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
+    onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
+    logger,
+    enableFaults: config.enableFaults,
+  });
+  const replica = new Replica(
+    {
+      id: config.id,
+      tickMs: config.tickMs,
+      electionTicks: config.electionTicks,
+      snapshotEntries: config.snapshotEntries,
+      maxPendingProposals: 100_000,
+      maxProposalBatch: 4096,
+      applied: state.applied,
+      conf: state.conf,
+      firstIndex: state.snapshot.index + 1,
+    },
+    { raft, persistence: store, machine, links: transport, snapshots, logger, now: Date.now },
+  );
+  replicaRef.current = replica;
+  replica.on("applied", () => applied.notify());
+  replica.on("role", (role: Role, leader: number) => {
+    logger.info({ leader }, "role changed");
+    if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
+  });
+
+  const ctx: NodeContext = {
+    config,
+    replica,
+    machine,
+    db,
+    forwarder,
+    sticky: new StickyPartitioner(),
+    applied,
+    logger,
+    now: Date.now,
+    clientAddressOf,
+  };
+
+  const peerServer = new grpc.Server(peerServerOptions());
+  transport.addTo(peerServer);
+  await bind(peerServer, me.peerAddress);
+
+  const clientServer = new grpc.Server({
+    "grpc.max_receive_message_length": config.maxRequestBytes,
+    "grpc.max_send_message_length": config.maxRequestBytes + 64 * 1024,
+  });
+  const api = publicApi();
+  clientServer.addService(api.Producer.service, producerService(ctx));
+  clientServer.addService(api.Consumer.service, consumerService(ctx));
+  clientServer.addService(api.Admin.service, adminService(ctx));
+  await bind(clientServer, me.clientAddress);
+
+  replica.start();
+  // Retention is decided in the state machine from the leader's clock carried in the command.
+  const retention = setInterval(() => {
+    if (!replica.isLeader) return;
+    const tick = encodeCommand({ kind: CommandKind.Tick, nowMs: Date.now() });
+    replica.propose(tick, "none", Date.now() + config.retentionCheckMs).catch(() => undefined);
+  }, config.retentionCheckMs);
+
+  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, applied: state.applied }, "serving");
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(retention);
+    if (replica.isLeader) {
+      const to = bestFollower(ctx);
+      if (to) {
+        try {
+          replica.transferLeadership(to);
+          await waitForRole(ctx, () => !replica.isLeader, Date.now() + shutdownGraceMs);
+        } catch (err) {
+          logger.warn({ err }, "leadership transfer on shutdown failed");
+        }
+      }
+    }
+    await shutdownServer(clientServer, shutdownGraceMs);
+    await replica.stop();
+    forwarder.close();
+    await transport.close();
+    peerServer.forceShutdown();
+    await snapshots.close();
+    await db.close();
+    logger.info("stopped");
+  };
+  return { ctx, shutdown };
+}
+
+export async function runNode(config: NodeConfig): Promise<void> {
+  // Every line carries the node's current role and term, read when the line is written.
+  const view = { role: "Follower", term: 0 };
+  const logger = pino({ level: config.logLevel, base: { node: config.id }, mixin: () => ({ role: view.role, term: view.term }) });
+  const node = await startNode(config, logger);
+  node.ctx.replica.on("role", (role: Role) => {
+    view.role = Role[role];
+  });
+  node.ctx.replica.on("term", (term: number) => {
+    view.term = term;
+  });
+  const me = selfMember(config);
+  emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    node.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("disconnect", () => stop("parent gone"));
+}

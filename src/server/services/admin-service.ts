@@ -1,0 +1,213 @@
+// Admin: topics and the cluster. Writes go through the log on the leader; reads answer from the local
+// applied state after a read barrier, so a topic created through one node is visible through any other.
+import * as grpc from "@grpc/grpc-js";
+import { CommandKind, CommandResult, encodeCommand, type Command, type TopicInfo } from "../../broker";
+import type { AdminHandlers } from "../../generated/raftline/v1/Admin";
+import type { DescribeClusterResponse, DescribeClusterResponse__Output } from "../../generated/raftline/v1/DescribeClusterResponse";
+import type { CreateTopicResponse, CreateTopicResponse__Output } from "../../generated/raftline/v1/CreateTopicResponse";
+import type { DeleteTopicResponse__Output } from "../../generated/raftline/v1/DeleteTopicResponse";
+import type { NodeInfo } from "../../generated/raftline/v1/NodeInfo";
+import type { TransferLeadershipResponse, TransferLeadershipResponse__Output } from "../../generated/raftline/v1/TransferLeadershipResponse";
+import type { TopicConfig } from "../../generated/raftline/v1/TopicConfig";
+import { Role } from "../../raft";
+import type { NodeContext } from "../node-context";
+import { ReplicaError } from "../replica-errors";
+import { RpcError } from "../rpc-errors";
+import { callUnary, deadlineMsOf, onLeader, unary, waitForRole } from "./rpc";
+import { LeaderForwarder } from "../leader-forwarder";
+
+/** How long the leader waits for a peer's own view when describing the cluster. */
+export const peerStatusTimeoutMs = 500;
+/** How long TransferLeadership waits for the new leader to take over. */
+export const transferWaitMs = 5000;
+
+export function adminService(ctx: NodeContext): AdminHandlers {
+  return {
+    CreateTopic: unary(ctx, (call) =>
+      onLeader<CreateTopicResponse>(
+        ctx,
+        call,
+        async () => {
+          const r = call.request;
+          const command: Command = {
+            kind: CommandKind.CreateTopic,
+            nowMs: ctx.now(),
+            name: r.name,
+            partitions: r.partitions,
+            retentionMs: r.retentionMs,
+            retentionBytes: r.retentionBytes,
+            maxRecordBytes: r.maxRecordBytes,
+          };
+          ctx.machine.state.checkCreateTopic(command);
+          const result = await commit(ctx, command, deadlineMsOf(call));
+          if (result.kind !== "topicCreated") throw unexpected(result);
+          return { topic: topicConfig(result.topic) };
+        },
+        (leader, md, deadline) => {
+          const c = ctx.forwarder.admin(leader);
+          return callUnary<CreateTopicResponse__Output>((cb) => c.CreateTopic(call.request, md, { deadline }, cb));
+        },
+      ),
+    ),
+    DeleteTopic: unary(ctx, (call) =>
+      onLeader(
+        ctx,
+        call,
+        async () => {
+          ctx.machine.state.requireTopic(call.request.name);
+          const result = await commit(ctx, { kind: CommandKind.DeleteTopic, nowMs: ctx.now(), name: call.request.name }, deadlineMsOf(call));
+          if (result.kind !== "topicDeleted") throw unexpected(result);
+          return {};
+        },
+        (leader, md, deadline) => {
+          const c = ctx.forwarder.admin(leader);
+          return callUnary<DeleteTopicResponse__Output>((cb) => c.DeleteTopic(call.request, md, { deadline }, cb));
+        },
+      ),
+    ),
+    ListTopics: unary(ctx, async (call) => {
+      await ctx.replica.readBarrier(deadlineMsOf(call));
+      return { topics: ctx.machine.state.listTopics().map(topicConfig) };
+    }),
+    DescribeTopic: unary(ctx, async (call) => {
+      await ctx.replica.readBarrier(deadlineMsOf(call));
+      const d = ctx.machine.state.describeTopic(call.request.name);
+      return {
+        topic: topicConfig(d.topic),
+        partitions: d.partitions.map((p) => ({
+          partition: p.partition,
+          startOffset: p.startOffset,
+          highWatermark: p.highWatermark,
+          bytes: p.bytes,
+        })),
+      };
+    }),
+    DescribeCluster: unary(ctx, (call) => {
+      // A forwarded DescribeCluster asks for this node's own view only (the leader gathers them).
+      if (LeaderForwarder.isForwarded(call.metadata)) return Promise.resolve(selfView(ctx));
+      return onLeader(
+        ctx,
+        call,
+        () => describeCluster(ctx),
+        (leader, _forwardedMd, deadline) => {
+          const c = ctx.forwarder.admin(leader);
+          // Not marked as forwarded: the leader must gather the whole view, not answer with its own.
+          return callUnary<DescribeClusterResponse__Output>((cb) => c.DescribeCluster(call.request, new grpc.Metadata(), { deadline }, cb));
+        },
+      );
+    }),
+    TransferLeadership: unary(ctx, (call) =>
+      onLeader(
+        ctx,
+        call,
+        () => transferLeadership(ctx, call.request.toNodeId, deadlineMsOf(call)),
+        (leader, md, deadline) => {
+          const c = ctx.forwarder.admin(leader);
+          return callUnary<TransferLeadershipResponse__Output>((cb) => c.TransferLeadership(call.request, md, { deadline }, cb));
+        },
+      ),
+    ),
+  };
+}
+
+async function commit(ctx: NodeContext, command: Command, deadlineMs: number): Promise<CommandResult> {
+  const outcome = await ctx.replica.propose(encodeCommand(command), "quorum", deadlineMs);
+  const result = outcome.result;
+  if (!result) throw unexpected(undefined);
+  if (result.kind === "error") throw result.error;
+  return result;
+}
+
+function unexpected(result: CommandResult | undefined): RpcError {
+  return new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
+}
+
+function topicConfig(t: TopicInfo): TopicConfig {
+  return {
+    name: t.name,
+    partitions: t.partitions,
+    retentionMs: t.retentionMs,
+    retentionBytes: t.retentionBytes,
+    maxRecordBytes: t.maxRecordBytes,
+  };
+}
+
+const roleNames: Record<Role, NodeInfo["role"]> = {
+  [Role.Follower]: "NODE_ROLE_FOLLOWER",
+  [Role.PreCandidate]: "NODE_ROLE_PRE_CANDIDATE",
+  [Role.Candidate]: "NODE_ROLE_CANDIDATE",
+  [Role.Leader]: "NODE_ROLE_LEADER",
+};
+
+function selfInfo(ctx: NodeContext): NodeInfo {
+  const s = ctx.replica.raftNode.status();
+  const learner = s.conf.learners.includes(ctx.config.id);
+  return {
+    id: ctx.config.id,
+    address: ctx.clientAddressOf(ctx.config.id) ?? "",
+    reachable: true,
+    role: learner ? "NODE_ROLE_LEARNER" : roleNames[s.role],
+    term: s.term,
+    commitIndex: s.commit,
+    appliedIndex: ctx.replica.appliedIndex,
+  };
+}
+
+function selfView(ctx: NodeContext): DescribeClusterResponse {
+  return { leaderId: ctx.replica.leaderId, nodes: [selfInfo(ctx)], answeredBy: ctx.config.id };
+}
+
+async function describeCluster(ctx: NodeContext): Promise<DescribeClusterResponse> {
+  const status = ctx.replica.raftNode.status();
+  const progress = new Map(status.progress.map((p) => [p.id, p]));
+  const peers = ctx.config.members.filter((m) => m.id !== ctx.config.id);
+  const views = await Promise.all(
+    peers.map(async (m): Promise<NodeInfo> => {
+      const p = progress.get(m.id);
+      const lag = p ? Math.max(0, status.lastIndex - p.match) : undefined;
+      try {
+        const c = ctx.forwarder.admin(m.id);
+        const deadline = new Date(ctx.now() + peerStatusTimeoutMs);
+        const res = await callUnary<DescribeClusterResponse__Output>((cb) => c.DescribeCluster({}, ctx.forwarder.metadata(), { deadline }, cb));
+        const own = res.nodes.find((n) => n.id === m.id);
+        if (!own) throw new Error("no self view");
+        return { ...own, lag };
+      } catch {
+        return { id: m.id, address: m.clientAddress, reachable: false, role: "NODE_ROLE_UNSPECIFIED", term: 0, commitIndex: 0, appliedIndex: 0, lag };
+      }
+    }),
+  );
+  const nodes = [{ ...selfInfo(ctx), lag: 0 }, ...views].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+  return { leaderId: ctx.config.id, nodes, answeredBy: ctx.config.id };
+}
+
+async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: number): Promise<TransferLeadershipResponse> {
+  const previous = ctx.config.id;
+  const target = to || bestFollower(ctx);
+  if (!target) throw new RpcError(grpc.status.FAILED_PRECONDITION, "ERROR_REASON_FAILED_PRECONDITION", "no follower to transfer leadership to");
+  if (target === previous) return { leaderId: previous, previousLeaderId: previous };
+  if (!ctx.config.members.some((m) => m.id === target)) {
+    throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_FAILED_PRECONDITION", `node ${target} is not a member of the cluster`);
+  }
+  ctx.replica.transferLeadership(target);
+  const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;
+  if (!(await waitForRole(ctx, moved, Math.min(deadlineMs, ctx.now() + transferWaitMs)))) {
+    throw new ReplicaError("TIMEOUT", `leadership did not move to node ${target} in time`, ctx.replica.leaderId, true);
+  }
+  return { leaderId: ctx.replica.leaderId, previousLeaderId: previous };
+}
+
+/** The voter with the highest match index: the quickest to take over. */
+export function bestFollower(ctx: NodeContext): number {
+  const status = ctx.replica.raftNode.status();
+  let best = 0;
+  let bestMatch = -1;
+  for (const p of status.progress) {
+    if (p.id === ctx.config.id || p.learner) continue;
+    if (p.match > bestMatch) {
+      best = p.id;
+      bestMatch = p.match;
+    }
+  }
+  return best;
+}

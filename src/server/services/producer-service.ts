@@ -1,0 +1,109 @@
+// Producer: Produce (unary) and ProduceStream (bidi, pipelined). The leader plans each request (validate,
+// choose partitions, encode each partition's records once) and proposes it as one command; followers
+// forward one hop to the leader.
+import * as grpc from "@grpc/grpc-js";
+import { encodeCommand, planProduce, produceOutcome, type AppendedBatch } from "../../broker";
+import type { ProduceRequest__Output } from "../../generated/raftline/v1/ProduceRequest";
+import type { ProduceResponse, ProduceResponse__Output } from "../../generated/raftline/v1/ProduceResponse";
+import type { ProducerHandlers } from "../../generated/raftline/v1/Producer";
+import type { NodeContext } from "../node-context";
+import type { Acks } from "../pending-proposals";
+import { RpcError, toErrorStatus } from "../rpc-errors";
+import { asRpcError, callUnary, deadlineMsOf, onLeader, unary } from "./rpc";
+import { LeaderForwarder } from "../leader-forwarder";
+
+/** Requests one ProduceStream may have in flight before the server stops reading it. */
+export const maxInFlightPerStream = 1024;
+
+export function producerService(ctx: NodeContext): ProducerHandlers {
+  return {
+    Produce: unary(ctx, (call) => produce(ctx, call.request, call)),
+    ProduceStream: (stream) => produceStream(ctx, stream),
+  };
+}
+
+function produce(
+  ctx: NodeContext,
+  req: ProduceRequest__Output,
+  call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+): Promise<ProduceResponse> {
+  return onLeader(
+    ctx,
+    call,
+    () => produceOnLeader(ctx, req, deadlineMsOf(call)),
+    (leader, md, deadline) => {
+      const client = ctx.forwarder.producer(leader);
+      return callUnary<ProduceResponse__Output>((cb) => client.Produce(req, md, { deadline }, cb));
+    },
+  );
+}
+
+function acksOf(acks: ProduceRequest__Output["acks"]): Acks {
+  if (acks === "ACKS_LEADER") return "leader";
+  if (acks === "ACKS_NONE") return "none";
+  return "quorum";
+}
+
+async function produceOnLeader(ctx: NodeContext, req: ProduceRequest__Output, deadlineMs: number): Promise<ProduceResponse> {
+  const batches = req.batches.map((b) => ({
+    topic: b.topic,
+    partition: b.partition,
+    records: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs })),
+  }));
+  const plan = planProduce(ctx.machine.state, batches, ctx.now(), ctx.sticky);
+  const acks = acksOf(req.acks);
+  const outcome = await ctx.replica.propose(encodeCommand(plan.command), acks, deadlineMs);
+  let produced: AppendedBatch[] | null = null;
+  if (acks === "quorum") {
+    const result = outcome.result;
+    if (result?.kind === "error") throw result.error;
+    if (result?.kind !== "produced") {
+      throw new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
+    }
+    produced = result.batches;
+  }
+  return { correlationId: req.correlationId, results: produceOutcome(plan, produced) };
+}
+
+function produceStream(ctx: NodeContext, stream: grpc.ServerDuplexStream<ProduceRequest__Output, ProduceResponse>): void {
+  let inFlight = 0;
+  let ended = false;
+  let closed = false;
+  const finishIfDone = (): void => {
+    if (ended && inFlight === 0 && !closed) {
+      closed = true;
+      stream.end();
+    }
+  };
+  stream.on("data", (req: ProduceRequest__Output) => {
+    inFlight++;
+    if (inFlight >= maxInFlightPerStream) stream.pause();
+    // Stream requests carry no per-request deadline: bound each by the stream's, or the default.
+    const call = { metadata: stream.metadata, getDeadline: () => LeaderForwarder.deadlineOf(stream) };
+    produce(ctx, req, call)
+      .then(
+        (res) => res,
+        (err: unknown): ProduceResponse => ({
+          correlationId: req.correlationId,
+          results: [],
+          error: toErrorStatus(asRpcError(err), ctx.clientAddressOf),
+        }),
+      )
+      .then((res) => {
+        inFlight--;
+        if (!closed) stream.write(res);
+        if (inFlight < maxInFlightPerStream) stream.resume();
+        finishIfDone();
+      });
+  });
+  stream.on("end", () => {
+    ended = true;
+    finishIfDone();
+  });
+  stream.on("error", () => {
+    closed = true;
+  });
+  stream.on("cancelled", () => {
+    closed = true;
+  });
+}
