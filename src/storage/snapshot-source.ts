@@ -7,7 +7,7 @@
 // still reading it keeps it alive until it finishes).
 import type { SnapshotMeta } from "../raft/types";
 import type { Db, DbSnapshot } from "./db";
-import { type ExportOptions, exportState, importState } from "./snapshot-store";
+import { type ExportOptions, discardStaged, exportState, installStagedSnapshot, stageSnapshot } from "./snapshot-store";
 
 export class StateSnapshots {
   private captured: { meta: SnapshotMeta; snapshot: DbSnapshot } | undefined;
@@ -31,9 +31,19 @@ export class StateSnapshots {
     return { meta, chunks: exportState(this.db, { ...this.exportOptions, snapshot }) };
   }
 
-  /** Replaces the local state with a received snapshot, durably (see importState). */
-  install(meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<void> {
-    return importState(this.db, chunks, meta);
+  /** Receives a snapshot beside the live state, which stays untouched until install. */
+  stage(meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<void> {
+    return stageSnapshot(this.db, chunks, meta);
+  }
+
+  /** Replaces the live state with the staged snapshot, durably (raft accepted it). */
+  install(meta: SnapshotMeta): Promise<void> {
+    return installStagedSnapshot(this.db, meta);
+  }
+
+  /** Drops a staged snapshot raft did not accept. */
+  discard(): Promise<void> {
+    return discardStaged(this.db);
   }
 
   /** Releases the captured version; call before closing the database. */

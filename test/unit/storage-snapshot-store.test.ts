@@ -161,7 +161,9 @@ describe("snapshot store", () => {
       assert.ok(opened !== undefined);
       assert.deepEqual(opened.meta, meta10);
       const { db } = await freshDb();
-      await new StateSnapshots(db).install(opened.meta, opened.chunks);
+      const receiver = new StateSnapshots(db);
+      await receiver.stage(opened.meta, opened.chunks);
+      await receiver.install(opened.meta);
       assert.deepEqual(await stateRange(db), captured);
       await db.close();
     }
