@@ -171,7 +171,7 @@ export class RawNode {
       firstIndex: log.firstIndex(),
       conf: cloneConfState(raft.tracker.conf),
       progress,
-      transferee: raft.leadTransferee,
+      transferee: raft.leader?.transferee ?? 0,
     };
   }
 
