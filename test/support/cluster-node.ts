@@ -69,6 +69,9 @@ export class ClusterNode {
     } finally {
       closeSync(logFd);
     }
+    // A forgotten cleanup must not keep the test process alive; its 'exit' handler then kills the node.
+    child.unref();
+    child.channel?.unref();
     this.child = child;
     this.isPaused = false;
     this.leaderTerm = 0;

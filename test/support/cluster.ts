@@ -22,6 +22,12 @@ export interface ClusterOptions {
   extraArgs?: string[];
   /** How long every node gets to bind its ports. */
   startDeadlineMs?: number;
+  /**
+   * Register a node:test `after` hook that cleans up (default true). Pass false when starting from a
+   * `before` hook — an `after` registered there runs as soon as that hook ends — and call cleanup()
+   * from your own `after`.
+   */
+  cleanupAfter?: boolean;
 }
 
 export const defaultStartDeadlineMs = 20000;
@@ -69,7 +75,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   });
   const cluster = new Cluster(root, nodes);
   liveClusters.add(cluster);
-  after(() => cluster.cleanup());
+  if (options.cleanupAfter !== false) after(() => cluster.cleanup());
   for (const node of nodes) node.start();
   await Promise.all(nodes.map((n) => n.waitServing(options.startDeadlineMs ?? defaultStartDeadlineMs)));
   return cluster;
