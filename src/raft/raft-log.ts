@@ -41,15 +41,16 @@ export class RaftLog {
       }
     }
     this.stabled = this.lastIndex();
-    if (commit < snapshot.index || commit > this.lastIndex()) {
-      throw new Error(`raft log: commit ${commit} outside [${snapshot.index}, ${this.lastIndex()}]`);
+    // A snapshot is applied state and applied entries were committed: the larger index wins, whichever
+    // write the driver made durable last.
+    const appliedIndex = Math.max(applied, snapshot.index);
+    const commitIndex = Math.max(commit, appliedIndex);
+    if (commitIndex > this.lastIndex()) {
+      throw new Error(`raft log: commit ${commitIndex} beyond the last index ${this.lastIndex()}`);
     }
-    if (applied < snapshot.index || applied > commit) {
-      throw new Error(`raft log: applied ${applied} outside [${snapshot.index}, ${commit}]`);
-    }
-    this.committed = commit;
-    this.applied = applied;
-    this.applying = applied;
+    this.committed = commitIndex;
+    this.applied = appliedIndex;
+    this.applying = appliedIndex;
   }
 
   firstIndex(): number {

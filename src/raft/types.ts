@@ -114,6 +114,9 @@ export interface ReadState {
  *  3. apply `committedEntries` in order (and install `snapshot` data if present);
  *  4. call `advance(ready)`.
  * The leader counts its own log towards commit only after `advance`, i.e. after it persisted.
+ * `committedEntries` may include entries of this same Ready's `entries`: step 1 makes them durable first.
+ * A Ready that carries a snapshot carries no committedEntries. tick/step/propose may be called between
+ * `ready()` and `advance()` (what they produce goes into the next Ready), but not `ready()` itself.
  */
 export interface Ready {
   softState?: SoftState;
