@@ -12,16 +12,17 @@ import type { TransportStats } from "./transport-stats";
 import { messageToWire } from "./wire-convert";
 import type { WireMessage, WireRaftBatch } from "./wire-types";
 
-/** Generous per-message and per-entry framing estimates, so a batch's estimate is never below its encoding. */
-const messageOverheadBytes = 96;
-const entryOverheadBytes = 32;
+/** Upper bounds on protobuf framing (every varint at its widest), so an estimate is never below the encoding. */
+const messageOverheadBytes = 160;
+const entryOverheadBytes = 40;
+const nodeIdBytesMax = 11;
 /** Consumed slots at the queue's head that trigger compaction of the backing array. */
 const queueCompactionSlots = 1024;
 
 export function estimateMessageBytes(m: Message): number {
   let bytes = messageOverheadBytes + (m.context?.length ?? 0) * 3;
   for (const e of m.entries) bytes += entryOverheadBytes + e.data.byteLength;
-  if (m.snapshot !== undefined) bytes += 16 * (m.snapshot.conf.voters.length + m.snapshot.conf.learners.length);
+  if (m.snapshot !== undefined) bytes += nodeIdBytesMax * (m.snapshot.conf.voters.length + m.snapshot.conf.learners.length);
   return bytes;
 }
 

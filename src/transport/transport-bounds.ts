@@ -44,6 +44,7 @@ export function resolveBounds(overrides: Partial<TransportBounds> = {}): Transpo
     if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`transport bound ${name} must be a positive integer: ${value}`);
   }
   if (bounds.reconnectBaseMs > bounds.reconnectMaxMs) throw new RangeError("reconnectBaseMs exceeds reconnectMaxMs");
+  if (bounds.maxBatchBytes > bounds.maxMessageBytes) throw new RangeError("maxBatchBytes exceeds maxMessageBytes");
   return bounds;
 }
 

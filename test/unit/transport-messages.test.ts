@@ -141,6 +141,22 @@ describe("peer transport: messages", () => {
     assert.ok(b2.received[0].entries[0].index > 2);
   });
 
+  it("follows a peer to a new address, and drops traffic for a removed peer", async () => {
+    const [a, b] = await cluster([1, 2]);
+    await stopPeer(b);
+    running = [a];
+    const moved = startPeer(2, await bindServer(), new Map([[1, a.address]]));
+    running.push(moved);
+    a.transport.setPeer(2, moved.address);
+    a.transport.send([appMessage(1, 2, 1)]);
+    await waitFor(() => moved.received.length === 1, deadlineMs, "delivery at the new address");
+
+    a.transport.removePeer(2);
+    const dropped = a.transport.stats().outboundDropped;
+    a.transport.send([appMessage(1, 2, 2)]);
+    assert.equal(a.transport.stats().outboundDropped, dropped + 1);
+  });
+
   it("isolates a node both ways until cleared, only when faults are enabled", async () => {
     const [a, b] = await cluster([1, 2], true);
     a.transport.send([appMessage(1, 2, 1)]);
