@@ -23,7 +23,6 @@ import {
   installStagedSnapshot,
   stageSnapshot,
 } from "../../src/storage/snapshot-store";
-import { StateSnapshots } from "../../src/storage/snapshot-source";
 import { SnapshotDecoder, SnapshotEncoder } from "../../src/storage/snapshot-stream";
 
 const conf: ConfState = { voters: [1, 2, 3], learners: [] };
@@ -148,27 +147,21 @@ describe("snapshot store", () => {
     await follower.db.close();
   });
 
-  it("serves the captured version to every follower while the live state moves on", async () => {
+  it("exports from an explicit snapshot the same version to every follower while the live state moves on", async () => {
     const leader = await freshDb();
     await seedLeader(leader.db, 10);
     const captured = await stateRange(leader.db);
-    const source = new StateSnapshots(leader.db, { maxChunkBytes: 4096 });
-    source.capture(meta10);
+    const snapshot = leader.db.snapshot();
     await leader.db.batch().put(APPLIED_KEY, encodeApplied(11, conf)).del(brokerKey(0x10, "topic/a")).write({ sync: true });
 
     for (let follower = 0; follower < 2; follower++) {
-      const opened = source.open();
-      assert.ok(opened !== undefined);
-      assert.deepEqual(opened.meta, meta10);
       const { db } = await freshDb();
-      const receiver = new StateSnapshots(db);
-      await receiver.stage(opened.meta, opened.chunks);
-      await receiver.install(opened.meta);
+      await stageSnapshot(db, exportState(leader.db, { snapshot, maxChunkBytes: 4096 }), meta10);
+      await installStagedSnapshot(db, meta10);
       assert.deepEqual(await stateRange(db), captured);
       await db.close();
     }
-    await source.close();
-    assert.equal(source.open(), undefined);
+    await snapshot.close();
     await leader.db.close();
   });
 
