@@ -19,7 +19,8 @@ export interface TransportBounds {
   keepaliveIntervalMs: number;
   /** How long a ping may stay unanswered before the link is declared dead. */
   keepaliveTimeoutMs: number;
-  /** Snapshots this node receives at once; more are refused (the leader retries). */
+  /** Snapshots this node receives at once; more are refused (the leader retries). Keep it at 1 while
+   * storage stages one snapshot at a time. */
   maxConcurrentSnapshotInstalls: number;
   /** Deadline on sending one snapshot, end to end. */
   maxSnapshotSendMs: number;
