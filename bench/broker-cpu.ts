@@ -1,0 +1,39 @@
+// CPU time spent by the server processes and by this (client) process during a measurement, so a figure
+// can be read as "CPU-bound" or "waiting on something else" (fsync, the network, a timer).
+import { readFileSync } from "node:fs";
+
+/** Linux reports utime/stime in clock ticks of USER_HZ, which is 100 on every mainstream kernel. */
+const clockTicksPerSecond = 100;
+
+/** User + system CPU seconds of a live process, or NaN when /proc cannot tell (exited, not Linux). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    // Fields after the parenthesised command name, which itself may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface CpuSeconds {
+  /** All server processes together. */
+  serverSeconds: number;
+  /** The benchmark's own process (the client side). */
+  clientSeconds: number;
+}
+
+/** Cumulative CPU so far; subtract two samples with cpuSince. */
+export function sampleCpu(serverPids: readonly number[]): CpuSeconds {
+  const usage = process.cpuUsage();
+  return {
+    serverSeconds: serverPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
+    clientSeconds: (usage.user + usage.system) / 1e6,
+  };
+}
+
+export function cpuSince(start: CpuSeconds, serverPids: readonly number[]): CpuSeconds {
+  const end = sampleCpu(serverPids);
+  return { serverSeconds: end.serverSeconds - start.serverSeconds, clientSeconds: end.clientSeconds - start.clientSeconds };
+}

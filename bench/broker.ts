@@ -1,0 +1,99 @@
+// `npm run bench -- broker [flags]`: a local three-node cluster measured for produce (pipelined and one
+// at a time), Fetch, Subscribe and end-to-end latency, beside a bare grpc-js echo and, with --with-nats,
+// NATS JetStream R3 run in the same session. Tables go to stdout, everything to
+// bench/results/broker-<timestamp>.json. --profile adds CPU profiles of the servers.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { BenchCluster } from "./broker-cluster";
+import { BrokerBenchOptions, parseBrokerOptions } from "./broker-options";
+import { repoRoot } from "./broker-paths";
+import { ProfileRun, formatProfileRun, profileServers } from "./broker-profile";
+import { Comparison, Row, comparisons, comparisonsTable, natsRows, raftlineRows, rowsTable } from "./broker-report";
+import { RaftlineRuns, measureRaftline } from "./broker-session";
+import { NatsResult, defaultAnchorDir, runNatsAnchor } from "./nats-anchor";
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
+async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
+  log("starting a three-node cluster");
+  const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
+  try {
+    return await measureRaftline(cluster, opts, log);
+  } catch (err) {
+    log(cluster.logTails());
+    throw err;
+  } finally {
+    await cluster.cleanup({ keepDirs: opts.keepDirs });
+  }
+}
+
+async function measureNats(opts: BrokerBenchOptions, outDir: string, stamp: string): Promise<NatsResult | { error: string }> {
+  const s = opts.nats;
+  log(`running the NATS JetStream R3 reference: ${s.reps} reps, ${s.syncMessages} one-at-a-time and ${s.asyncMessages} pipelined messages, windows ${s.windows.join(" ")}`);
+  try {
+    return await runNatsAnchor(s, opts.natsDir ?? defaultAnchorDir(), join(outDir, `broker-${stamp}-nats.log`));
+  } catch (err) {
+    // Our own figures stand without the reference; say why it is missing.
+    log(`NATS reference failed: ${(err as Error).message}`);
+    return { error: (err as Error).message };
+  }
+}
+
+function header(opts: BrokerBenchOptions): string {
+  return [
+    `Raftline broker benchmark (${opts.preset} preset): 3 nodes on 127.0.0.1, acks=QUORUM (fsync on every node), 1 partition per topic.`,
+    `Medians of ${opts.repetitions} repetition(s); pipelined: ${opts.pipelinedRecords} records per run, ${opts.windowRequests} requests in flight × ${opts.batchRecords} records each;`,
+    `one at a time: ${opts.unaryRecords} records; end to end: ${opts.endToEndRecords} records; echo: ${opts.echoCalls} calls. Latencies per request. MB = 1e6 payload bytes.`,
+    `Server flags: ${opts.serveFlags.length > 0 ? opts.serveFlags.join(" ") : "defaults"}. Machine: ${cpus().length} CPUs shared by the 3 servers and this client; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
+  ].join("\n");
+}
+
+export async function runBrokerBench(argv: string[]): Promise<void> {
+  const opts = parseBrokerOptions(argv, process.env, join(repoRoot(), "bench", "results"));
+  const stamp = timestamp();
+  mkdirSync(opts.outDir, { recursive: true });
+  // An interrupted run still kills its servers: exit runs the clusters' synchronous cleanup.
+  const interrupted = (): void => process.exit(130);
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  const started = new Date().toISOString();
+  const head = header(opts);
+
+  const ours = await measureOurs(opts);
+  const rows: Row[] = raftlineRows(ours, opts.windowRequests, opts.batchRecords);
+  const nats = opts.withNats ? await measureNats(opts, opts.outDir, stamp) : undefined;
+  const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
+  const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
+  let profile: ProfileRun | undefined;
+  if (opts.profile) {
+    log("profiling the servers on a fresh cluster");
+    profile = await profileServers(opts, join(opts.outDir, `broker-profile-${stamp}`), log);
+  }
+
+  const out = [head, "", rowsTable(rows)];
+  if (natsTable.length > 0) out.push("", "NATS JetStream R3 (nats-server 2.9.10, file storage; it never fsyncs per message — see its README):", "", rowsTable(natsTable));
+  else if (nats && "error" in nats) out.push("", `NATS reference: failed (${nats.error})`);
+  out.push("", comparisonsTable(compared));
+  if (profile) out.push("", formatProfileRun(profile));
+  const jsonPath = join(opts.outDir, `broker-${stamp}.json`);
+  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
+  out.push("", `results: ${jsonPath}`);
+  process.stdout.write(`${out.join("\n")}\n`);
+}
+
+if (require.main === module) {
+  runBrokerBench(process.argv.slice(2)).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      log(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exit(1);
+    },
+  );
+}
