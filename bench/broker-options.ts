@@ -122,12 +122,11 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     .option("--with-nats", "also run the NATS JetStream R3 reference (or BENCH_NATS=1)")
     .option("--nats-full", "run the NATS reference with its own full settings (about 10 minutes)")
     .option("--nats-dir <dir>", "where the NATS anchor lives (default: ../shared/anchors/nats)")
-    .option("--profile", "afterwards, CPU-profile the servers during pipelined produce and Subscribe (or BENCH_PROFILE=1)")
+    .option("--profile", "afterwards, CPU-profile the servers during pipelined produce, Subscribe and one-at-a-time produce (or BENCH_PROFILE=1)")
     .option("--profile-records <n>", "records produced while profiling", positiveInt)
     .option("--snapshot-entries <n>", "the nodes' --snapshot-entries (raft log compaction interval); default: the server's", positiveInt)
     .option("--out <dir>", "folder for the JSON results", defaultOutDir)
     .option("--keep-dirs", "keep the nodes' data folders and logs")
-    .exitOverride()
     .parse(argv, { from: "user" });
   const f = program.opts<Flags>();
   const preset = f.quick ? "quick" : f.large ? "large" : "default";

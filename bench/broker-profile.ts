@@ -1,13 +1,13 @@
 // CPU profiles of the three servers (node --cpu-prof) on a cluster of their own, so profiling does not
 // distort the measured figures. The profiles cover each process's whole life; the summaries keep only
-// the samples taken during the pipelined produce and during Subscribe.
+// the samples taken during the pipelined produce, during Subscribe, and during one-at-a-time produce.
 import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { BenchCluster } from "./broker-cluster";
 import { ReadResult, subscribeAll } from "./broker-consume";
 import { ProfileSummary, TimeWindowUs, formatSummary, readCpuProfile, summarizeProfile } from "./broker-cpuprofile";
 import type { BrokerBenchOptions } from "./broker-options";
-import { ProduceResult, producePipelined } from "./broker-produce";
+import { ProduceResult, produceOneAtATime, producePipelined } from "./broker-produce";
 import { createTopic, leaderAndFollower } from "./broker-session";
 
 export interface NodeProfile {
@@ -16,6 +16,7 @@ export interface NodeProfile {
   file: string;
   produce: ProfileSummary;
   subscribe: ProfileSummary;
+  oneAtATime: ProfileSummary;
 }
 
 export interface ProfileRun {
@@ -24,6 +25,7 @@ export interface ProfileRun {
   samplingIntervalUs: number;
   produce: ProduceResult;
   subscribe: ReadResult;
+  oneAtATime: ProduceResult;
   nodes: NodeProfile[];
 }
 
@@ -72,6 +74,12 @@ export async function profileServers(opts: BrokerBenchOptions, dir: string, log:
     subscribeWindow.toUs = nowUs();
     log(`  profiled Subscribe: ${Math.round(subscribe.recordsPerSec)} rec/s`);
 
+    await createTopic(cluster, leaderId, "profiled-unary");
+    const unaryWindow: TimeWindowUs = { fromUs: nowUs(), toUs: 0 };
+    const oneAtATime = await produceOneAtATime(leader, { topic: "profiled-unary", recordBytes, records: opts.unaryRecords, timeoutMs: opts.runTimeoutMs }, []);
+    unaryWindow.toUs = nowUs();
+    log(`  profiled one-at-a-time produce: ${Math.round(oneAtATime.recordsPerSec)} rec/s`);
+
     await cluster.stopGracefully(stopDeadlineMs);
     const nodes = cluster.nodes.map((n): NodeProfile => {
       const file = profileOfPid(dir, pidOf.get(n.id) ?? 0);
@@ -82,9 +90,10 @@ export async function profileServers(opts: BrokerBenchOptions, dir: string, log:
         file,
         produce: summarizeProfile(profile, produceWindow, topCount),
         subscribe: summarizeProfile(profile, subscribeWindow, topCount),
+        oneAtATime: summarizeProfile(profile, unaryWindow, topCount),
       };
     });
-    return { dir, recordBytes, samplingIntervalUs, produce, subscribe, nodes };
+    return { dir, recordBytes, samplingIntervalUs, produce, subscribe, oneAtATime, nodes };
   } finally {
     await cluster.cleanup({ keepDirs: opts.keepDirs });
   }
@@ -95,6 +104,7 @@ export function formatProfileRun(run: ProfileRun): string {
   for (const n of [...run.nodes].sort((a, b) => (a.role === b.role ? a.nodeId - b.nodeId : a.role === "leader" ? -1 : 1))) {
     parts.push(formatSummary(`node ${n.nodeId} (${n.role}) during pipelined produce`, n.produce));
     parts.push(formatSummary(`node ${n.nodeId} (${n.role}) during Subscribe`, n.subscribe));
+    parts.push(formatSummary(`node ${n.nodeId} (${n.role}) during one-at-a-time produce`, n.oneAtATime));
   }
   return parts.join("\n\n");
 }

@@ -14,6 +14,8 @@ export interface Row {
   p99Ms?: number;
   serverCpuUsPerRecord?: number;
   clientCpuUsPerRecord?: number;
+  /** CPU cores busy with other processes on the machine during the run (median). */
+  otherCores?: number;
   /** Failed requests, or records read out of place. */
   errors?: number;
 }
@@ -29,6 +31,7 @@ export interface Comparison {
 
 interface Measured {
   records: number;
+  seconds: number;
   recordsPerSec: number;
   mbPerSec: number;
   cpu: CpuSeconds;
@@ -49,6 +52,7 @@ function rowOf(workload: string, sizeBytes: number, ms: Measured[]): Row {
     p99Ms: ms[0].p99Ms === undefined ? undefined : median(ms.map((m) => m.p99Ms ?? NaN)),
     serverCpuUsPerRecord: median(ms.map((m) => (m.cpu.serverSeconds / m.records) * 1e6)),
     clientCpuUsPerRecord: median(ms.map((m) => (m.cpu.clientSeconds / m.records) * 1e6)),
+    otherCores: median(ms.map((m) => m.cpu.otherSeconds / m.seconds)),
     errors: ms.reduce((sum, m) => sum + (m.errors ?? 0) + (m.bad ?? 0), 0),
   };
 }
@@ -102,6 +106,8 @@ export function natsRows(n: NatsResult): Row[] {
     p50Ms: Number.isFinite(f.p50Ms) ? f.p50Ms : undefined,
     p99Ms: Number.isFinite(f.p99Ms) ? f.p99Ms : undefined,
     serverCpuUsPerRecord: f.serverCpuUsPerMsg,
+    clientCpuUsPerRecord: f.clientCpuUsPerMsg,
+    otherCores: f.otherCores,
     errors: f.errors,
   }));
 }
@@ -149,12 +155,12 @@ function rate(s: Spread | undefined): string {
 
 export function rowsTable(rows: Row[]): string {
   const lines = [
-    "| workload | size | runs | records/s median (min-max) | MB/s | p50 ms | p99 ms | server CPU µs/rec | client CPU µs/rec | errors |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| workload | size | runs | records/s median (min-max) | MB/s | p50 ms | p99 ms | server CPU µs/rec | client CPU µs/rec | others' cores | errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.workload} | ${r.sizeBytes} B | ${r.runs} | ${rate(r.recordsPerSec)} | ${num(r.mbPerSec, 2)} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${num(r.serverCpuUsPerRecord, 0)} | ${num(r.clientCpuUsPerRecord, 0)} | ${r.errors ?? ""} |`,
+      `| ${r.workload} | ${r.sizeBytes} B | ${r.runs} | ${rate(r.recordsPerSec)} | ${num(r.mbPerSec, 2)} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${num(r.serverCpuUsPerRecord, 0)} | ${num(r.clientCpuUsPerRecord, 0)} | ${num(r.otherCores, 2)} | ${r.errors ?? ""} |`,
     );
   }
   return lines.join("\n");

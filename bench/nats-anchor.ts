@@ -32,6 +32,9 @@ export interface NatsFigure {
   p99Ms: number;
   errors: number;
   serverCpuUsPerMsg: number;
+  clientCpuUsPerMsg: number;
+  /** CPU cores busy with processes outside the anchor's run, as the anchor measured it. */
+  otherCores: number;
 }
 
 export interface NatsResult {
@@ -138,7 +141,10 @@ interface AnchorLine {
   p99_ms?: number;
   errors?: number;
   out_of_order_or_bad?: number;
+  secs: number;
   server_cpu_s: number;
+  client_cpu_s: number;
+  other_cpu_s: number;
 }
 
 function isAnchorLine(v: unknown): v is AnchorLine {
@@ -172,6 +178,8 @@ export function summarizeAnchorLines(text: string): NatsFigure[] {
       p99Ms: median(lines.map((l) => l.p99_ms ?? NaN)),
       errors: lines.reduce((sum, l) => sum + (l.errors ?? 0) + (l.out_of_order_or_bad ?? 0), 0),
       serverCpuUsPerMsg: median(lines.map((l) => (l.server_cpu_s / l.count) * 1e6)),
+      clientCpuUsPerMsg: median(lines.map((l) => (l.client_cpu_s / l.count) * 1e6)),
+      otherCores: median(lines.map((l) => Math.max(0, l.other_cpu_s) / l.secs)),
     };
   });
 }
