@@ -1,0 +1,27 @@
+// `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
+// under bench/results/.
+import { runBrokerBench } from "./broker";
+
+type Bench = (args: string[]) => Promise<void>;
+
+const benches: Record<string, Bench> = {
+  broker: runBrokerBench,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  const bench = name === undefined ? undefined : benches[name];
+  if (!bench) {
+    process.stderr.write(`usage: npm run bench -- NAME [flags]; NAME is one of: ${Object.keys(benches).join(", ")}\n`);
+    process.exit(2);
+  }
+  await bench(args);
+}
+
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
