@@ -69,6 +69,15 @@ export class Progress {
     }
     // In probe state only the answer to the latest probe (sent with previous index next-1) counts.
     if (this.next - 1 !== rejected) return false;
+    if (matchHint < this.match) {
+      // A follower's answer to the latest probe always reaches back to what it acknowledged, unless it
+      // lost its disk (restarted with an empty data dir): start over from what it has, which sends it a
+      // snapshot when the leader's log no longer reaches back that far.
+      this.match = matchHint;
+      this.next = matchHint + 1;
+      this.probeSent = false;
+      return true;
+    }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
     return true;
