@@ -21,7 +21,11 @@ export class AppState {
   apply(entry: Entry, confAfter?: ConfState): void {
     this.appliedIndex = entry.index;
     this.digest = mixDigest(this.digest, entryKey(entry));
-    if (confAfter !== undefined) this.conf = confAfter;
+    if (confAfter !== undefined) {
+      // Membership is replicated state too: every node must reach the same one at the same index.
+      this.conf = confAfter;
+      this.digest = mixDigest(this.digest, `voters ${confAfter.voters.join(",")} learners ${confAfter.learners.join(",")}`);
+    }
     if (entry.type === EntryType.Normal && entry.data.length > 0) this.writes.push(decodeWrite(entry.data));
   }
 

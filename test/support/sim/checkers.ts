@@ -132,7 +132,7 @@ export const stateMachineSafety: Checker = (_cluster, history) => {
       return violation(
         "state-machine-safety",
         `index ${a.index} applied as ${first.key} on node ${first.node} but as ${a.key} on node ${a.node}` +
-          (first.key === a.key ? " (same entry, different state before it)" : ""),
+          (first.key === a.key ? " (same entry, different state after it)" : ""),
       );
     }
   }

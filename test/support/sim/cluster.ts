@@ -27,6 +27,8 @@ export interface ClusterOptions {
   tickMs: number;
   /** How late a transport notices a failed send and reports it. */
   reportDelayMs: number;
+  /** Bound on how long a node that crashed by itself stays down. */
+  maxSelfRestartDelayMs: number;
   createNode?: NodeFactory;
   createStore?: StoreFactory;
 }
@@ -43,25 +45,32 @@ export class SimCluster implements ClusterView {
   private readonly members = new Map<NodeId, SimNode>();
   private readonly env: NodeEnvironment;
   private nextNodeId: NodeId;
+  private readonly bootstrapConf: ConfState;
   listener: ClusterListener | undefined;
+  /** What happened inside the current step, for traces; node-level detail only when `verbose`. */
+  readonly notes: string[] = [];
 
   constructor(
     readonly prng: Prng,
     readonly options: ClusterOptions,
+    verbose = false,
   ) {
     const voters = Array.from({ length: options.nodeCount }, (_, k) => k + 1);
     this.nextNodeId = options.nodeCount + 1;
+    this.bootstrapConf = { voters, learners: [] };
     this.network = new SimNetwork(prng);
     this.history = new History({ voters, learners: [] });
     this.env = {
       history: this.history,
       random: prng.asRandom(),
       nowMs: () => this.scheduler.nowMs,
+      describe: verbose ? (note) => this.notes.push(note) : undefined,
       send: (msg, snapshotData) => this.send(msg, snapshotData),
+      restartLater: (node) => this.schedule(this.prng.int(1, options.maxSelfRestartDelayMs), `restart ${node.id}`, () => this.restart(node.id)),
       confChangeApplied: (node, cc) => this.listener?.confChangeApplied(node, cc),
       proposalResolved: (node, token, fate) => this.listener?.proposalResolved(node, token, fate),
     };
-    for (const id of voters) this.addNode(id, { voters, learners: [] });
+    for (const id of voters) this.addNode(id, this.bootstrapConf);
   }
 
   get nowMs(): number {
@@ -93,31 +102,45 @@ export class SimCluster implements ClusterView {
     return best;
   }
 
-  /** A brand-new node with an empty disk, ready to be added by a conf change. */
+  /**
+   * A brand-new node with an empty log, ready to be added by a conf change. It starts from the cluster's
+   * bootstrap membership at index 0, as a server started with the cluster's original member list would:
+   * replaying the log from index 1 then rebuilds every later change (the bootstrap membership is in no
+   * entry, so a node starting from an empty membership would rebuild a wrong one; see FINDINGS.md).
+   */
   provisionNode(): SimNode {
     const id = this.nextNodeId++;
-    return this.addNode(id, { voters: [], learners: [] });
+    return this.addNode(id, this.bootstrapConf);
   }
 
   /** The node is gone for good, disk included (it was removed from the configuration). */
   decommission(id: NodeId): void {
+    this.note(`decommission ${id}`);
     this.members.get(id)?.crash();
     this.members.delete(id);
   }
 
   crash(id: NodeId): void {
+    this.note(`crash ${id}`);
     this.members.get(id)?.crash();
   }
 
   restart(id: NodeId): void {
     const node = this.members.get(id);
     if (node === undefined || node.up) return;
+    this.note(`restart ${id}`);
     node.start();
     this.scheduleTick(node, this.prng.int(1, this.options.tickMs));
   }
 
-  /** Processes the next event; false when nothing is left to do. */
+  /** Records what a fault or an operator did in this step. */
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  /** Processes the next event; undefined when nothing is left to do. */
   step(): SimEvent | undefined {
+    this.notes.length = 0;
     const event = this.scheduler.next();
     if (event === undefined) return undefined;
     switch (event.kind) {

@@ -1,11 +1,15 @@
 // A compact fingerprint of an entry, so that the history can compare entries seen on different nodes
 // without keeping their bytes. Two entries are "the same entry" exactly when their keys are equal.
-import { Entry, EntryType } from "../../../src/raft";
+import { ConfChangeType, decodeConfChange, Entry, EntryType } from "../../../src/raft";
 
 export type EntryKey = string;
 
 export function entryKey(entry: Entry): EntryKey {
-  return `${entry.term}:${entry.type === EntryType.ConfChange ? "c" : "n"}:${bytesToLatin1(entry.data)}`;
+  if (entry.type === EntryType.ConfChange) {
+    const cc = decodeConfChange(entry.data);
+    return `${entry.term}:c:${ConfChangeType[cc.type]}(${cc.nodeId})`;
+  }
+  return `${entry.term}:n:${bytesToLatin1(entry.data)}`;
 }
 
 export function latin1ToBytes(text: string): Uint8Array {

@@ -10,11 +10,11 @@ type Fault = "crash" | "crash-leader" | "partition" | "one-way" | "isolate-leade
 
 /** Relative frequencies of the faults. */
 const faultWeights: ReadonlyArray<[Fault, number]> = [
-  ["crash", 3],
-  ["crash-leader", 1],
+  ["crash", 2],
+  ["crash-leader", 2],
   ["partition", 2],
   ["one-way", 1],
-  ["isolate-leader", 2],
+  ["isolate-leader", 3],
   ["weather", 2],
   ["heal", 1],
 ];
@@ -94,9 +94,11 @@ export class Nemesis {
       }
       case "weather":
         cluster.network.weather = this.drawWeather();
+        cluster.note(`weather ${JSON.stringify(cluster.network.weather)}`);
         break;
       case "heal":
         cluster.network.healAll();
+        cluster.note("heal all links");
         break;
     }
   }
@@ -110,6 +112,7 @@ export class Nemesis {
   private cutFor(links: Array<[NodeId, NodeId]>): void {
     const cluster = this.cluster;
     for (const [from, to] of links) cluster.network.cut(from, to);
+    cluster.note(`cut ${links.map(([from, to]) => `${from}->${to}`).join(" ")}`);
     cluster.schedule(cluster.prng.int(1, this.rates.maxOutageMs), "heal links", () => {
       for (const [from, to] of links) cluster.network.heal(from, to);
     });

@@ -72,7 +72,9 @@ export class Operator {
     const others = this.cluster.history.conf.voters.filter((id) => id !== leader.id);
     if (others.length === 0) return;
     this.transfersStarted++;
-    leader.transferLeadership(this.cluster.prng.pick(others));
+    const to = this.cluster.prng.pick(others);
+    this.cluster.note(`transfer leadership ${leader.id}->${to}`);
+    leader.transferLeadership(to);
   }
 
   private changeMembership(): void {
@@ -94,6 +96,7 @@ export class Operator {
   private propose(leader: SimNode, change: ConfChange, provisioned: boolean): void {
     this.changesProposed++;
     const result = leader.proposeConfChange(change);
+    this.cluster.note(`propose ${ConfChangeType[change.type]} ${change.nodeId} at ${leader.id}: ${result.ok ? "ok" : result.code}`);
     if (result.ok) {
       this.pending = { change, provisioned };
     } else if (provisioned) {

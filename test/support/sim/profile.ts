@@ -46,8 +46,8 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
     reportDelayMs: 5,
     raft: {
       id: 0,
-      electionTicks: 10,
-      heartbeatTicks: prng.pick([1, 2, 3]),
+      electionTicks: prng.pick([4, 6, 10]),
+      heartbeatTicks: prng.pick([1, 2]),
       preVote: prng.chance(0.75),
       checkQuorum: prng.chance(0.75),
       maxMsgBytes: prng.pick([8, 64, 1024, 1 << 20]),
@@ -67,12 +67,12 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
       readMeanIntervalMs: prng.pick([10, 40]),
     },
     operator: {
-      transferMeanIntervalMs: prng.pick([300, 1500]),
+      transferMeanIntervalMs: prng.pick([150, 600]),
       membershipMeanIntervalMs: prng.pick([200, 800]),
     },
     nemesis: {
-      faultMeanIntervalMs: prng.pick([40, 120, 400]),
-      maxOutageMs: prng.pick([300, 1500]),
+      faultMeanIntervalMs: prng.pick([20, 60, 200]),
+      maxOutageMs: prng.pick([150, 600]),
     },
     weather: {
       lossRate: prng.pick([0, 0.02, 0.1]),

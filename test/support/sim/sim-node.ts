@@ -38,6 +38,10 @@ export interface NodeEnvironment {
   readonly history: History;
   readonly random: Random;
   nowMs(): number;
+  /** Restarts the node's process a while after it crashed by itself (a supervisor's job). */
+  restartLater(node: SimNode): void;
+  /** When set, nodes describe what each step did to them (TRACE=1 replays). */
+  readonly describe: ((note: string) => void) | undefined;
   /** Hands a message to the network. A Snap carries the sender's app snapshot bytes beside the meta. */
   send(msg: Message, snapshotData: Uint8Array | undefined): void;
   confChangeApplied(node: SimNode, cc: ConfChange): void;
@@ -222,13 +226,26 @@ export class SimNode implements NodeView {
       this.leader = rd.softState.leader;
       if (becameLeader) this.env.history.recordLeader(this.id, this.term);
     }
+    const describe = this.env.describe;
+    if (describe !== undefined) this.describeReady(rd, describe);
+  }
+
+  private describeReady(rd: Ready, describe: (note: string) => void): void {
+    const parts: string[] = [];
+    if (rd.softState !== undefined) parts.push(`${Role[rd.softState.role]} (leader ${rd.softState.leader})`);
+    if (rd.hardState !== undefined) parts.push(`hs ${rd.hardState.term}/${rd.hardState.vote}/${rd.hardState.commit}`);
+    if (rd.snapshot !== undefined) parts.push(`snapshot ${rd.snapshot.index}/${rd.snapshot.term}`);
+    if (rd.entries.length > 0) parts.push(`persist ${rd.entries[0].index}..${rd.entries[rd.entries.length - 1].index} t${rd.entries[rd.entries.length - 1].term}`);
+    if (rd.committedEntries.length > 0) parts.push(`apply ${rd.committedEntries[0].index}..${rd.committedEntries[rd.committedEntries.length - 1].index}`);
+    if (rd.messages.length > 0) parts.push(`send ${rd.messages.length}`);
+    if (parts.length > 0) describe(`n${this.id}: ${parts.join(", ")}`);
   }
 
   protected persist(rd: Ready): void {
     const snapshotData = rd.snapshot === undefined ? undefined : this.incomingSnapshots.get(rd.snapshot.index);
     this.store.write(rd, snapshotData);
     if (rd.snapshot !== undefined) this.afterSnapshotInstalled(rd.snapshot.index, rd.snapshot.term);
-    if (rd.entries.length > 0) this.env.history.recordPersisted(this.id, this.persistedFacts(rd.entries));
+    if (rd.entries.length > 0) this.env.history.recordPersisted(this.id, this.durableFactsFrom(rd.entries[0].index));
   }
 
   protected sendMessages(messages: readonly Message[]): void {
@@ -247,12 +264,14 @@ export class SimNode implements NodeView {
   }
 
   protected applyCommitted(rd: Ready): void {
-    const entries = rd.committedEntries;
-    if (entries.length === 0) return;
-    const history = this.env.history;
+    if (rd.committedEntries.length > 0) this.commitEntries(rd.committedEntries);
+  }
+
+  /** Applies committed entries in order, then tells the clients whose proposals they decide. */
+  protected commitEntries(entries: readonly Entry[]): void {
     for (const entry of entries) this.applyEntry(entry);
     const facts: CommittedEntryFact[] = entries.map((e) => ({ index: e.index, term: e.term, key: entryKey(e) }));
-    history.recordCommitted(this.id, this.term, facts);
+    this.env.history.recordCommitted(this.id, this.term, facts);
     for (const { token, outcome } of this.tracker.onCommitted(entries)) {
       if (outcome === "committed" && token.kind === "write") this.acknowledge(token, entries);
       this.env.proposalResolved(this, token, outcome);
@@ -315,13 +334,17 @@ export class SimNode implements NodeView {
     for (const token of this.tracker.abandonThrough(index)) this.env.proposalResolved(this, token, "unknown");
   }
 
-  private persistedFacts(entries: readonly Entry[]): PersistedEntryFact[] {
-    let prevTerm = this.store.termAt(entries[0].index - 1) ?? 0;
-    return entries.map((e) => {
-      const fact = { index: e.index, term: e.term, key: entryKey(e), prevTerm };
+  /** What the disk now holds from `index` on, as read back from it (a lying disk shows here). */
+  private durableFactsFrom(index: number): PersistedEntryFact[] {
+    const store = this.store;
+    const facts: PersistedEntryFact[] = [];
+    let prevTerm = store.termAt(index - 1) ?? 0;
+    for (let i = index; i <= store.lastIndex(); i++) {
+      const e = store.entryAt(i);
+      facts.push({ index: i, term: e.term, key: entryKey(e), prevTerm });
       prevTerm = e.term;
-      return fact;
-    });
+    }
+    return facts;
   }
 
   private expireReads(): void {

@@ -62,6 +62,7 @@ export interface SimulationResult {
 }
 
 const traceCapacitySteps = 40;
+const noNotes: string[] = [];
 
 export function replayCommand(seed: number, steps: number): string {
   return `SEED=${seed} STEPS=${steps} npm run test:sim`;
@@ -86,24 +87,27 @@ class Run {
   private readonly nodeCount: number;
   private step = 0;
   private probe: { writeId: number; acked: boolean } | undefined;
+  private probeRefusal = "";
   private healedAtMs = 0;
   private recoveredAtMs = 0;
 
   constructor(private readonly options: SimulationOptions) {
-    this.nodeCount = options.nodeCount ?? defaultNodeCount(options.seed);
     this.prng = new Prng(options.seed);
-    this.profile = drawProfile(this.prng, this.nodeCount);
+    this.profile = drawProfile(this.prng, options.nodeCount ?? defaultNodeCount(options.seed));
     options.plant?.tune?.(this.profile);
+    this.nodeCount = this.profile.nodeCount;
     const p = this.profile;
-    this.cluster = new SimCluster(this.prng, {
+    const clusterOptions = {
       nodeCount: p.nodeCount,
       raft: p.raft,
       limits: p.limits,
       tickMs: p.tickMs,
       reportDelayMs: p.reportDelayMs,
+      maxSelfRestartDelayMs: p.nemesis.maxOutageMs,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,
-    });
+    };
+    this.cluster = new SimCluster(this.prng, clusterOptions, options.onStep !== undefined);
     this.cluster.network.weather = p.weather;
     this.workload = new Workload(this.cluster, p.workload);
     this.operator = new Operator(this.cluster, p.operator, p.nodeCount);
@@ -145,6 +149,7 @@ class Run {
   /** Faults stop, the network heals, every node restarts: now the cluster must make progress. */
   private recover(): SimulationFailure | undefined {
     const cluster = this.cluster;
+    let healed = false;
     cluster.schedule(0, "heal: faults stop, network heals, every node restarts", () => {
       this.nemesis.stop();
       this.workload.stop();
@@ -154,40 +159,51 @@ class Run {
       cluster.network.dropIf = undefined;
       for (const node of cluster.downNodes()) cluster.restart(node.id);
       this.healedAtMs = cluster.nowMs;
+      healed = true;
     });
-    const failure = this.runStep();
-    if (failure !== undefined) return failure;
+    while (!healed) {
+      const failure = this.runStep();
+      if (failure !== undefined) return failure;
+    }
+    // A client keeps writing until a leader takes one write and acknowledges it; that write of the new
+    // term is also what settles proposals left open by earlier leaders.
     const deadlineMs = this.healedAtMs + this.profile.livenessBoundTicks * this.profile.tickMs;
     while (cluster.nowMs <= deadlineMs) {
-      if (this.probe?.acked === true) {
+      if (this.probe?.acked === true && this.openProposals() === 0) {
         this.recoveredAtMs = cluster.nowMs;
         return undefined;
       }
-      if (this.probe === undefined && this.settled()) this.scheduleProbe();
+      if (this.probe === undefined && this.leaderSettled()) this.scheduleProbe();
       const failed = this.runStep();
       if (failed !== undefined) return failed;
     }
     return this.fail({ checker: "liveness", message: this.livenessReport() });
   }
 
-  /** A leader leads the highest term and no proposal is open anywhere. */
-  private settled(): boolean {
+  /** A voter leads, and no live node is in a higher term. */
+  private leaderSettled(): boolean {
     const leader = this.cluster.leader();
     if (leader === undefined || !this.cluster.history.conf.voters.includes(leader.id)) return false;
-    let open = 0;
-    for (const node of this.cluster.upNodes()) {
-      open += node.pendingProposals;
-      if (node.term > leader.term) return false;
-    }
-    return open === 0;
+    return this.cluster.upNodes().every((node) => node.term <= leader.term);
   }
 
+  private openProposals(): number {
+    let open = 0;
+    for (const node of this.cluster.upNodes()) open += node.pendingProposals;
+    return open;
+  }
+
+  /** A client writes once more, a tick from now; it retries (a tick later each time) until a leader takes it. */
   private scheduleProbe(): void {
     this.probe = { writeId: 0, acked: false };
-    this.cluster.schedule(0, "probe write", () => {
-      const writeId = this.workload.proposeOneAtLeader();
-      if (writeId === undefined) this.probe = undefined;
-      else if (this.probe !== undefined) this.probe.writeId = writeId;
+    this.cluster.schedule(this.profile.tickMs, "probe write", () => {
+      const attempt = this.workload.proposeOneAtLeader();
+      if (!attempt.ok) {
+        this.probe = undefined;
+        this.probeRefusal = attempt.reason;
+      } else if (this.probe !== undefined) {
+        this.probe.writeId = attempt.writeId;
+      }
     });
   }
 
@@ -200,9 +216,9 @@ class Run {
     const what =
       leader === undefined
         ? "no leader was elected"
-        : this.probe === undefined
-          ? "proposals stayed open"
-          : `the probe write ${this.probe.writeId} was not acknowledged`;
+        : this.probe?.acked === true
+          ? `${this.openProposals()} proposals stayed open`
+          : `no write was acknowledged${this.probeRefusal === "" ? "" : ` (last refusal: ${this.probeRefusal})`}`;
     return (
       `${what} within ${this.profile.livenessBoundTicks} ticks after the network healed with every node up ` +
       `(voters [${cluster.history.conf.voters.join(", ")}]; nodes ${nodes})`
@@ -215,7 +231,8 @@ class Run {
     history.beginStep(this.step);
     const event = this.cluster.step();
     if (event === undefined) return this.fail({ checker: "liveness", message: "nothing left to simulate" });
-    const traced: TracedStep = { step: this.step, atMs: this.cluster.nowMs, event };
+    const notes = this.cluster.notes.length === 0 ? noNotes : this.cluster.notes.slice();
+    const traced: TracedStep = { step: this.step, atMs: this.cluster.nowMs, event, notes };
     this.trace.push(traced);
     this.options.onStep?.(describeStep(traced));
     const found = checkSafety(this.cluster, history);

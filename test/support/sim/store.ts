@@ -44,6 +44,13 @@ export class SimStore implements DurableLogView {
     return this.entries[index - this.snapshot.index - 1]?.term;
   }
 
+  /** The entry at `index`, which must be in the log (after the snapshot). */
+  entryAt(index: number): Entry {
+    const entry = this.entries[index - this.snapshot.index - 1];
+    if (entry === undefined) throw new RangeError(`no entry ${index} in a log with snapshot ${this.snapshot.index}, last ${this.lastIndex()}`);
+    return entry;
+  }
+
   /** Persists one Ready in one atomic write: snapshot (with its app state), then entries, then hard state. */
   write(rd: Ready, snapshotData: Uint8Array | undefined): void {
     if (rd.snapshot !== undefined) {
@@ -81,7 +88,8 @@ export class SimStore implements DurableLogView {
   /** What a crash does to this disk: nothing, every write was synced. Lying disks override this. */
   crash(): void {}
 
-  private appendEntries(entries: readonly Entry[]): void {
+  /** Writes entries over any conflicting suffix: everything from the first new index on is replaced. */
+  protected appendEntries(entries: readonly Entry[]): void {
     const first = entries[0].index;
     const keep = first - this.snapshot.index - 1;
     if (keep < 0 || keep > this.entries.length) {

@@ -34,10 +34,13 @@ export interface TracedStep {
   step: number;
   atMs: number;
   event: SimEvent;
+  /** What the step did, when tracing in detail. */
+  notes: string[];
 }
 
 export function describeStep(t: TracedStep): string {
-  return `#${t.step} @${t.atMs}ms ${describeEvent(t.event)}`;
+  const head = `#${t.step} @${t.atMs}ms ${describeEvent(t.event)}`;
+  return t.notes.length === 0 ? head : `${head} | ${t.notes.join(" | ")}`;
 }
 
 /** Keeps the last `capacity` steps; they are only turned into text when a run fails. */

@@ -29,12 +29,13 @@ export class Workload {
     this.running = false;
   }
 
-  /** Proposes one write at the leader; the write's id, or undefined when no leader took it. */
-  proposeOneAtLeader(): number | undefined {
+  /** Proposes one write at the leader: its id, or why no leader took it. */
+  proposeOneAtLeader(): { ok: true; writeId: number } | { ok: false; reason: string } {
     const leader = this.cluster.leader();
-    if (leader === undefined) return undefined;
+    if (leader === undefined) return { ok: false, reason: "no leader" };
     const writeId = this.nextWriteId++;
-    return leader.proposeWrites([writeId]).ok ? writeId : undefined;
+    const result = leader.proposeWrites([writeId]);
+    return result.ok ? { ok: true, writeId } : { ok: false, reason: `${result.code}: ${result.message}` };
   }
 
   private scheduleWrite(): void {

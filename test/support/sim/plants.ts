@@ -1,0 +1,256 @@
+// Deliberately broken drivers, disks and core wrappers — one per promise — used to prove that the
+// checkers catch the bug they guard against. None of them touches src/raft: each bug is planted at
+// the driver, the disk or the network edge, where a real server could make the same mistake.
+import { Entry, EntryType, Message, MessageType, NONE, RaftConfig, RaftState, Random, RawNode, Ready, Role } from "../../../src/raft";
+import { CheckerName } from "./checkers";
+import { Plant } from "./simulation";
+import { SimNode } from "./sim-node";
+import { SimStore } from "./store";
+
+export interface PlantedBug {
+  plant: Plant;
+  /** The checker that must catch it. */
+  caughtBy: CheckerName;
+}
+
+/**
+ * Grants a vote it already gave to another candidate in the same term (as a driver would that does not
+ * persist its vote, or that answers from a stale copy). The candidate's log is still checked, so the
+ * only bug is the second vote.
+ */
+export const votesTwiceInOneTerm: PlantedBug = {
+  caughtBy: "election-safety",
+  plant: {
+    name: "votes twice in one term",
+    createNode: (...args) => new DoubleVotingNode(...args),
+    tune: (profile) => {
+      profile.raft.electionTicks = 4;
+      profile.raft.preVote = false;
+    },
+  },
+};
+
+class DoubleVotingNode extends SimNode {
+  private readonly voteRequests = new Map<number, Message>();
+
+  override receive(msg: Message, snapshotData: Uint8Array | undefined): void {
+    if (msg.type === MessageType.Vote) this.voteRequests.set(msg.from, msg);
+    super.receive(msg, snapshotData);
+  }
+
+  protected override sendMessages(messages: readonly Message[]): void {
+    super.sendMessages(messages.map((m) => (this.grantsAnyway(m) ? { ...m, reject: false } : m)));
+  }
+
+  private grantsAnyway(m: Message): boolean {
+    if (m.type !== MessageType.VoteResp || !m.reject) return false;
+    const request = this.voteRequests.get(m.to);
+    if (request === undefined || request.term !== m.term) return false;
+    const lastIndex = this.store.lastIndex();
+    const lastTerm = this.store.termAt(lastIndex) ?? 0;
+    const upToDate = request.logTerm > lastTerm || (request.logTerm === lastTerm && request.index >= lastIndex);
+    const votedForAnother = this.store.hardState.vote !== NONE && this.store.hardState.vote !== m.to;
+    return upToDate && votedForAnother;
+  }
+}
+
+/**
+ * Overwrites only the first conflicting entry and keeps the stale ones after it (a disk that "updates"
+ * instead of truncating), so the node's log differs before entries that match another node's.
+ */
+export const keepsStaleSuffix: PlantedBug = {
+  caughtBy: "log-matching",
+  plant: {
+    name: "keeps a stale suffix when overwriting",
+    createStore: (conf) => new StaleSuffixStore(conf),
+  },
+};
+
+class StaleSuffixStore extends SimStore {
+  protected override appendEntries(entries: readonly Entry[]): void {
+    const keepTail = this.entries.slice(entries[entries.length - 1].index - this.snapshot.index);
+    super.appendEntries(entries);
+    for (const stale of keepTail) this.entries.push(stale);
+  }
+}
+
+/**
+ * Commits by counting replicas of entries from earlier terms (the leader commits whatever a majority
+ * holds, regardless of term), the mistake Raft §5.4.2 and Figure 8 warn about. The driver applies and
+ * acknowledges such entries ahead of the core.
+ */
+export const commitsOldTermByCounting: PlantedBug = {
+  caughtBy: "leader-completeness",
+  plant: {
+    name: "commits an old-term entry by counting replicas",
+    createNode: (...args) => new CountingCommitNode(...args),
+    tune: (profile) => {
+      profile.nodeCount = 5;
+      profile.raft.maxMsgBytes = 1;
+      profile.raft.maxInflightMsgs = 1;
+      profile.nemesis.faultMeanIntervalMs = 20;
+    },
+  },
+};
+
+class CountingCommitNode extends SimNode {
+  /** Its state machine runs ahead of the core's applied index, which compaction must not pass. */
+  protected override maybeCompact(): void {}
+
+  protected override handleReady(): void {
+    super.handleReady();
+    this.commitByCounting();
+  }
+
+  /** Entries this driver already committed by counting are not applied twice when the core commits them. */
+  protected override applyCommitted(rd: Ready): void {
+    const fresh = rd.committedEntries.filter((e) => e.index > this.store.app.appliedIndex);
+    if (fresh.length > 0) this.commitEntries(fresh);
+  }
+
+  private commitByCounting(): void {
+    const raw = this.raw;
+    if (raw === undefined || this.role !== Role.Leader) return;
+    const status = raw.status();
+    const matches = status.conf.voters
+      .map((id) => (id === this.id ? this.store.lastIndex() : (status.progress.find((p) => p.id === id)?.match ?? 0)))
+      .sort((a, b) => b - a);
+    const quorumMatch = matches[Math.floor(matches.length / 2)];
+    const entries: Entry[] = [];
+    // BUG: a majority's match counts for any entry, not just for entries of the leader's own term.
+    for (let i = this.store.app.appliedIndex + 1; i <= Math.min(quorumMatch, this.store.lastIndex()); i++) {
+      const entry = this.store.entryAt(i);
+      if (entry.type !== EntryType.Normal) break;
+      entries.push(entry);
+    }
+    if (entries.length > 0) this.commitEntries(entries);
+  }
+}
+
+/** Sends a Ready's messages before persisting it, and may crash in between (power loss). */
+export const answersBeforePersisting: PlantedBug = {
+  caughtBy: "committed-durable",
+  plant: {
+    name: "answers before persisting",
+    createNode: (...args) => new EagerAnsweringNode(...args),
+  },
+};
+
+const crashBetweenSendAndPersistRate = 0.02;
+
+class EagerAnsweringNode extends SimNode {
+  protected override handleReady(): void {
+    const raw = this.raw;
+    if (raw === undefined) return;
+    while (raw.hasReady()) {
+      const rd = raw.ready();
+      this.observeState(rd);
+      // BUG: the answers leave before the state they promise is durable.
+      this.sendMessages(rd.messages);
+      if (rd.messages.length > 0 && rd.mustSync && this.env.random() < crashBetweenSendAndPersistRate) {
+        this.crash();
+        this.env.restartLater(this);
+        return;
+      }
+      this.persist(rd);
+      this.applyCommitted(rd);
+      this.noteReadStates(rd);
+      raw.advance(rd);
+    }
+    this.serveReads();
+    this.maybeCompact();
+  }
+}
+
+/** A disk written without fsync: a crash loses the last few entries it was given. */
+export const losesUnsyncedTail: PlantedBug = {
+  caughtBy: "committed-durable",
+  plant: {
+    name: "loses the unsynced tail of the log on a crash",
+    createStore: (conf) => new UnsyncedStore(conf),
+  },
+};
+
+const unsyncedEntriesLostOnCrash = 3;
+
+class UnsyncedStore extends SimStore {
+  override crash(): void {
+    const keep = Math.max(0, this.entries.length - unsyncedEntriesLostOnCrash);
+    this.entries.length = keep;
+  }
+}
+
+/** Applies entries as soon as they are persisted, before they commit. */
+export const appliesBeforeCommit: PlantedBug = {
+  caughtBy: "state-machine-safety",
+  plant: {
+    name: "applies entries before they commit",
+    createNode: (...args) => new EagerApplyingNode(...args),
+  },
+};
+
+class EagerApplyingNode extends SimNode {
+  /** Its state machine runs ahead of the core's applied index, which compaction must not pass. */
+  protected override maybeCompact(): void {}
+
+  protected override persist(rd: Ready): void {
+    super.persist(rd);
+    // BUG: persisted is not committed.
+    const app = this.store.app;
+    for (const entry of rd.entries) {
+      if (entry.index === app.appliedIndex + 1 && entry.type === EntryType.Normal) this.applyEntry(entry);
+    }
+  }
+
+  protected override applyCommitted(rd: Ready): void {
+    const fresh = rd.committedEntries.filter((e) => e.index > this.store.app.appliedIndex);
+    if (fresh.length > 0) this.commitEntries(fresh);
+  }
+}
+
+/** Answers reads from its own applied state at once, without asking the leader for a read index. */
+export const servesStaleReads: PlantedBug = {
+  caughtBy: "linearizable-reads",
+  plant: {
+    name: "serves reads from local state",
+    createNode: (...args) => new LocalReadNode(...args),
+  },
+};
+
+class LocalReadNode extends SimNode {
+  override read(readId: number): boolean {
+    const history = this.env.history;
+    history.recordReadStart(readId, this.id);
+    // BUG: a follower (or a deposed leader) may be behind writes the cluster already acknowledged.
+    history.recordReadDone(readId, this.id, this.store.app.appliedIndex);
+    return true;
+  }
+}
+
+/** A node whose timer never fires: no election timeout, no heartbeat. */
+export const neverTicks: PlantedBug = {
+  caughtBy: "liveness",
+  plant: {
+    name: "never ticks",
+    createNode: (...args) => new FrozenClockNode(...args),
+  },
+};
+
+class FrozenClockNode extends SimNode {
+  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
+    return new (class extends RawNode {
+      override tick(): void {}
+    })(config, state, random);
+  }
+}
+
+export const plantedBugs: readonly PlantedBug[] = [
+  votesTwiceInOneTerm,
+  keepsStaleSuffix,
+  commitsOldTermByCounting,
+  answersBeforePersisting,
+  losesUnsyncedTail,
+  appliesBeforeCommit,
+  servesStaleReads,
+  neverTicks,
+];
