@@ -23,6 +23,8 @@ export interface NodeConfig {
   retentionCheckMs: number;
   /** Compact the raft log once this many applied entries sit in it. */
   snapshotEntries: number;
+  /** Idempotent producers idle this long are forgotten; carried in the leader's Ticks so all nodes agree. */
+  producerExpiryMs: number;
   /** Allows the transport's isolation switch; only tests turn it on. */
   enableFaults: boolean;
   logLevel: string;
@@ -36,6 +38,7 @@ export const defaultConfig = {
   maxRequestBytes: 8 * 1024 * 1024,
   retentionCheckMs: 5000,
   snapshotEntries: 20000,
+  producerExpiryMs: 7 * 24 * 60 * 60 * 1000,
   enableFaults: false,
   logLevel: "info",
 } as const;
@@ -52,6 +55,7 @@ export interface RawConfig {
   maxRequestBytes?: string | number;
   retentionCheckMs?: string | number;
   snapshotEntries?: string | number;
+  producerExpiryMs?: string | number;
   enableFaults?: string | boolean;
   logLevel?: string;
 }
@@ -67,6 +71,7 @@ const envNames: Record<keyof RawConfig, string> = {
   maxRequestBytes: "RAFTLINE_MAX_REQUEST_BYTES",
   retentionCheckMs: "RAFTLINE_RETENTION_CHECK_MS",
   snapshotEntries: "RAFTLINE_SNAPSHOT_ENTRIES",
+  producerExpiryMs: "RAFTLINE_PRODUCER_EXPIRY_MS",
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
 };
@@ -146,6 +151,7 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     maxRequestBytes: int("maxRequestBytes", raw.maxRequestBytes, defaultConfig.maxRequestBytes, 1024),
     retentionCheckMs: int("retentionCheckMs", raw.retentionCheckMs, defaultConfig.retentionCheckMs, 1),
     snapshotEntries: int("snapshotEntries", raw.snapshotEntries, defaultConfig.snapshotEntries, 1),
+    producerExpiryMs: int("producerExpiryMs", raw.producerExpiryMs, defaultConfig.producerExpiryMs, 1),
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,
   };

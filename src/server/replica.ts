@@ -71,6 +71,8 @@ export class Replica<R> extends EventEmitter {
   private role = Role.Follower;
   private term = 0;
   private appliedTerm = 0;
+  /** The write of the Ready being persisted: the broker's memory may be ahead of storage until it lands. */
+  private pendingWrite: Promise<void> | undefined;
   private forceCompaction = false;
   private readonly sendingSnapshotTo = new Set<number>();
   private reportQueue: { to: number; ok: boolean }[] = [];
@@ -100,6 +102,11 @@ export class Replica<R> extends EventEmitter {
 
   get appliedIndex(): number {
     return this.applied;
+  }
+
+  /** Resolves once what has been applied in memory is also in storage (readers of storage wait on it). */
+  async appliedWritten(): Promise<void> {
+    await this.pendingWrite?.catch(() => undefined);
   }
 
   get leaderId(): number {
@@ -315,7 +322,13 @@ export class Replica<R> extends EventEmitter {
     this.deps.persistence.addReady(batch, rd);
     const results = this.applyEntries(rd.committedEntries, batch);
     // Persist before send (Raft Figure 2): votes and append acknowledgements leave only after this.
-    await batch.write({ sync: rd.mustSync });
+    const write = batch.write({ sync: rd.mustSync });
+    this.pendingWrite = write;
+    try {
+      await write;
+    } finally {
+      this.pendingWrite = undefined;
+    }
     this.sendMessages(rd.messages);
     if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
     this.pending.committed(rd.committedEntries, results, this.leader);

@@ -133,10 +133,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   await bind(clientServer, me.clientAddress);
 
   replica.start();
-  // Retention is decided in the state machine from the leader's clock carried in the command.
+  // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
+  // setting, carried in the command.
   const retention = setInterval(() => {
     if (!replica.isLeader) return;
-    const tick = encodeCommand({ kind: CommandKind.Tick, nowMs: Date.now() });
+    const tick = encodeCommand({ kind: CommandKind.Tick, nowMs: Date.now(), producerExpiryMs: config.producerExpiryMs });
     replica.propose(tick, "none", Date.now() + config.retentionCheckMs).catch(() => undefined);
   }, config.retentionCheckMs);
 

@@ -3,6 +3,7 @@
 // leader's commit index (ReadIndex), so "produce on one node, read on another" works without retries.
 import * as grpc from "@grpc/grpc-js";
 import { BrokerError, DecodedRecord, FetchLocation, recordsFrom } from "../../broker";
+import { corruptData } from "../../broker/errors";
 import type { ConsumerHandlers } from "../../generated/raftline/v1/Consumer";
 import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequest";
 import type { FetchResponse } from "../../generated/raftline/v1/FetchResponse";
@@ -31,22 +32,48 @@ function nonNegative(name: string, value: number): void {
   if (value < 0) throw invalid("ERROR_REASON_INVALID_FIELD", `${name} must not be negative, got ${value}`);
 }
 
-/** Locates `offset`; on a follower behind the leader, waits once for a read barrier and retries. */
-async function locate(ctx: NodeContext, topic: string, partition: number, offset: number, maxBytes: number, deadlineMs: number): Promise<FetchLocation> {
-  try {
-    return ctx.machine.state.locate(topic, partition, offset, maxBytes);
-  } catch (err) {
-    const beyond = err instanceof BrokerError && err.code === "OUT_OF_RANGE" && offset > ctx.machine.state.partitionInfo(topic, partition).highWatermark;
-    if (!beyond || ctx.replica.isLeader) throw err;
-    await ctx.replica.readBarrier(deadlineMs);
-    return ctx.machine.state.locate(topic, partition, offset, maxBytes);
+/**
+ * A follower may trail the leader by a few entries: a topic just created or a record just acknowledged
+ * may not be applied here yet. Before answering "unknown topic", "beyond the high watermark" or "nothing
+ * yet", a follower catches up once to the leader's commit index (ReadIndex) and looks again.
+ */
+class FollowerCatchUp {
+  private done: boolean;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly deadlineMs: number,
+  ) {
+    this.done = ctx.replica.isLeader;
+  }
+
+  async run<T>(read: () => T, satisfied: (value: T) => boolean = () => true): Promise<T> {
+    try {
+      const value = read();
+      if (this.done || satisfied(value)) return value;
+    } catch (err) {
+      const mayBeLag = err instanceof BrokerError && (err.code === "NOT_FOUND" || err.code === "OUT_OF_RANGE");
+      if (this.done || !mayBeLag) throw err;
+    }
+    await this.ctx.replica.readBarrier(this.deadlineMs);
+    this.done = true;
+    return read();
   }
 }
 
+/** Retries of a read that found a batch in memory but not yet in storage (it lands within one fsync). */
+const maxUnwrittenRetries = 5;
+
+/** Reads the located records; waits out the moment between apply and its write landing in storage. */
 async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<DecodedRecord[]> {
   if (loc.batchCount === 0) return [];
-  const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes);
-  return recordsFrom(batches, loc.offset, maxBytes);
+  for (let attempt = 0; ; attempt++) {
+    const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes);
+    const records = recordsFrom(batches, loc.offset, maxBytes);
+    if (records.length > 0) return records;
+    if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
+    await ctx.replica.appliedWritten();
+  }
 }
 
 async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<FetchResponse> {
@@ -56,24 +83,25 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
   nonNegative("max_wait_ms", req.maxWaitMs);
   const maxBytes = req.maxBytes || defaultMaxBytes;
   const waitUntil = Math.min(ctx.now() + Math.min(req.maxWaitMs, maxWaitMsCeiling), deadlineMs);
+  const catchUp = new FollowerCatchUp(ctx, deadlineMs);
   for (;;) {
-    const loc = await locate(ctx, req.topic, req.partition, req.offset, maxBytes, deadlineMs);
+    const loc = await catchUp.run(
+      () => ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes),
+      (l) => l.batchCount > 0,
+    );
     const timedOut = ctx.now() >= waitUntil;
     if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
       const records = await readRecords(ctx, loc, maxBytes);
-      // Empty only in the moment between apply and its write landing: wait for the write then.
-      if (records.length > 0 || timedOut) {
-        const next = records.length > 0 ? records[records.length - 1].offset + 1 : req.offset;
-        return { records, highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: next };
-      }
+      const next = records[records.length - 1].offset + 1;
+      return { records, highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: next };
     }
     if (timedOut) return { records: [], highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: req.offset };
     await ctx.applied.next(waitUntil, ctx.now());
   }
 }
 
-function startOffset(ctx: NodeContext, req: SubscribeRequest__Output): number {
-  const info = ctx.machine.state.partitionInfo(req.topic, req.partition);
+async function startOffset(ctx: NodeContext, req: SubscribeRequest__Output, catchUp: FollowerCatchUp): Promise<number> {
+  const info = await catchUp.run(() => ctx.machine.state.partitionInfo(req.topic, req.partition));
   if (req.start === "offset") {
     nonNegative("offset", req.offset ?? 0);
     return req.offset ?? 0;
@@ -87,10 +115,11 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
   const maxBytes = req.maxBytes || defaultMaxBytes;
-  let offset = startOffset(ctx, req);
   const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
+  const catchUp = new FollowerCatchUp(ctx, farFuture());
+  let offset = await startOffset(ctx, req, catchUp);
   while (!call.cancelled) {
-    const loc = await locate(ctx, req.topic, req.partition, offset, maxBytes, farFuture());
+    const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
     const records = await readRecords(ctx, loc, maxBytes);
     if (records.length === 0) {
       await ctx.applied.next(farFuture(), ctx.now(), call);

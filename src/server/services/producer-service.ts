@@ -1,8 +1,11 @@
-// Producer: Produce (unary) and ProduceStream (bidi, pipelined). The leader plans each request (validate,
-// choose partitions, encode each partition's records once) and proposes it as one command; followers
-// forward one hop to the leader.
+// Producer: Produce (unary), ProduceStream (bidi, pipelined) and InitProducer. The leader plans each
+// request (validate, choose partitions, encode each partition's records once) and proposes it as one
+// command; followers forward one hop to the leader. Idempotent batches are judged at apply, where the
+// producers' sequence state is (see broker/producer-table.ts).
 import * as grpc from "@grpc/grpc-js";
-import { encodeCommand, planProduce, produceOutcome, type AppendedBatch } from "../../broker";
+import { CommandKind, encodeCommand, planProduce, produceOutcome, type AppendedBatch } from "../../broker";
+import type { InitProducerRequest__Output } from "../../generated/raftline/v1/InitProducerRequest";
+import type { InitProducerResponse, InitProducerResponse__Output } from "../../generated/raftline/v1/InitProducerResponse";
 import type { ProduceRequest__Output } from "../../generated/raftline/v1/ProduceRequest";
 import type { ProduceResponse, ProduceResponse__Output } from "../../generated/raftline/v1/ProduceResponse";
 import type { ProducerHandlers } from "../../generated/raftline/v1/Producer";
@@ -19,7 +22,32 @@ export function producerService(ctx: NodeContext): ProducerHandlers {
   return {
     Produce: unary(ctx, (call) => produce(ctx, call.request, call)),
     ProduceStream: (stream) => produceStream(ctx, stream),
+    InitProducer: unary(ctx, (call) => initProducer(ctx, call.request, call)),
   };
+}
+
+function initProducer(
+  ctx: NodeContext,
+  req: InitProducerRequest__Output,
+  call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+): Promise<InitProducerResponse> {
+  return onLeader(
+    ctx,
+    call,
+    async () => {
+      const command = encodeCommand({ kind: CommandKind.InitProducer, nowMs: ctx.now(), producerId: req.producerId });
+      const { result } = await ctx.replica.propose(command, "quorum", deadlineMsOf(call));
+      if (result?.kind === "error") throw result.error;
+      if (result?.kind !== "producerInitialized") {
+        throw new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
+      }
+      return { producerId: result.producerId, producerEpoch: result.epoch };
+    },
+    (leader, md, deadline) => {
+      const client = ctx.forwarder.producer(leader);
+      return callUnary<InitProducerResponse__Output>((cb) => client.InitProducer(req, md, { deadline }, cb));
+    },
+  );
 }
 
 function produce(
@@ -49,6 +77,9 @@ async function produceOnLeader(ctx: NodeContext, req: ProduceRequest__Output, de
     topic: b.topic,
     partition: b.partition,
     records: b.records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestampMs: r.timestampMs })),
+    producerId: b.producerId,
+    producerEpoch: b.producerEpoch,
+    baseSequence: b.baseSequence,
   }));
   const plan = planProduce(ctx.machine.state, batches, ctx.now(), ctx.sticky);
   const acks = acksOf(req.acks);
