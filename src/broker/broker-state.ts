@@ -1,11 +1,21 @@
-// The replicated state machine: topics, partitions, offsets. `apply` is deterministic: the same commands
+// The replicated state machine: topics, partitions, offsets, idempotent producers. `apply` is deterministic: the same commands
 // in the same order give the same results and mutations on every node, with or without restarts in
 // between. It reads no clock (time comes in the command), validates everything before changing anything,
 // and answers an invalid command with an error result and no mutations.
-import { Command, CommandKind, CreateTopicCommand, DeleteTopicCommand, ProduceCommand, decodeCommand } from "./commands";
+import {
+  Command,
+  CommandKind,
+  CreateTopicCommand,
+  DeleteTopicCommand,
+  InitProducerCommand,
+  ProduceCommand,
+  TickCommand,
+  decodeCommand,
+} from "./commands";
 import { BrokerError, unknownTopic } from "./errors";
-import type { BrokerMutation, TopicRecord } from "./mutations";
+import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "./mutations";
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
+import { LoadedProducers, ProducerTable, defaultProducerExpiryMs } from "./producer-table";
 import { RecordBatchHeader, readRecordBatchHeader } from "./record-batch";
 import type {
   AppendedBatch,
@@ -39,6 +49,8 @@ export interface LoadedBrokerState {
   nextTopicId: number;
   topics: TopicRecord[];
   partitions: LoadedPartition[];
+  /** Absent when no producer id was ever issued. */
+  producers?: LoadedProducers;
 }
 
 export interface ApplyOutcome {
@@ -68,6 +80,7 @@ export class BrokerState {
   /** Deleted topics whose batches Ticks are still removing, by id. */
   private readonly deleted = new Map<number, TopicState>();
   private nextTopicId = firstTopicId;
+  private producers = new ProducerTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -78,6 +91,7 @@ export class BrokerState {
   static restore(loaded: LoadedBrokerState, appliedIndex: number): BrokerState {
     const state = new BrokerState(appliedIndex);
     state.nextTopicId = loaded.nextTopicId;
+    state.producers = ProducerTable.restore(loaded.producers);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -122,7 +136,9 @@ export class BrokerState {
         case CommandKind.Produce:
           return this.produce(command);
         case CommandKind.Tick:
-          return this.tick(command.nowMs);
+          return this.tick(command);
+        case CommandKind.InitProducer:
+          return this.initProducer(command);
       }
     } catch (err) {
       if (err instanceof BrokerError) return { result: { kind: "error", error: err }, mutations: [] };
@@ -194,11 +210,33 @@ export class BrokerState {
     };
   }
 
+  /**
+   * Appends every batch, or none: idempotent batches are decided first (producer-table.ts), so a refused
+   * one refuses the command before anything changes, and a duplicate is answered with its original offset.
+   */
   private produce(command: ProduceCommand): ApplyOutcome {
     const headers = this.checkProduce(command);
+    const topics = command.batches.map((batch) => this.liveTopic(batch.topic));
+    const byId = new Map(topics.map((topic) => [topic.record.id, topic]));
+    const decisions = this.producers.decide(
+      command.batches.map((batch, i) => ({
+        stamp: batch.producer,
+        topic: batch.topic,
+        topicId: topics[i].record.id,
+        partition: batch.partition,
+        recordCount: headers[i].recordCount,
+      })),
+      (topicId, partition) => (byId.get(topicId) as TopicState).logs[partition].highWatermark,
+    );
     const mutations: BrokerMutation[] = [];
+    const active = new Set<number>();
     const batches: AppendedBatch[] = command.batches.map((batch, i) => {
-      const topic = this.liveTopic(batch.topic);
+      const topic = topics[i];
+      const recordCount = headers[i].recordCount;
+      const decision = decisions[i];
+      if (decision.kind === "duplicate") {
+        return { topic: batch.topic, partition: batch.partition, baseOffset: decision.baseOffset, recordCount, duplicate: true };
+      }
       const log = topic.logs[batch.partition];
       const baseOffset = log.highWatermark;
       const entry: BatchIndexEntry = {
@@ -209,13 +247,28 @@ export class BrokerState {
       };
       log.append(entry);
       mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: batch.partition, entry, blob: batch.blob });
-      return { topic: batch.topic, partition: batch.partition, baseOffset, recordCount: headers[i].recordCount };
+      if (batch.producer) {
+        const cached = { baseSequence: batch.producer.baseSequence, recordCount, baseOffset };
+        mutations.push(this.producers.recordAppend(batch.producer, topic.record.id, batch.partition, cached));
+        active.add(batch.producer.producerId);
+      }
+      return { topic: batch.topic, partition: batch.partition, baseOffset, recordCount };
     });
+    mutations.push(...this.producers.touch(active, command.nowMs));
     return { result: { kind: "produced", batches }, mutations };
   }
 
-  /** Retention for live topics, then removal of deleted topics' data, within one bounded budget. */
-  private tick(nowMs: number): ApplyOutcome {
+  private initProducer(command: InitProducerCommand): ApplyOutcome {
+    const { producer, mutations } = this.producers.init(command.producerId, command.nowMs);
+    return { result: { kind: "producerInitialized", producerId: producer.id, epoch: producer.epoch }, mutations };
+  }
+
+  /**
+   * Retention for live topics, then removal of deleted topics' data, within one bounded budget; then
+   * producer expiry, with its own budget.
+   */
+  private tick(command: TickCommand): ApplyOutcome {
+    const { nowMs } = command;
     const mutations: BrokerMutation[] = [];
     const startOffsetMoves: StartOffsetMove[] = [];
     let budget = maxBatchDeletesPerTick;
@@ -240,11 +293,22 @@ export class BrokerState {
         mutations.push({ kind: "removeTopic", topicId: topic.record.id });
       }
     }
+    mutations.push(...this.producers.expire(nowMs, command.producerExpiryMs ?? defaultProducerExpiryMs));
     const deletedBatches = maxBatchDeletesPerTick - budget;
     return { result: { kind: "ticked", deletedBatches, startOffsetMoves }, mutations };
   }
 
   // ---- queries ----
+
+  /** An idempotent producer's id, epoch and last activity, if it is live. */
+  producer(producerId: number): ProducerRecord | undefined {
+    return this.producers.producer(producerId);
+  }
+
+  /** A producer's remembered batches on a partition in its current epoch, if it appended there. */
+  producerPartition(producerId: number, topic: string, partition: number): ProducerPartitionRecord | undefined {
+    return this.producers.partitionState(producerId, this.liveTopic(topic).record.id, partition);
+  }
 
   private liveTopic(name: string): TopicState {
     const topic = this.live.get(name);

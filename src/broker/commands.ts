@@ -3,15 +3,18 @@
 //
 // Encoding: u8 kind, u64 nowMs, then the kind's fields. Strings are u16 length + UTF-8. New kinds get new
 // numbers; a number is never reused. Record batches are copied into the command once and decode back as
-// views of it, never re-encoded.
+// views of it, never re-encoded. Fields added to a kind later go in an optional trailing section that
+// is written only when used, so entries written before the field existed still decode unchanged.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
 
 export enum CommandKind {
   CreateTopic = 1,
   DeleteTopic = 2,
   Produce = 3,
-  /** Periodic housekeeping: retention, and removal of deleted topics' data, as of `nowMs`. */
+  /** Periodic housekeeping: retention, removal of deleted topics' data, producer expiry, as of `nowMs`. */
   Tick = 4,
+  /** Allocates an idempotent producer id, or bumps an existing one's epoch. */
+  InitProducer = 5,
 }
 
 export interface CreateTopicCommand {
@@ -33,12 +36,22 @@ export interface DeleteTopicCommand {
   name: string;
 }
 
+/** What makes a batch idempotent: who sent it and its place in that producer's stream to the partition. */
+export interface ProducerStamp {
+  producerId: number;
+  epoch: number;
+  /** Sequence of the batch's first record; the others follow (modulo 2^31). */
+  baseSequence: number;
+}
+
 /** One encoded record batch for one partition (the partition is always chosen before proposing). */
 export interface ProduceCommandBatch {
   topic: string;
   partition: number;
   /** An encoded record batch (record-batch.ts), stored as is. */
   blob: Uint8Array;
+  /** Present only for an idempotent batch. */
+  producer?: ProducerStamp;
 }
 
 export interface ProduceCommand {
@@ -50,9 +63,21 @@ export interface ProduceCommand {
 export interface TickCommand {
   kind: CommandKind.Tick;
   nowMs: number;
+  /**
+   * Producers idle longer than this are forgotten. Carried in the command so every node decides with the
+   * leader's setting; absent (entries from before the field existed): the default of producer-table.ts.
+   */
+  producerExpiryMs?: number;
 }
 
-export type Command = CreateTopicCommand | DeleteTopicCommand | ProduceCommand | TickCommand;
+export interface InitProducerCommand {
+  kind: CommandKind.InitProducer;
+  nowMs: number;
+  /** 0: allocate a new producer id. Otherwise: bump this producer's epoch. */
+  producerId: number;
+}
+
+export type Command = CreateTopicCommand | DeleteTopicCommand | ProduceCommand | TickCommand | InitProducerCommand;
 
 /** A command this build cannot decode: a newer node proposed it, or the entry is damaged. */
 export class UnsupportedCommandError extends Error {
@@ -101,18 +126,33 @@ export function encodeCommand(command: Command): Uint8Array {
     case CommandKind.Produce:
       return encodeProduce(command);
     case CommandKind.Tick: {
-      const w = new ByteWriter(commandHeaderBytes);
+      const expiry = command.producerExpiryMs;
+      const w = new ByteWriter(commandHeaderBytes + (expiry === undefined ? 0 : 8));
       w.u8(command.kind);
       w.u64(command.nowMs);
+      if (expiry !== undefined) w.u64(expiry);
+      return w.finish();
+    }
+    case CommandKind.InitProducer: {
+      const w = new ByteWriter(commandHeaderBytes + 8);
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      w.u64(command.producerId);
       return w.finish();
     }
   }
 }
 
+// Producer stamps trail the batches: u32 count, then per stamped batch u32 batch index, u64 producer id,
+// u32 epoch, u32 base sequence. Absent when no batch is idempotent (the layout from before stamps).
+const stampBytes = 4 + 8 + 4 + 4;
+
 function encodeProduce(command: ProduceCommand): Uint8Array {
   const topics = command.batches.map((b) => encodedString(b.topic));
+  const stamped = command.batches.flatMap((b, index) => (b.producer ? [{ index, stamp: b.producer }] : []));
   let length = commandHeaderBytes + 4;
   command.batches.forEach((b, i) => (length += 2 + topics[i].length + 4 + 4 + b.blob.length));
+  if (stamped.length > 0) length += 4 + stamped.length * stampBytes;
   const w = new ByteWriter(length);
   w.u8(command.kind);
   w.u64(command.nowMs);
@@ -123,6 +163,15 @@ function encodeProduce(command: ProduceCommand): Uint8Array {
     w.u32(b.blob.length);
     w.raw(b.blob);
   });
+  if (stamped.length > 0) {
+    w.u32(stamped.length);
+    for (const { index, stamp } of stamped) {
+      w.u32(index);
+      w.u64(stamp.producerId);
+      w.u32(stamp.epoch);
+      w.u32(stamp.baseSequence);
+    }
+  }
   return w.finish();
 }
 
@@ -166,11 +215,24 @@ function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
         const partition = r.u32("partition");
         batches.push({ topic, partition, blob: r.slice(r.u32("blob length"), "blob") });
       }
+      if (r.remaining > 0) readStamps(r, batches);
       return { kind, nowMs, batches };
     }
     case CommandKind.Tick:
-      return { kind, nowMs };
+      return r.remaining > 0 ? { kind, nowMs, producerExpiryMs: r.u64("producerExpiryMs") } : { kind, nowMs };
+    case CommandKind.InitProducer:
+      return { kind, nowMs, producerId: r.u64("producerId") };
     default:
       throw new UnsupportedCommandError(`unknown command kind ${kind}: written by a newer version?`);
+  }
+}
+
+function readStamps(r: ByteReader, batches: ProduceCommandBatch[]): void {
+  const count = r.u32("stamp count");
+  if (count === 0 || count > batches.length) throw malformed(`${count} producer stamps for ${batches.length} batches`);
+  for (let i = 0; i < count; i++) {
+    const batch = batches[r.u32("stamped batch index")];
+    if (!batch || batch.producer) throw malformed("producer stamp for a missing or already stamped batch");
+    batch.producer = { producerId: r.u64("producerId"), epoch: r.u32("epoch"), baseSequence: r.u32("baseSequence") };
   }
 }

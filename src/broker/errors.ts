@@ -22,7 +22,11 @@ export type BrokerErrorReason =
   | "ERROR_REASON_RECORD_TOO_LARGE"
   | "ERROR_REASON_REQUEST_TOO_LARGE"
   | "ERROR_REASON_FAILED_PRECONDITION"
-  | "ERROR_REASON_CORRUPT_DATA";
+  | "ERROR_REASON_CORRUPT_DATA"
+  | "ERROR_REASON_OUT_OF_ORDER_SEQUENCE"
+  | "ERROR_REASON_PRODUCER_FENCED"
+  | "ERROR_REASON_UNKNOWN_PRODUCER_ID"
+  | "ERROR_REASON_TOO_MANY_PRODUCERS";
 
 /** gRPC status code numbers (grpc/status.h); kept here so the broker needs no gRPC import. */
 export const grpcStatusOf: Readonly<Record<BrokerErrorCode, number>> = {

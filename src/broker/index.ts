@@ -5,8 +5,10 @@ export {
   CommandKind,
   CreateTopicCommand,
   DeleteTopicCommand,
+  InitProducerCommand,
   ProduceCommand,
   ProduceCommandBatch,
+  ProducerStamp,
   TickCommand,
   UnsupportedCommandError,
   encodeCommand,
@@ -14,9 +16,23 @@ export {
 } from "./commands";
 export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf } from "./errors";
 export { StoredBatch, recordsFrom } from "./fetch-records";
-export { BrokerMutation, TopicRecord } from "./mutations";
+export {
+  BrokerMutation,
+  CachedBatch,
+  ProducerPartitionKey,
+  ProducerPartitionRecord,
+  ProducerRecord,
+  TopicRecord,
+} from "./mutations";
 export { BatchIndexEntry } from "./partition-log";
 export { StickyPartitioner, murmur2, partitionForKey, toPositive } from "./partitioner";
+export {
+  LoadedProducers,
+  defaultProducerExpiryMs,
+  maxCachedBatchesPerPartition,
+  maxProducers,
+  maxProducerExpiriesPerTick,
+} from "./producer-table";
 export {
   PartitionAppendOutcome,
   PlannedAppend,

@@ -19,6 +19,38 @@ export interface TopicRecord {
   deleted: boolean;
 }
 
+/** An idempotent producer as stored. */
+export interface ProducerRecord {
+  id: number;
+  epoch: number;
+  /** `nowMs` of the last command that initialized it or appended for it; expiry counts from here. */
+  lastActiveMs: number;
+}
+
+/** One batch a producer appended, remembered to recognize a resent copy. */
+export interface CachedBatch {
+  baseSequence: number;
+  recordCount: number;
+  baseOffset: number;
+}
+
+/** A producer's sequence state on one partition. */
+export interface ProducerPartitionRecord {
+  producerId: number;
+  topicId: number;
+  partition: number;
+  /** The epoch these batches were appended in; an older epoch than the producer's means "start at 0". */
+  epoch: number;
+  /** Oldest first, at most maxCachedBatchesPerPartition; the last one ends the sequence so far. */
+  batches: CachedBatch[];
+}
+
+/** Where a producer has sequence state, to delete it with the producer. */
+export interface ProducerPartitionKey {
+  topicId: number;
+  partition: number;
+}
+
 export type BrokerMutation =
   | { kind: "putTopic"; topic: TopicRecord }
   /** The topic's record, written last, once none of its batches remain. */
@@ -26,4 +58,9 @@ export type BrokerMutation =
   | { kind: "putNextTopicId"; nextTopicId: number }
   | { kind: "putBatch"; topicId: number; partition: number; entry: BatchIndexEntry; blob: Uint8Array }
   /** Removes these batches (blob and index entry), each named by its base offset. */
-  | { kind: "deleteBatches"; topicId: number; partition: number; baseOffsets: number[] };
+  | { kind: "deleteBatches"; topicId: number; partition: number; baseOffsets: number[] }
+  | { kind: "putNextProducerId"; nextProducerId: number }
+  | { kind: "putProducer"; producer: ProducerRecord }
+  | { kind: "putProducerPartition"; state: ProducerPartitionRecord }
+  /** Removes the producer and its sequence state on each of `partitions`. */
+  | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] };

@@ -2,9 +2,10 @@
 // back into the shape of the public ProduceResponse. Validation happens here, before proposing, so a bad
 // request never enters the log; apply re-checks what may have changed meanwhile (topic deleted).
 import type { BrokerState } from "./broker-state";
-import { CommandKind, ProduceCommand, ProduceCommandBatch } from "./commands";
-import { BrokerError } from "./errors";
+import { CommandKind, ProduceCommand, ProduceCommandBatch, ProducerStamp } from "./commands";
+import { BrokerError, invalidField } from "./errors";
 import { StickyPartitioner, splitByPartition } from "./partitioner";
+import { validateStamp } from "./producer-table";
 import { RecordInput, encodeRecordBatch, readRecordBatchHeader } from "./record-batch";
 import type { AppendedBatch } from "./results";
 import { emptyBatch, recordTooLarge, validatePartition } from "./validation";
@@ -15,6 +16,10 @@ export interface ProduceBatchInput {
   /** Unset (undefined or null): chosen per record by key, keyless records sticky per batch. */
   partition?: number | null;
   records: readonly RecordInput[];
+  /** Idempotent batches only (0 or absent otherwise); see producer-table.ts for the rules. */
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
 }
 
 /** One command batch's place in the request. */
@@ -40,6 +45,8 @@ export interface PartitionAppendOutcome {
   recordCount: number;
   recordIndices: number[];
   brokerTimestampMs: number;
+  /** Set (true) only when the batch was a duplicate of one appended before. */
+  duplicate?: boolean;
 }
 
 /** Structurally the proto ProduceBatchResult. */
@@ -85,6 +92,7 @@ function planBatch(
 ): PlannedAppend[] {
   const topic = state.requireTopic(batch.topic);
   if (batch.records.length === 0) throw emptyBatch("a batch needs at least one record");
+  const producer = stampOf(batch);
   let splits: { partition: number; records: readonly RecordInput[]; recordIndices: number[] }[];
   if (batch.partition !== undefined && batch.partition !== null) {
     validatePartition(topic.name, batch.partition, topic.partitions);
@@ -99,9 +107,25 @@ function planBatch(
     const blob = encodeRecordBatch(split.records, nowMs);
     const { largestRecordBytes } = readRecordBatchHeader(blob);
     if (largestRecordBytes > topic.maxRecordBytes) throw recordTooLarge(topic.name, largestRecordBytes, topic.maxRecordBytes);
-    out.push({ topic: topic.name, partition: split.partition, blob });
+    out.push(producer ? { topic: topic.name, partition: split.partition, blob, producer } : { topic: topic.name, partition: split.partition, blob });
     return { partition: split.partition, recordCount: split.records.length, recordIndices: split.recordIndices };
   });
+}
+
+/**
+ * An idempotent batch's stamp, or undefined for a plain one. Its sequences count per partition, so the
+ * client must choose the partition: a server-side split would give one sequence to several partitions.
+ * Whether the sequence fits is decided at apply, not here: earlier batches of the same producer may
+ * still be in flight.
+ */
+function stampOf(batch: ProduceBatchInput): ProducerStamp | undefined {
+  if (!batch.producerId) return undefined;
+  if (batch.partition === undefined || batch.partition === null) {
+    throw invalidField("an idempotent batch (producer_id set) must name its partition");
+  }
+  const stamp = { producerId: batch.producerId, epoch: batch.producerEpoch ?? 0, baseSequence: batch.baseSequence ?? 0 };
+  validateStamp(stamp);
+  return stamp;
 }
 
 /**
@@ -114,13 +138,15 @@ export function produceOutcome(plan: ProducePlan, produced: readonly AppendedBat
     topic: batch.topic,
     appends: batch.appends.map((append) => {
       const applied = produced?.[commandBatch++];
-      return {
+      const outcome: PartitionAppendOutcome = {
         partition: append.partition,
         baseOffset: applied ? applied.baseOffset : -1,
         recordCount: append.recordCount,
         recordIndices: append.recordIndices,
         brokerTimestampMs: plan.command.nowMs,
       };
+      if (applied?.duplicate) outcome.duplicate = true;
+      return outcome;
     }),
   }));
 }

@@ -30,6 +30,8 @@ export interface AppendedBatch {
   partition: number;
   baseOffset: number;
   recordCount: number;
+  /** Set (true) only for an idempotent batch appended before: nothing was written, baseOffset is the original's. */
+  duplicate?: boolean;
 }
 
 /** A partition whose start offset retention advanced (readers below it now get OUT_OF_RANGE). */
@@ -49,6 +51,7 @@ export type CommandResult =
   | { kind: "topicDeleted"; topic: TopicInfo }
   /** One entry per command batch, in command order. */
   | { kind: "produced"; batches: AppendedBatch[] }
+  | { kind: "producerInitialized"; producerId: number; epoch: number }
   | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] };
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */

@@ -15,6 +15,7 @@ interface ServeFlags {
   maxRequestBytes?: string;
   retentionCheckMs?: string;
   snapshotEntries?: string;
+  producerExpiryMs?: string;
   logLevel?: string;
 }
 
@@ -41,6 +42,10 @@ export function addServeCommand(program: Command): void {
     .option("--max-request-bytes <n>", "largest accepted request (RAFTLINE_MAX_REQUEST_BYTES)")
     .option("--retention-check-ms <ms>", "how often the leader applies retention (RAFTLINE_RETENTION_CHECK_MS)")
     .option("--snapshot-entries <n>", "compact the raft log after this many applied entries (RAFTLINE_SNAPSHOT_ENTRIES)")
+    .option(
+      "--producer-expiry-ms <ms>",
+      "forget idempotent producers idle this long; the leader's setting applies cluster-wide (RAFTLINE_PRODUCER_EXPIRY_MS, default 7 days)",
+    )
     .option("--log-level <level>", "pino log level (RAFTLINE_LOG_LEVEL)")
     .action(async (flags: ServeFlags) => {
       const fromFlags: RawConfig = {
@@ -54,6 +59,7 @@ export function addServeCommand(program: Command): void {
         maxRequestBytes: flags.maxRequestBytes,
         retentionCheckMs: flags.retentionCheckMs,
         snapshotEntries: flags.snapshotEntries,
+        producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
       };
       const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;

@@ -1,6 +1,6 @@
 // Maps a ProduceBatchResult back onto the batch's records: which partition and offset each one got.
 import { status } from "@grpc/grpc-js";
-import type { ProduceBatchResult__Output } from "../generated/raftline/v1/ProduceBatchResult";
+import type { PartitionAppend__Output } from "../generated/raftline/v1/PartitionAppend";
 import { RaftlineError } from "./errors";
 
 export interface RecordPlacement {
@@ -9,7 +9,10 @@ export interface RecordPlacement {
   offset: number;
 }
 
-export function placementsOf(result: ProduceBatchResult__Output, recordCount: number): RecordPlacement[] {
+/** A PartitionAppend; `duplicate` may be absent (older servers), and placements do not depend on it. */
+export type AppendPlacement = Omit<PartitionAppend__Output, "duplicate"> & { duplicate?: boolean };
+
+export function placementsOf(result: { topic: string; appends: readonly AppendPlacement[] }, recordCount: number): RecordPlacement[] {
   const placements: (RecordPlacement | undefined)[] = new Array(recordCount).fill(undefined);
   for (const append of result.appends) {
     // An append without indices holds the whole batch, in order.

@@ -6,9 +6,15 @@
 //   0x11 | u32 topicId                       topic record (see encodeTopic)
 //   0x12 | u32 topicId | u32 part | u64 base batch index entry: u64 lastOffset, u64 maxTimestampMs, u32 bytes
 //   0x13 | u32 topicId | u32 part | u64 base batch blob (the encoded record batch, as proposed)
+//   0x14                                     producer meta: u8 format version, u64 next producer id
+//   0x15 | u64 producerId                    producer: u8 format version, u32 epoch, u64 lastActiveMs
+//   0x16 | u64 producerId | u32 topicId | u32 part
+//                                            sequence state: u8 format version, u32 epoch, u8 count, then
+//                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
-import type { BrokerMutation, TopicRecord } from "../broker/mutations";
+import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
+import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
 import { readUint64BE, writeUint64BE } from "./bytes";
 import type { Db } from "./db";
@@ -18,8 +24,11 @@ const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
 const PREFIX_BATCH_INDEX = 0x12;
 const PREFIX_BATCH = 0x13;
+const PREFIX_PRODUCER_META = 0x14;
+const PREFIX_PRODUCER = 0x15;
+const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_BATCH > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -113,6 +122,91 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const producerFormatVersion = 1;
+const PRODUCER_META_KEY = Buffer.from([PREFIX_PRODUCER_META]);
+const producerKeyBytes = 1 + 8;
+const producerValueBytes = 1 + 4 + 8;
+const producerPartitionKeyBytes = 1 + 8 + 4 + 4;
+const cachedBatchBytes = 4 + 4 + 8;
+
+function producerKey(producerId: number): Buffer {
+  const key = Buffer.allocUnsafe(producerKeyBytes);
+  key[0] = PREFIX_PRODUCER;
+  writeUint64BE(key, 1, producerId);
+  return key;
+}
+
+function producerPartitionKey(producerId: number, topicId: number, partition: number): Buffer {
+  const key = Buffer.allocUnsafe(producerPartitionKeyBytes);
+  key[0] = PREFIX_PRODUCER_PARTITION;
+  writeUint64BE(key, 1, producerId);
+  key.writeUInt32BE(topicId, 9);
+  key.writeUInt32BE(partition, 13);
+  return key;
+}
+
+function encodeProducerMeta(nextProducerId: number): Buffer {
+  const value = Buffer.allocUnsafe(9);
+  value[0] = producerFormatVersion;
+  writeUint64BE(value, 1, nextProducerId);
+  return value;
+}
+
+function encodeProducer(producer: ProducerRecord): Buffer {
+  const value = Buffer.allocUnsafe(producerValueBytes);
+  value[0] = producerFormatVersion;
+  value.writeUInt32BE(producer.epoch, 1);
+  writeUint64BE(value, 5, producer.lastActiveMs);
+  return value;
+}
+
+function encodeProducerPartition(state: ProducerPartitionRecord): Buffer {
+  const value = Buffer.allocUnsafe(1 + 4 + 1 + state.batches.length * cachedBatchBytes);
+  value[0] = producerFormatVersion;
+  value.writeUInt32BE(state.epoch, 1);
+  value[5] = state.batches.length;
+  state.batches.forEach((b, i) => {
+    const at = 6 + i * cachedBatchBytes;
+    value.writeUInt32BE(b.baseSequence, at);
+    value.writeUInt32BE(b.recordCount, at + 4);
+    writeUint64BE(value, at + 8, b.baseOffset);
+  });
+  return value;
+}
+
+function checkVersion(value: Buffer, what: string): void {
+  if (value.length === 0 || value[0] !== producerFormatVersion) {
+    throw new Error(`${what} format ${value[0]} is not supported (this build reads ${producerFormatVersion})`);
+  }
+}
+
+function decodeProducer(key: Buffer, value: Buffer): ProducerRecord {
+  checkVersion(value, "producer record");
+  if (key.length !== producerKeyBytes || value.length !== producerValueBytes) {
+    throw new Error(`malformed producer key ${key.toString("hex")}`);
+  }
+  return { id: readUint64BE(key, 1), epoch: value.readUInt32BE(1), lastActiveMs: readUint64BE(value, 5) };
+}
+
+function decodeProducerPartition(key: Buffer, value: Buffer): ProducerPartitionRecord {
+  checkVersion(value, "producer sequence state");
+  const count = value.length >= 6 ? value[5] : 0;
+  if (key.length !== producerPartitionKeyBytes || value.length !== 6 + count * cachedBatchBytes) {
+    throw new Error(`malformed producer sequence state key ${key.toString("hex")}`);
+  }
+  const batches = Array.from({ length: count }, (_, i) => {
+    const at = 6 + i * cachedBatchBytes;
+    return { baseSequence: value.readUInt32BE(at), recordCount: value.readUInt32BE(at + 4), baseOffset: readUint64BE(value, at + 8) };
+  });
+  return {
+    producerId: readUint64BE(key, 1),
+    topicId: key.readUInt32BE(9),
+    partition: key.readUInt32BE(13),
+    epoch: value.readUInt32BE(1),
+    batches,
+  };
+}
+
 /** What addMutations needs of a write batch; a classic-level chained batch (`db.batch()`) is one. */
 export interface BrokerWriteBatch {
   put(key: Buffer, value: Buffer): unknown;
@@ -141,6 +235,19 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
           batch.del(batchKey(PREFIX_BATCH_INDEX, m.topicId, m.partition, baseOffset));
           batch.del(batchKey(PREFIX_BATCH, m.topicId, m.partition, baseOffset));
         }
+        break;
+      case "putNextProducerId":
+        batch.put(PRODUCER_META_KEY, encodeProducerMeta(m.nextProducerId));
+        break;
+      case "putProducer":
+        batch.put(producerKey(m.producer.id), encodeProducer(m.producer));
+        break;
+      case "putProducerPartition":
+        batch.put(producerPartitionKey(m.state.producerId, m.state.topicId, m.state.partition), encodeProducerPartition(m.state));
+        break;
+      case "removeProducer":
+        for (const p of m.partitions) batch.del(producerPartitionKey(m.producerId, p.topicId, p.partition));
+        batch.del(producerKey(m.producerId));
         break;
     }
   }
@@ -173,7 +280,28 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
       bytes: value.readUInt32BE(16),
     });
   }
-  return { nextTopicId, topics, partitions };
+  const producers = await loadProducers(db);
+  return producers ? { nextTopicId, topics, partitions, producers } : { nextTopicId, topics, partitions };
+}
+
+function prefixOnly(prefix: number): { gte: Buffer; lt: Buffer } {
+  return { gte: Buffer.from([prefix]), lt: Buffer.from([prefix + 1]) };
+}
+
+/** The idempotent producers' state; undefined when no producer id was ever issued. */
+async function loadProducers(db: Db): Promise<LoadedProducers | undefined> {
+  const meta = await db.get(PRODUCER_META_KEY, iteratorOptions);
+  if (meta === undefined) return undefined;
+  checkVersion(meta, "producer meta");
+  if (meta.length !== 9) throw new Error(`malformed producer meta of ${meta.length} bytes`);
+  const loaded: LoadedProducers = { nextProducerId: readUint64BE(meta, 1), producers: [], partitions: [] };
+  for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_PRODUCER) })) {
+    loaded.producers.push(decodeProducer(key, value));
+  }
+  for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_PRODUCER_PARTITION) })) {
+    loaded.partitions.push(decodeProducerPartition(key, value));
+  }
+  return loaded;
 }
 
 /**
