@@ -43,7 +43,7 @@ function fetch(id: number, topic: string, partition: number, offset: number, ext
   return unaryCall<FetchResponse__Output>((opts, cb) => c.Fetch({ topic, partition, offset, ...extra }, new grpc.Metadata(), opts, cb), 40000);
 }
 
-function createTopic(id: number, name: string, partitions: number, extra: { maxRecordBytes?: number } = {}) {
+function createTopic(id: number, name: string, partitions: number, extra: { maxRecordBytes?: number; retentionMs?: number; retentionBytes?: number } = {}) {
   const a = on(id).admin;
   return unaryCall<CreateTopicResponse__Output>((opts, cb) => a.CreateTopic({ name, partitions, ...extra }, new grpc.Metadata(), opts, cb));
 }
@@ -56,7 +56,7 @@ function describeTopic(id: number, name: string) {
 const text = (s: string): Buffer => Buffer.from(s, "utf8");
 
 before(async () => {
-  cluster = await startCluster({ nodes: 3, cleanupAfter: false });
+  cluster = await startCluster({ nodes: 3, cleanupAfter: false, extraArgs: ["--retention-check-ms", "200"] });
   leader = await cluster.waitForLeader(electionDeadlineMs);
 });
 
@@ -204,6 +204,24 @@ describe("round trips", () => {
     assert.equal(byId.get(2)?.error?.code, grpc.status.NOT_FOUND);
     assert.equal(byId.get(2)?.error?.reason, "ERROR_REASON_UNKNOWN_TOPIC");
     assert.equal(byId.get(3)?.error, null);
+  });
+});
+
+describe("retention", () => {
+  test("old batches are removed on every node, and reads below the start offset get OUT_OF_RANGE", async () => {
+    await createTopic(leader, "shortlived", 1, { retentionMs: 1000 });
+    const old = Date.now() - 60_000;
+    await produce(leader, { batches: [{ topic: "shortlived", partition: 0, records: [{ value: text("old"), timestampMs: old }] }] });
+    await produce(leader, { batches: [{ topic: "shortlived", partition: 0, records: [{ value: text("older"), timestampMs: old }] }] });
+    await produce(leader, { batches: [{ topic: "shortlived", partition: 0, records: [{ value: text("new") }] }] });
+    for (const node of cluster.nodes) {
+      await waitFor(async () => Number((await describeTopic(node.id, "shortlived")).partitions[0].startOffset) === 2, 15000, `retention on node ${node.id}`);
+      const err = await expectError(fetch(node.id, "shortlived", 0, 0));
+      assert.equal(err.code, grpc.status.OUT_OF_RANGE);
+      assert.match(err.details, /\[2, 3\]/);
+      const kept = await fetch(node.id, "shortlived", 0, 2);
+      assert.deepEqual(kept.records.map((r) => r.value.toString()), ["new"]);
+    }
   });
 });
 
