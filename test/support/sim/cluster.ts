@@ -29,6 +29,8 @@ export interface ClusterOptions {
   reportDelayMs: number;
   /** Bound on how long a node that crashed by itself stays down. */
   maxSelfRestartDelayMs: number;
+  /** Added nodes start with no membership at all instead of the bootstrap one. */
+  joinersStartEmpty?: boolean;
   createNode?: NodeFactory;
   createStore?: StoreFactory;
 }
@@ -110,7 +112,7 @@ export class SimCluster implements ClusterView {
    */
   provisionNode(): SimNode {
     const id = this.nextNodeId++;
-    return this.addNode(id, this.bootstrapConf);
+    return this.addNode(id, this.options.joinersStartEmpty === true ? { voters: [], learners: [] } : this.bootstrapConf);
   }
 
   /** The node is gone for good, disk included (it was removed from the configuration). */

@@ -40,6 +40,10 @@ export interface SimProfile {
 }
 
 export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
+  const maxMsgBytes = prng.pick([8, 64, 1024, 1 << 20]);
+  const maxInflightMsgs = prng.pick([1, 2, 8, 256]);
+  // The uncommitted tail is what a recovering follower must catch up on: keep it a few windows long.
+  const maxUncommittedBytes = Math.min(1 << 30, maxMsgBytes * maxInflightMsgs * prng.pick([4, 64]));
   return {
     nodeCount,
     tickMs: 10,
@@ -50,9 +54,9 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
       heartbeatTicks: prng.pick([1, 2]),
       preVote: prng.chance(0.75),
       checkQuorum: prng.chance(0.75),
-      maxMsgBytes: prng.pick([8, 64, 1024, 1 << 20]),
-      maxInflightMsgs: prng.pick([1, 2, 8, 256]),
-      maxUncommittedBytes: prng.pick([64, 4096, 1 << 30]),
+      maxMsgBytes,
+      maxInflightMsgs,
+      maxUncommittedBytes,
       learnerCatchUpEntries: prng.pick([5, 50]),
     },
     limits: {

@@ -14,6 +14,8 @@ export interface ScenarioOptions {
   raft?: Partial<RaftConfig>;
   plant?: Plant;
   seed?: number;
+  /** Snapshot and compact every this many applied entries (default: never). */
+  compactEveryEntries?: number;
 }
 
 /** Bound on steps one `runUntil` may take before the scenario counts as stuck. */
@@ -47,7 +49,7 @@ export class Scenario {
     this.cluster = new SimCluster(new Prng(options.seed ?? 1), {
       nodeCount: options.nodeCount,
       raft,
-      limits: { compactEveryEntries: Number.MAX_SAFE_INTEGER, readTimeoutMs: 1000, maxPendingReads: 32, maxReadyRoundsPerInput: 64 },
+      limits: { compactEveryEntries: options.compactEveryEntries ?? Number.MAX_SAFE_INTEGER, readTimeoutMs: 1000, maxPendingReads: 32, maxReadyRoundsPerInput: 64 },
       tickMs: 10,
       reportDelayMs: 5,
       maxSelfRestartDelayMs: 100,

@@ -26,6 +26,8 @@ export interface SimulationOptions {
   steps: number;
   /** Defaults to 3 for even seeds and 5 for odd ones. */
   nodeCount?: number;
+  /** Added nodes start with no membership at all instead of the bootstrap one (see FINDINGS.md). */
+  joinersStartEmpty?: boolean;
   plant?: Plant;
   /** Called with every step's description (TRACE=1 replays). */
   onStep?: (line: string) => void;
@@ -87,6 +89,7 @@ class Run {
   private readonly nodeCount: number;
   private step = 0;
   private probe: { writeId: number; acked: boolean } | undefined;
+  private probesAcked = 0;
   private probeRefusal = "";
   private healedAtMs = 0;
   private recoveredAtMs = 0;
@@ -104,6 +107,7 @@ class Run {
       tickMs: p.tickMs,
       reportDelayMs: p.reportDelayMs,
       maxSelfRestartDelayMs: p.nemesis.maxOutageMs,
+      joinersStartEmpty: options.joinersStartEmpty ?? false,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,
     };
@@ -116,7 +120,10 @@ class Run {
       proposalResolved: (_node, token, fate) => {
         this.operator.onProposalResolved(token, fate);
         if (this.probe !== undefined && token.kind === "write" && token.writeId === this.probe.writeId) {
-          if (fate === "committed") this.probe.acked = true;
+          if (fate === "committed") {
+            this.probe.acked = true;
+            this.probesAcked++;
+          }
           else this.probe = undefined;
         }
       },
@@ -165,15 +172,17 @@ class Run {
       const failure = this.runStep();
       if (failure !== undefined) return failure;
     }
-    // A client keeps writing until a leader takes one write and acknowledges it; that write of the new
-    // term is also what settles proposals left open by earlier leaders.
+    // Clients keep writing, one write at a time: the cluster has recovered once a leader acknowledged a
+    // write and no proposal is open anywhere. (A write of the new term is also what tells a node that
+    // its proposals from an older term are lost.)
     const deadlineMs = this.healedAtMs + this.profile.livenessBoundTicks * this.profile.tickMs;
     while (cluster.nowMs <= deadlineMs) {
-      if (this.probe?.acked === true && this.openProposals() === 0) {
+      const acked = this.probe?.acked === true;
+      if (acked && this.openProposals() === 0) {
         this.recoveredAtMs = cluster.nowMs;
         return undefined;
       }
-      if (this.probe === undefined && this.leaderSettled()) this.scheduleProbe();
+      if ((this.probe === undefined || acked) && this.leaderSettled()) this.scheduleProbe();
       const failed = this.runStep();
       if (failed !== undefined) return failed;
     }
@@ -216,8 +225,8 @@ class Run {
     const what =
       leader === undefined
         ? "no leader was elected"
-        : this.probe?.acked === true
-          ? `${this.openProposals()} proposals stayed open`
+        : this.probesAcked > 0
+          ? `${this.openProposals()} proposals stayed open while ${this.probesAcked} new writes were acknowledged`
           : `no write was acknowledged${this.probeRefusal === "" ? "" : ` (last refusal: ${this.probeRefusal})`}`;
     return (
       `${what} within ${this.profile.livenessBoundTicks} ticks after the network healed with every node up ` +
