@@ -1,11 +1,12 @@
 // The SDK's entry point: `new RaftlineClient({ brokers })`, then admin(), producer() and consumer().
 // All of them share the client's connections (one channel per broker) and its knowledge of the leader.
 import type { DescribeClusterResponse__Output } from "../generated/raftline/v1/DescribeClusterResponse";
+import type { InitProducerResponse__Output } from "../generated/raftline/v1/InitProducerResponse";
 import { Admin } from "./admin";
 import { BrokerPool, ChannelLimits, defaultChannelLimits } from "./broker-pool";
 import { CallRunner, callUnary } from "./call-runner";
 import { Consumer, ConsumerOptions } from "./consumer";
-import { Producer } from "./producer";
+import { IdempotenceCalls, Producer } from "./producer";
 import { ProducerOptions, resolveProducerLimits } from "./producer-options";
 import { RetryPolicy, resolvePolicy } from "./retry";
 
@@ -46,7 +47,9 @@ export class RaftlineClient {
 
   producer(options: ProducerOptions = {}): Producer {
     const policy = options.retry ? resolvePolicy({ ...this.runner.policy, ...options.retry }) : this.runner.policy;
-    const producer = new Producer(this.runner, resolveProducerLimits(options), policy, () => this.discoverLeader());
+    const limits = resolveProducerLimits(options);
+    const idempotence = limits.idempotent ? this.idempotenceCalls(policy, options.producerId ?? 0) : undefined;
+    const producer = new Producer(this.runner, limits, policy, () => this.discoverLeader(), idempotence);
     this.producers.add(producer);
     return producer;
   }
@@ -64,6 +67,25 @@ export class RaftlineClient {
     else await Promise.all([...this.producers].map((p) => p.close()));
     this.producers.clear();
     this.runner.pool.close();
+  }
+
+  private idempotenceCalls(policy: RetryPolicy, producerId: number): IdempotenceCalls {
+    const admin = this.admin();
+    return {
+      producerId,
+      initProducer: async (id) => {
+        const response = await this.runner.run(
+          true,
+          (s) =>
+            callUnary<InitProducerResponse__Output>(s.address, this.requestTimeoutMs, (o, done) =>
+              s.producer.InitProducer({ producerId: id }, o, done),
+            ),
+          policy,
+        );
+        return { producerId: response.producerId, epoch: response.producerEpoch };
+      },
+      partitionCount: async (topic) => (await admin.describeTopic(topic)).partitions.length,
+    };
   }
 
   /** One quick DescribeCluster to any broker; the pool remembers the leader it names. */

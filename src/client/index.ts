@@ -13,6 +13,7 @@ export type {
 } from "./admin-types";
 export { Producer } from "./producer";
 export type { ProducerMessage } from "./producer";
+export type { ProducerIdentity } from "./sequence-lanes";
 export type { AcksMode, ProducerOptions } from "./producer-options";
 export { Consumer } from "./consumer";
 export type { ConsumerOptions, FetchOptions, FetchResult } from "./consumer";
