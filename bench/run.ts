@@ -1,27 +1,24 @@
-// `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
-// under bench/results/.
-import { runBrokerBench } from "./broker";
+// Runs one benchmark by name: `npm run bench -- <name> [options]`. To add a bench, add one line below.
+import { runRaftCoreBench } from "./raft-core";
 
-type Bench = (args: string[]) => Promise<void>;
+type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
-  broker: runBrokerBench,
+  "raft-core": runRaftCoreBench,
 };
 
-async function main(argv: string[]): Promise<void> {
-  const [name, ...args] = argv;
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
   const bench = name === undefined ? undefined : benches[name];
-  if (!bench) {
-    process.stderr.write(`usage: npm run bench -- NAME [flags]; NAME is one of: ${Object.keys(benches).join(", ")}\n`);
-    process.exit(2);
+  if (bench === undefined) {
+    console.error(`usage: npm run bench -- <name> [options]\nbenches: ${Object.keys(benches).join(", ")}`);
+    process.exitCode = 2;
+    return;
   }
   await bench(args);
 }
 
-main(process.argv.slice(2)).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

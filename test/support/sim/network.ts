@@ -57,10 +57,6 @@ export class SimNetwork {
     this.cutLinks.clear();
   }
 
-  get cutCount(): number {
-    return this.cutLinks.size;
-  }
-
   isCut(from: NodeId, to: NodeId): boolean {
     return this.cutLinks.has(from * linkKeySpan + to);
   }

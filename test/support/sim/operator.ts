@@ -15,8 +15,6 @@ export class Operator {
   /** The one membership change in flight, if any. */
   private pending: { change: ConfChange; provisioned: boolean } | undefined;
   private readonly doomed = new Set<NodeId>();
-  transfersStarted = 0;
-  changesProposed = 0;
   changesCommitted = 0;
 
   constructor(
@@ -71,7 +69,6 @@ export class Operator {
     if (leader === undefined) return;
     const others = this.cluster.history.conf.voters.filter((id) => id !== leader.id);
     if (others.length === 0) return;
-    this.transfersStarted++;
     const to = this.cluster.prng.pick(others);
     this.cluster.note(`transfer leadership ${leader.id}->${to}`);
     leader.transferLeadership(to);
@@ -94,7 +91,6 @@ export class Operator {
   }
 
   private propose(leader: SimNode, change: ConfChange, provisioned: boolean): void {
-    this.changesProposed++;
     const result = leader.proposeConfChange(change);
     this.cluster.note(`propose ${ConfChangeType[change.type]} ${change.nodeId} at ${leader.id}: ${result.ok ? "ok" : result.code}`);
     if (result.ok) {

@@ -12,10 +12,6 @@ export class Scheduler<T> {
   private seq = 0;
   nowMs = 0;
 
-  get size(): number {
-    return this.heap.length;
-  }
-
   at(atMs: number, event: T): void {
     this.push({ atMs: Math.max(atMs, this.nowMs), seq: this.seq++, event });
   }
