@@ -1,24 +1,30 @@
-// Runs one benchmark by name: `npm run bench -- <name> [options]`. To add a bench, add one line below.
+// `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
+// under bench/results/. To add a bench, register it with one line below.
+import { runBrokerBench } from "./broker";
 import { runRaftCoreBench } from "./raft-core";
 
 type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
+  broker: runBrokerBench,
   "raft-core": runRaftCoreBench,
 };
 
-async function main(): Promise<void> {
-  const [name, ...args] = process.argv.slice(2);
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
   const bench = name === undefined ? undefined : benches[name];
-  if (bench === undefined) {
-    console.error(`usage: npm run bench -- <name> [options]\nbenches: ${Object.keys(benches).join(", ")}`);
-    process.exitCode = 2;
-    return;
+  if (!bench) {
+    process.stderr.write(`usage: npm run bench -- NAME [flags]; NAME is one of: ${Object.keys(benches).join(", ")}\n`);
+    process.exit(2);
   }
   await bench(args);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Exit explicitly: a bench may leave servers or sockets behind that would keep the process alive.
+main(process.argv.slice(2)).then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
