@@ -113,7 +113,9 @@ export interface ReadState {
  *     it acknowledges is on disk — Raft Figure 2, "respond to RPCs only after updating stable storage");
  *  3. apply `committedEntries` in order (and install `snapshot` data if present);
  *  4. call `advance(ready)`.
- * The leader counts its own log towards commit only after `advance`, i.e. after it persisted.
+ * The leader counts its own log towards commit only after `advance`, i.e. after it persisted. That is
+ * why a leader's replication messages (App, Heartbeat, TimeoutNow) may leave while its own write is
+ * still under way (Raft thesis §10.2.1) — they acknowledge nothing; every other message waits.
  * `committedEntries` may include entries of this same Ready's `entries`: step 1 makes them durable first.
  * A Ready that carries a snapshot carries no committedEntries. tick/step/propose may be called between
  * `ready()` and `advance()` (what they produce goes into the next Ready), but not `ready()` itself.

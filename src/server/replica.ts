@@ -22,6 +22,10 @@ import { ReplicaError } from "./replica-errors";
 import { PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
 import { ReadWaiters } from "./read-waiters";
 
+function isLeaderReplication(m: Message): boolean {
+  return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.TimeoutNow;
+}
+
 export interface ReplicaOptions {
   id: number;
   tickMs: number;
@@ -321,7 +325,11 @@ export class Replica<R> extends EventEmitter {
     const batch = this.deps.persistence.newBatch();
     this.deps.persistence.addReady(batch, rd);
     const results = this.applyEntries(rd.committedEntries, batch);
-    // Persist before send (Raft Figure 2): votes and append acknowledgements leave only after this.
+    // Persist before send (Raft Figure 2): votes and append acknowledgements leave only after the write.
+    // A leader's replication messages acknowledge nothing, so they go out while it writes (§10.2.1).
+    const early = this.role === Role.Leader ? rd.messages.filter(isLeaderReplication) : [];
+    const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderReplication(m)) : rd.messages;
+    this.sendMessages(early);
     const write = batch.write({ sync: rd.mustSync });
     this.pendingWrite = write;
     try {
@@ -329,7 +337,7 @@ export class Replica<R> extends EventEmitter {
     } finally {
       this.pendingWrite = undefined;
     }
-    this.sendMessages(rd.messages);
+    this.sendMessages(late);
     if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
     this.pending.committed(rd.committedEntries, results, this.leader);
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
