@@ -25,7 +25,7 @@ export function printTable(title: string, header: readonly string[], rows: Reado
 export function writeResults(name: string, data: unknown): string {
   const dir = join(packageRoot(), "bench", "results");
   mkdirSync(dir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const path = join(dir, `${name}-${stamp}.json`);
   writeFileSync(path, `${JSON.stringify(data, null, 2)}\n`);
   return path;
