@@ -23,6 +23,8 @@ export interface BrokerBenchOptions {
   nats: NatsSettings;
   natsDir?: string;
   profile: boolean;
+  /** Skip the measurements (and NATS): only the profiled run. */
+  profileOnly: boolean;
   /** Records produced while the servers are profiled (then read back by Subscribe). */
   profileRecords: number;
   /** Extra `serve` flags for every node; empty = the server's defaults. */
@@ -31,7 +33,7 @@ export interface BrokerBenchOptions {
   keepDirs: boolean;
 }
 
-const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "serveFlags" | "outDir" | "keepDirs">> = {
+const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "serveFlags" | "outDir" | "keepDirs">> = {
   quick: {
     repetitions: 1,
     sizesBytes: [100, 1024],
@@ -99,6 +101,7 @@ interface Flags {
   natsFull?: boolean;
   natsDir?: string;
   profile?: boolean;
+  profileOnly?: boolean;
   profileRecords?: number;
   snapshotEntries?: number;
   out: string;
@@ -123,6 +126,7 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     .option("--nats-full", "run the NATS reference with its own full settings (about 10 minutes)")
     .option("--nats-dir <dir>", "where the NATS anchor lives (default: ../shared/anchors/nats)")
     .option("--profile", "afterwards, CPU-profile the servers during pipelined produce, Subscribe and one-at-a-time produce (or BENCH_PROFILE=1)")
+    .option("--profile-only", "only the profiled run, no measurements")
     .option("--profile-records <n>", "records produced while profiling", positiveInt)
     .option("--snapshot-entries <n>", "the nodes' --snapshot-entries (raft log compaction interval); default: the server's", positiveInt)
     .option("--out <dir>", "folder for the JSON results", defaultOutDir)
@@ -147,7 +151,8 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     withNats: f.withNats === true || env.BENCH_NATS === "1",
     nats,
     natsDir: f.natsDir,
-    profile: f.profile === true || env.BENCH_PROFILE === "1",
+    profile: f.profile === true || f.profileOnly === true || env.BENCH_PROFILE === "1",
+    profileOnly: f.profileOnly === true,
     profileRecords: f.profileRecords ?? base.profileRecords,
     serveFlags: f.snapshotEntries === undefined ? [] : ["--snapshot-entries", String(f.snapshotEntries)],
     outDir: f.out,

@@ -66,9 +66,9 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
   const started = new Date().toISOString();
   const head = header(opts);
 
-  const ours = await measureOurs(opts);
-  const rows: Row[] = raftlineRows(ours, opts.windowRequests, opts.batchRecords);
-  const nats = opts.withNats ? await measureNats(opts, opts.outDir, stamp) : undefined;
+  const ours: RaftlineRuns = opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts);
+  const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
+  const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, opts.outDir, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
   const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
   let profile: ProfileRun | undefined;
@@ -77,10 +77,11 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
     profile = await profileServers(opts, join(opts.outDir, `broker-profile-${stamp}`), log);
   }
 
-  const out = [head, "", rowsTable(rows)];
+  const out = [head];
+  if (rows.length > 0) out.push("", rowsTable(rows));
   if (natsTable.length > 0) out.push("", "NATS JetStream R3 (nats-server 2.9.10, file storage; it never fsyncs per message — see its README):", "", rowsTable(natsTable));
   else if (nats && "error" in nats) out.push("", `NATS reference: failed (${nats.error})`);
-  out.push("", comparisonsTable(compared));
+  if (compared.length > 0) out.push("", comparisonsTable(compared));
   if (profile) out.push("", formatProfileRun(profile));
   const jsonPath = join(opts.outDir, `broker-${stamp}.json`);
   writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);

@@ -83,6 +83,11 @@ function anchorEnv(s: NatsSettings): NodeJS.ProcessEnv {
 
 function runScript(workDir: string, s: NatsSettings, logPath: string): Promise<{ exitCode: number | null; stdout: string }> {
   const child = spawn("bash", ["run.sh"], { cwd: workDir, env: anchorEnv(s), stdio: ["ignore", "pipe", "pipe"] });
+  // Should this process die first, SIGTERM lets run.sh's own trap stop the servers it started.
+  const stopChild = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  };
+  process.on("exit", stopChild);
   let stdout = "";
   let log = "";
   const keep = (chunk: Buffer): void => {
@@ -106,6 +111,7 @@ function runScript(workDir: string, s: NatsSettings, logPath: string): Promise<{
     }, s.timeoutMs);
     child.once("error", reject);
     child.once("exit", (code) => {
+      process.off("exit", stopChild);
       clearTimeout(timer);
       clearTimeout(killTimer);
       writeFileSync(logPath, log);
