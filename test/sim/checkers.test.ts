@@ -9,6 +9,7 @@ import {
   leaderCompleteness,
   linearizableReads,
   logMatching,
+  proposalOutcomes,
   stateMachineSafety,
 } from "../support/sim/checkers";
 import { FabricatedLog, fabricatedCluster, fabricatedNode } from "../support/sim/fabricated";
@@ -184,5 +185,31 @@ describe("linearizable reads", () => {
     h.recordReadDone(1, 2, 9);
     h.recordReadDone(2, 3, 10);
     assert.equal(linearizableReads(noNodes, h), undefined);
+  });
+});
+
+describe("proposal outcomes", () => {
+  test("a write reported lost and applied later is caught", () => {
+    const h = new History(threeVoters);
+    h.recordLost(7);
+    assert.equal(proposalOutcomes(noNodes, h), undefined);
+    h.beginStep(2);
+    h.recordApplied({ node: 2, index: 4, key: "3:n:w7", digest: 1, prevApplied: 3, writeId: 7 });
+    assert.match(proposalOutcomes(noNodes, h)?.message ?? "", /node 2 applied write 7 at index 4, which was reported lost/);
+  });
+
+  test("a write applied and reported lost afterwards is caught", () => {
+    const h = new History(threeVoters);
+    h.recordApplied({ node: 2, index: 4, key: "3:n:w7", digest: 1, prevApplied: 3, writeId: 7 });
+    h.beginStep(2);
+    h.recordLost(7);
+    assert.match(proposalOutcomes(noNodes, h)?.message ?? "", /write 7 was reported lost to its client but has been applied/);
+  });
+
+  test("lost writes that never apply, and applied writes never reported lost, are fine", () => {
+    const h = new History(threeVoters);
+    h.recordLost(7);
+    h.recordApplied({ node: 2, index: 4, key: "3:n:w8", digest: 1, prevApplied: 3, writeId: 8 });
+    assert.equal(proposalOutcomes(noNodes, h), undefined);
   });
 });

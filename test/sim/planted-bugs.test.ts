@@ -8,6 +8,7 @@ import {
   answersBeforePersisting,
   appliesBeforeCommit,
   commitsOldTermByCounting,
+  failsWritesOnStepDown,
   keepsStaleSuffix,
   losesUnsyncedTail,
   neverTicks,
@@ -44,6 +45,8 @@ describe("each checker catches the bug it guards against", () => {
   test("committed entries durable: a disk that loses its unsynced tail on a crash", () => expectCaught(losesUnsyncedTail));
   test("state machine safety: a driver that applies entries before they commit", () => expectCaught(appliesBeforeCommit));
   test("linearizable reads: a node that serves reads from its local state", () => expectCaught(servesStaleReads));
+  test("proposal outcomes: a driver that reports writes lost when its leader steps down", () =>
+    expectCaught(failsWritesOnStepDown));
   test("liveness: nodes whose timers never fire", () => expectCaught(neverTicks));
 });
 

@@ -36,6 +36,7 @@ export type CheckerName =
   | "state-machine-safety"
   | "committed-durable"
   | "linearizable-reads"
+  | "proposal-outcomes"
   | "liveness"
   /** The core or the driver threw: a broken contract or an internal assertion. */
   | "exception";
@@ -200,6 +201,21 @@ export const linearizableReads: Checker = (_cluster, history) => {
   return undefined;
 };
 
+/** A write whose client was told it is certainly lost is never applied, before or after. */
+export const proposalOutcomes: Checker = (_cluster, history) => {
+  for (const writeId of history.latest.writesLost) {
+    if (history.appliedWrites.has(writeId)) {
+      return violation("proposal-outcomes", `write ${writeId} was reported lost to its client but has been applied`);
+    }
+  }
+  for (const a of history.latest.applied) {
+    if (a.writeId !== undefined && history.lostWrites.has(a.writeId)) {
+      return violation("proposal-outcomes", `node ${a.node} applied write ${a.writeId} at index ${a.index}, which was reported lost`);
+    }
+  }
+  return undefined;
+};
+
 export const safetyCheckers: readonly Checker[] = [
   electionSafety,
   logMatching,
@@ -207,6 +223,7 @@ export const safetyCheckers: readonly Checker[] = [
   stateMachineSafety,
   committedDurable,
   linearizableReads,
+  proposalOutcomes,
 ];
 
 export function checkSafety(cluster: ClusterView, history: History): Violation | undefined {

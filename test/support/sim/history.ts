@@ -44,6 +44,8 @@ export interface ApplyObservation {
   digest: number;
   /** The node's applied index before this entry. */
   prevApplied: number;
+  /** The client write the entry carries, if any. */
+  writeId?: number;
 }
 
 export interface SnapshotObservation {
@@ -67,6 +69,8 @@ export interface StepObservations {
   applied: ApplyObservation[];
   snapshotsInstalled: SnapshotObservation[];
   readsDone: ReadDoneObservation[];
+  /** Writes whose clients were told "certainly not committed". */
+  writesLost: number[];
 }
 
 export interface ReadRecord {
@@ -105,6 +109,9 @@ export class History {
   /** First application of each index, and the digest of the state machine right after it. */
   readonly appliedAt = new Map<number, { key: EntryKey; digest: number; node: NodeId }>();
   readonly acks: AckRecord[] = [];
+  /** Every client write applied anywhere, and every write reported lost to its client. */
+  readonly appliedWrites = new Set<number>();
+  readonly lostWrites = new Set<number>();
   private ackedIndexHighWater = 0;
   private ackedWriteHighWater = 0;
   readonly reads = new Map<number, ReadRecord>();
@@ -127,6 +134,7 @@ export class History {
     l.applied.length = 0;
     l.snapshotsInstalled.length = 0;
     l.readsDone.length = 0;
+    l.writesLost.length = 0;
   }
 
   recordLeader(node: NodeId, term: number): void {
@@ -171,6 +179,7 @@ export class History {
     if (!this.appliedAt.has(observation.index)) {
       this.appliedAt.set(observation.index, { key: observation.key, digest: observation.digest, node: observation.node });
     }
+    if (observation.writeId !== undefined) this.appliedWrites.add(observation.writeId);
     this.latest.applied.push(observation);
   }
 
@@ -185,6 +194,11 @@ export class History {
       this.ackedIndexHighWater = index;
       this.ackedWriteHighWater = writeId;
     }
+  }
+
+  recordLost(writeId: number): void {
+    this.lostWrites.add(writeId);
+    this.latest.writesLost.push(writeId);
   }
 
   recordReadStart(readId: number, node: NodeId): void {
@@ -209,5 +223,5 @@ export class History {
 }
 
 function emptyObservations(): StepObservations {
-  return { leaders: [], persisted: [], committed: [], applied: [], snapshotsInstalled: [], readsDone: [] };
+  return { leaders: [], persisted: [], committed: [], applied: [], snapshotsInstalled: [], readsDone: [], writesLost: [] };
 }

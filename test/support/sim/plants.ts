@@ -227,6 +227,31 @@ class LocalReadNode extends SimNode {
   }
 }
 
+/**
+ * Tells clients their writes are lost as soon as their leader steps down — but a new leader may still
+ * commit them, and a client that retries then writes twice.
+ */
+export const failsWritesOnStepDown: PlantedBug = {
+  caughtBy: "proposal-outcomes",
+  plant: {
+    name: "reports open writes lost when its leadership ends",
+    createNode: (...args) => new HastyFailingNode(...args),
+  },
+};
+
+class HastyFailingNode extends SimNode {
+  protected override observeState(rd: Ready): void {
+    const wasLeader = this.role === Role.Leader;
+    super.observeState(rd);
+    if (!wasLeader || this.role === Role.Leader) return;
+    // BUG: losing leadership decides nothing about entries already sent to followers.
+    for (const token of this.tracker.abandonThrough(Number.MAX_SAFE_INTEGER)) {
+      if (token.kind === "write") this.env.history.recordLost(token.writeId);
+      this.env.proposalResolved(this, token, "lost");
+    }
+  }
+}
+
 /** A node whose timer never fires: no election timeout, no heartbeat. */
 export const neverTicks: PlantedBug = {
   caughtBy: "liveness",
@@ -252,5 +277,6 @@ export const plantedBugs: readonly PlantedBug[] = [
   losesUnsyncedTail,
   appliesBeforeCommit,
   servesStaleReads,
+  failsWritesOnStepDown,
   neverTicks,
 ];

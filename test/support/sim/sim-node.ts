@@ -274,6 +274,7 @@ export class SimNode implements NodeView {
     this.env.history.recordCommitted(this.id, this.term, facts);
     for (const { token, outcome } of this.tracker.onCommitted(entries)) {
       if (outcome === "committed" && token.kind === "write") this.acknowledge(token, entries);
+      if (outcome === "lost" && token.kind === "write") this.env.history.recordLost(token.writeId);
       this.env.proposalResolved(this, token, outcome);
     }
   }
@@ -290,7 +291,8 @@ export class SimNode implements NodeView {
     } else {
       app.apply(entry);
     }
-    this.env.history.recordApplied({ node: this.id, index: entry.index, key: entryKey(entry), digest: app.digest, prevApplied });
+    const writeId = entry.type === EntryType.Normal && entry.data.length > 0 ? decodeWrite(entry.data) : undefined;
+    this.env.history.recordApplied({ node: this.id, index: entry.index, key: entryKey(entry), digest: app.digest, prevApplied, writeId });
   }
 
   /** The write is committed and applied here, by the node its client asked: the client hears "ok". */
