@@ -1,0 +1,44 @@
+// How a chaos run is chosen from the environment:
+//   CHAOS_SEED=N      replay the fault schedule of seed N (decimal or 0x-hex); a fresh seed otherwise
+//   CHAOS_MINUTES=N   soak: faults for N minutes instead of the bounded run that `npm test` makes
+//   CHAOS_HISTORY=P   write the history to P instead of a new file under the system's temporary folder
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomSeed } from "./schedule";
+
+export interface ChaosConfig {
+  mode: "bounded" | "soak";
+  seed: number;
+  /** How long faults keep coming. */
+  chaosMs: number;
+  /** The test's own timeout: the chaos, plus start-up, the last recovery and the final checks. */
+  testTimeoutMs: number;
+  historyPath: string;
+  /** Leader SIGKILLs the run must have made to count. */
+  minLeaderKills: number;
+}
+
+/** The bounded run inside `npm test`: at most three minutes in all, at least ten leader kills. */
+export const boundedChaosMs = 120_000;
+export const boundedTestTimeoutMs = 180_000;
+export const minLeaderKills = 10;
+/** A soak's allowance on top of its chaos time. */
+const soakExtraMs = 180_000;
+
+export function parseSeed(text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new RangeError(`CHAOS_SEED must be an integer in [0, 2^32), got "${text}"`);
+  return n;
+}
+
+export function chaosConfig(env: NodeJS.ProcessEnv): ChaosConfig {
+  const seed = env.CHAOS_SEED ? parseSeed(env.CHAOS_SEED) : randomSeed();
+  const historyPath = env.CHAOS_HISTORY || join(tmpdir(), `raftline-chaos-${seed}-${Date.now()}.jsonl`);
+  if (!env.CHAOS_MINUTES) {
+    return { mode: "bounded", seed, chaosMs: boundedChaosMs, testTimeoutMs: boundedTestTimeoutMs, historyPath, minLeaderKills };
+  }
+  const minutes = Number(env.CHAOS_MINUTES);
+  if (!(minutes > 0)) throw new RangeError(`CHAOS_MINUTES must be a positive number, got "${env.CHAOS_MINUTES}"`);
+  const chaosMs = Math.round(minutes * 60_000);
+  return { mode: "soak", seed, chaosMs, testTimeoutMs: chaosMs + soakExtraMs, historyPath, minLeaderKills };
+}
