@@ -1,0 +1,149 @@
+// One chaos run: a real three-node cluster, the workloads under steady load, the nemesis playing its
+// seeded schedule — each fault healed and the cluster recovered (a leader, a fresh acknowledgement, every
+// node caught up) before the next — then the load stops, the nodes converge, every partition is read
+// from every node and checked. Everything that happened is in the history file.
+import { setTimeout as delay } from "node:timers/promises";
+import { RaftlineClient } from "../../src/client";
+import { Cluster, startCluster } from "../support/cluster";
+import { waitFor } from "../support/wait";
+import { checkRun, referenceLogs } from "./checker";
+import { ClusterReader } from "./cluster-reader";
+import { History } from "./history";
+import { FaultRecord, SendOp, Violation } from "./model";
+import { Nemesis } from "./nemesis";
+import { ChaosReport, buildReport } from "./report";
+import { FaultMix, FaultSchedule, defaultFaultMix } from "./schedule";
+import type { TopicSpec, Workload } from "./workload";
+
+export interface ChaosOptions {
+  seed: number;
+  /** Faults keep coming for this long; the one in progress when it ends is still healed and recovered. */
+  chaosMs: number;
+  historyPath: string;
+  workloads: Workload[];
+  mix?: FaultMix;
+  /** Progress lines (faults, recoveries) as the run goes. */
+  log?: (line: string) => void;
+}
+
+export interface ChaosResult {
+  report: ChaosReport;
+  violations: Violation[];
+  faults: readonly FaultRecord[];
+  sends: readonly SendOp[];
+}
+
+/** Small, so that a wiped node catches up by snapshot and compaction runs under load. */
+export const snapshotEntries = 2000;
+/** How long the workloads get to make their first progress before the first fault. */
+export const warmUpDeadlineMs = 30000;
+/** After a fault is healed: a leader all nodes agree on, a fresh acknowledgement, every node caught up. */
+export const recoveryDeadlineMs = 30000;
+/** After the load stops, how long the nodes get to reach the same high watermarks. */
+export const convergeDeadlineMs = 30000;
+/** Deadline of one admin call while setting up. */
+const adminTimeoutMs = 10000;
+
+async function createTopics(cluster: Cluster, topics: readonly TopicSpec[]): Promise<void> {
+  const client = new RaftlineClient({ brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
+  try {
+    for (const t of topics) await client.admin().createTopic({ name: t.name, partitions: t.partitions });
+  } finally {
+    await client.close({ flush: false });
+  }
+}
+
+function distinctTopics(workloads: readonly Workload[]): TopicSpec[] {
+  const byName = new Map<string, TopicSpec>();
+  for (const w of workloads) {
+    for (const t of w.topics) {
+      const seen = byName.get(t.name);
+      if (seen && seen.partitions !== t.partitions) throw new Error(`workloads disagree on topic ${t.name}'s partitions`);
+      byName.set(t.name, t);
+    }
+  }
+  return [...byName.values()];
+}
+
+/** The cluster is back: a leader, a write sent after the heal acknowledged, every node caught up with it. */
+async function recover(cluster: Cluster, reader: ClusterReader, history: History, fault: FaultRecord): Promise<void> {
+  const started = Date.now();
+  const left = (): number => Math.max(1, recoveryDeadlineMs - (Date.now() - started));
+  const leader = await cluster.waitForLeader(left());
+  await waitFor(() => history.ackedSentSince(fault.healedAtMs), left(), "a write sent after the heal to be acknowledged");
+  const target = await waitFor(() => reader.watermarks(leader), left(), "the leader's watermarks");
+  await reader.waitCaughtUp(target, left());
+}
+
+export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
+  const log = o.log ?? ((): void => undefined);
+  const topics = distinctTopics(o.workloads);
+  const mix = o.mix ?? defaultFaultMix;
+  const history = new History(o.historyPath, { seed: o.seed, chaosMs: o.chaosMs, mix, workloads: o.workloads.map((w) => w.name) });
+  const cluster = await startCluster({
+    cleanupAfter: false,
+    env: { RAFTLINE_ENABLE_FAULTS: "1" },
+    extraArgs: ["--snapshot-entries", String(snapshotEntries)],
+  });
+  const reader = new ClusterReader(cluster, topics);
+  const violations: Violation[] = [];
+  try {
+    await cluster.waitForLeader(recoveryDeadlineMs);
+    await createTopics(cluster, topics);
+    for (const w of o.workloads) w.start({ brokers: cluster.brokers, history });
+    await waitFor(() => o.workloads.every((w) => w.warmedUp()), warmUpDeadlineMs, "every workload to make progress");
+
+    const schedule = new FaultSchedule(o.seed, mix);
+    const nemesis = new Nemesis(cluster, history);
+    const chaosEndMs = history.nowMs() + o.chaosMs;
+    while (history.nowMs() < chaosEndMs) {
+      const plan = schedule.next();
+      let fault: FaultRecord | undefined;
+      try {
+        fault = await nemesis.play(plan);
+        await recover(cluster, reader, history, fault);
+      } catch (err) {
+        const what = fault ? `${fault.kind} on node ${fault.targets.join(", ")}` : `${plan.kind} (not injected)`;
+        violations.push({ check: "liveness", message: `the cluster did not recover from ${what}: ${(err as Error).message}` });
+        history.note("unrecovered", { kind: plan.kind, error: (err as Error).message });
+        break;
+      }
+      history.faultRecovered(fault);
+      log(`${fault.kind} on node ${fault.targets.join(", ")}: recovered after ${Math.round(fault.recoveredAtMs - fault.injectedAtMs)} ms`);
+      await delay(plan.restMs);
+    }
+
+    await Promise.all(o.workloads.map((w) => w.stop()));
+    const { converged, byNode } = await reader.waitConverged(convergeDeadlineMs);
+    if (!converged) {
+      const views = [...byNode].map(([node, marks]) => `node ${node}: ${[...marks].map(([k, hw]) => `${k}=${hw}`).join(" ")}`);
+      violations.push({ check: "identical-logs", message: `the nodes did not reach the same high watermarks: ${views.join("; ")}` });
+    }
+    const logs = await reader.readAll(byNode);
+    const final = { logs, reference: referenceLogs(logs) };
+    // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
+    const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
+    violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)));
+    history.note("final", { converged, records: checked.stats.records });
+
+    const report = buildReport({
+      seed: o.seed,
+      historyPath: o.historyPath,
+      elapsedMs: history.nowMs(),
+      faults: history.faults,
+      sends: history.sends,
+      stats: checked.stats,
+      workloads: Object.assign({}, ...o.workloads.map((w) => w.summary())) as Record<string, number>,
+      violations,
+    });
+    history.note("report", { ...report });
+    for (const v of violations) history.note("violation", { ...v });
+    return { report, violations, faults: history.faults, sends: history.sends };
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\n${cluster.logTails()}`);
+  } finally {
+    reader.close();
+    history.close();
+    await cluster.cleanup();
+  }
+}

@@ -1,0 +1,42 @@
+// The workloads a chaos run puts on the cluster. A new feature joins the suite by adding its workload here
+// (its own load, history notes and checks; see workload.ts).
+import { ProducerWorkload } from "./producer-workload";
+import { SubscriberWorkload } from "./subscriber-workload";
+import { Workload, chaosTopic } from "./workload";
+
+/** Each producer's pace: 50 sends a second, about 150 records a second from the three producers. */
+const sendIntervalMs = 20;
+/** Enough open sends to ride out a fault of a few seconds without the pacer stalling. */
+const maxOutstandingSends = 250;
+/**
+ * A request unanswered this long is retried. The SDK's default (30 s) would let a paused leader hold every
+ * write for the whole pause; a chaos client wants to move on once another leader can have been elected.
+ */
+const requestTimeoutMs = 2000;
+
+export function chaosWorkloads(): Workload[] {
+  return [
+    new ProducerWorkload({
+      name: "plain",
+      producers: 2,
+      topic: chaosTopic,
+      idempotent: false,
+      maxInFlight: 4,
+      sendIntervalMs,
+      maxOutstandingSends,
+      requestTimeoutMs,
+    }),
+    new ProducerWorkload({
+      name: "serial",
+      producers: 1,
+      topic: chaosTopic,
+      idempotent: false,
+      maxInFlight: 1,
+      sendIntervalMs,
+      maxOutstandingSends,
+      requestTimeoutMs,
+    }),
+    new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
+    new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
+  ];
+}
