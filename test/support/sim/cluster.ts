@@ -25,6 +25,8 @@ export interface ClusterOptions {
   raft: RaftConfig;
   limits: DriverLimits;
   tickMs: number;
+  /** Each node's clock runs fast or slow: its tick period is tickMs plus or minus up to this much. */
+  maxClockSkewMs: number;
   /** How late a transport notices a failed send and reports it. */
   reportDelayMs: number;
   /** Bound on how long a node that crashed by itself stays down. */
@@ -45,6 +47,8 @@ export class SimCluster implements ClusterView {
   readonly network: SimNetwork;
   readonly history: History;
   private readonly members = new Map<NodeId, SimNode>();
+  /** Each node's tick period, fixed for its life: clocks do not agree. */
+  private readonly tickPeriodMs = new Map<NodeId, number>();
   private readonly env: NodeEnvironment;
   private nextNodeId: NodeId;
   private readonly bootstrapConf: ConfState;
@@ -120,6 +124,7 @@ export class SimCluster implements ClusterView {
     this.note(`decommission ${id}`);
     this.members.get(id)?.crash();
     this.members.delete(id);
+    this.tickPeriodMs.delete(id);
   }
 
   crash(id: NodeId): void {
@@ -177,6 +182,8 @@ export class SimCluster implements ClusterView {
     const create = this.options.createNode ?? ((...args) => new SimNode(...args));
     const node = create(id, store, this.options.raft, this.options.limits, this.env);
     this.members.set(id, node);
+    const skew = this.options.maxClockSkewMs;
+    this.tickPeriodMs.set(id, this.options.tickMs + this.prng.int(-skew, skew));
     node.start();
     this.scheduleTick(node, this.prng.int(1, this.options.tickMs));
     return node;
@@ -190,7 +197,7 @@ export class SimCluster implements ClusterView {
     const node = this.liveIncarnation(id, incarnation);
     if (node === undefined) return;
     node.tick();
-    this.scheduleTick(node, this.options.tickMs);
+    this.scheduleTick(node, this.tickPeriodMs.get(id) ?? this.options.tickMs);
   }
 
   private onDeliver(msg: Message, snapshotData: Uint8Array | undefined): void {

@@ -27,6 +27,7 @@ export interface NemesisRates {
 export interface SimProfile {
   nodeCount: number;
   tickMs: number;
+  maxClockSkewMs: number;
   reportDelayMs: number;
   raft: RaftConfig;
   limits: DriverLimits;
@@ -47,6 +48,7 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
   return {
     nodeCount,
     tickMs: 10,
+    maxClockSkewMs: prng.pick([0, 2]),
     reportDelayMs: 5,
     raft: {
       id: 0,

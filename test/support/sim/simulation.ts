@@ -105,6 +105,7 @@ class Run {
       raft: p.raft,
       limits: p.limits,
       tickMs: p.tickMs,
+      maxClockSkewMs: p.maxClockSkewMs,
       reportDelayMs: p.reportDelayMs,
       maxSelfRestartDelayMs: p.nemesis.maxOutageMs,
       joinersStartEmpty: options.joinersStartEmpty ?? false,
