@@ -34,11 +34,11 @@ async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
   }
 }
 
-async function measureNats(opts: BrokerBenchOptions, outDir: string, stamp: string): Promise<NatsResult | { error: string }> {
+async function measureNats(opts: BrokerBenchOptions, stamp: string): Promise<NatsResult | { error: string }> {
   const s = opts.nats;
   log(`running the NATS JetStream R3 reference: ${s.reps} reps, ${s.syncMessages} one-at-a-time and ${s.asyncMessages} pipelined messages, windows ${s.windows.join(" ")}`);
   try {
-    return await runNatsAnchor(s, opts.natsDir ?? defaultAnchorDir(), join(outDir, `broker-${stamp}-nats.log`));
+    return await runNatsAnchor(s, opts.natsDir ?? defaultAnchorDir(), stamp);
   } catch (err) {
     // Our own figures stand without the reference; say why it is missing.
     log(`NATS reference failed: ${(err as Error).message}`);
@@ -68,7 +68,7 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
 
   const ours: RaftlineRuns = opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts);
   const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
-  const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, opts.outDir, stamp) : undefined;
+  const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
   const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
   let profile: ProfileRun | undefined;

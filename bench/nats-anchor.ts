@@ -40,6 +40,7 @@ export interface NatsFigure {
 export interface NatsResult {
   settings: NatsSettings;
   exitCode: number | null;
+  logFile: string;
   resultsFile: string;
   env: string;
   figures: NatsFigure[];
@@ -190,9 +191,11 @@ export function summarizeAnchorLines(text: string): NatsFigure[] {
   });
 }
 
-export async function runNatsAnchor(settings: NatsSettings, anchorDir: string, logPath: string): Promise<NatsResult> {
+/** Runs the anchor in a scratch copy; its console output goes to a log file beside its results. */
+export async function runNatsAnchor(settings: NatsSettings, anchorDir: string, stamp: string): Promise<NatsResult> {
   const workDir = join(tmpdir(), "raftline-nats-anchor");
   prepareWorkDir(anchorDir, workDir);
+  const logPath = join(workDir, `run-${stamp}.log`);
   const { exitCode, stdout } = await runScript(workDir, settings, logPath);
   const resultsFile = resultsFileOf(workDir, stdout);
   if (!existsSync(resultsFile)) throw new Error(`the NATS anchor exited ${exitCode} without ${resultsFile}; see ${logPath}`);
@@ -200,6 +203,7 @@ export async function runNatsAnchor(settings: NatsSettings, anchorDir: string, l
   return {
     settings,
     exitCode,
+    logFile: logPath,
     resultsFile,
     env: existsSync(envFile) ? readFileSync(envFile, "utf8") : "",
     figures: summarizeAnchorLines(readFileSync(resultsFile, "utf8")),
