@@ -15,6 +15,7 @@ export type SimEvent =
   | { kind: "deliver"; msg: Message; snapshotData: Uint8Array | undefined }
   | { kind: "snapshot-status"; from: NodeId; to: NodeId; ok: boolean; incarnation: number }
   | { kind: "unreachable"; from: NodeId; to: NodeId; incarnation: number }
+  | { kind: "write-done"; node: NodeId; incarnation: number }
   | { kind: "action"; label: string; run: () => void };
 
 export type NodeFactory = (id: NodeId, store: SimStore, config: RaftConfig, limits: DriverLimits, env: NodeEnvironment) => SimNode;
@@ -29,8 +30,8 @@ export interface ClusterOptions {
   maxClockSkewMs: number;
   /** How late a transport notices a failed send and reports it. */
   reportDelayMs: number;
-  /** Bound on how long a node that crashed by itself stays down. */
-  maxSelfRestartDelayMs: number;
+  /** How long a disk write takes at most; 0 makes writes complete within the step that starts them. */
+  maxDiskWriteMs: number;
   /** Added nodes start with no membership at all instead of the bootstrap one. */
   joinersStartEmpty?: boolean;
   createNode?: NodeFactory;
@@ -72,7 +73,9 @@ export class SimCluster implements ClusterView {
       nowMs: () => this.scheduler.nowMs,
       describe: verbose ? (note) => this.notes.push(note) : undefined,
       send: (msg, snapshotData) => this.send(msg, snapshotData),
-      restartLater: (node) => this.schedule(this.prng.int(1, options.maxSelfRestartDelayMs), `restart ${node.id}`, () => this.restart(node.id)),
+      maxDiskWriteMs: options.maxDiskWriteMs,
+      writeLater: (node) =>
+        this.scheduler.after(this.prng.int(1, options.maxDiskWriteMs), { kind: "write-done", node: node.id, incarnation: node.incarnation }),
       confChangeApplied: (node, cc) => this.listener?.confChangeApplied(node, cc),
       proposalResolved: (node, token, fate) => this.listener?.proposalResolved(node, token, fate),
     };
@@ -164,6 +167,9 @@ export class SimCluster implements ClusterView {
       }
       case "unreachable":
         this.liveIncarnation(event.from, event.incarnation)?.reportUnreachable(event.to);
+        break;
+      case "write-done":
+        this.liveIncarnation(event.node, event.incarnation)?.writeDone();
         break;
       case "action":
         event.run();

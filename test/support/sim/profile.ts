@@ -28,6 +28,8 @@ export interface SimProfile {
   nodeCount: number;
   tickMs: number;
   maxClockSkewMs: number;
+  /** How long a disk write takes at most; 0 makes every write complete at once. */
+  maxDiskWriteMs: number;
   reportDelayMs: number;
   raft: RaftConfig;
   limits: DriverLimits;
@@ -49,6 +51,7 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
     nodeCount,
     tickMs: 10,
     maxClockSkewMs: prng.pick([0, 2]),
+    maxDiskWriteMs: prng.pick([0, 2, 6]),
     reportDelayMs: 5,
     raft: {
       id: 0,

@@ -53,7 +53,7 @@ export class Scenario {
       tickMs: 10,
       maxClockSkewMs: 0,
       reportDelayMs: 5,
-      maxSelfRestartDelayMs: 100,
+      maxDiskWriteMs: 0,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,
     });

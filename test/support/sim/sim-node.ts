@@ -38,8 +38,10 @@ export interface NodeEnvironment {
   readonly history: History;
   readonly random: Random;
   nowMs(): number;
-  /** Restarts the node's process a while after it crashed by itself (a supervisor's job). */
-  restartLater(node: SimNode): void;
+  /** How long a disk write takes at most; 0 means writes complete within the step that starts them. */
+  readonly maxDiskWriteMs: number;
+  /** Calls node.writeDone() once the disk finished the write under way. */
+  writeLater(node: SimNode): void;
   /** When set, nodes describe what each step did to them (TRACE=1 replays). */
   readonly describe: ((note: string) => void) | undefined;
   /** Hands a message to the network. A Snap carries the sender's app snapshot bytes beside the meta. */
@@ -74,6 +76,8 @@ export class SimNode implements NodeView {
   incarnation = 0;
   protected tracker = new ProposalTracker<ProposalToken>();
   protected readonly pendingReads = new Map<string, PendingRead>();
+  /** The Ready whose disk write is under way, with the messages that wait for it. */
+  protected writing: { rd: Ready; held: Message[] } | undefined;
   /** Snapshot bytes that arrived with Snap messages, by index, until the core asks to install one. */
   protected readonly incomingSnapshots = new Map<number, Uint8Array>();
 
@@ -108,6 +112,7 @@ export class SimNode implements NodeView {
     this.term = state.hardState.term;
     this.incarnation++;
     this.tracker = new ProposalTracker<ProposalToken>();
+    this.writing = undefined;
     this.handleReady();
   }
 
@@ -115,6 +120,8 @@ export class SimNode implements NodeView {
   crash(): void {
     if (this.raw === undefined) return;
     this.raw = undefined;
+    // A write under way is lost with the process.
+    this.writing = undefined;
     const open = this.tracker.abandonThrough(Number.MAX_SAFE_INTEGER);
     for (const token of open) this.env.proposalResolved(this, token, "unknown");
     this.pendingReads.clear();
@@ -196,26 +203,66 @@ export class SimNode implements NodeView {
     return this.raw;
   }
 
-  /** Drains every Ready the last input caused, in the order the contract demands. */
+  /**
+   * Drains every Ready the last input caused. Inputs that arrive while a write is under way go into the
+   * core's next Ready (the contract allows tick, step and propose between ready() and advance()).
+   */
   protected handleReady(): void {
     const raw = this.raw;
-    if (raw === undefined) return;
+    if (raw === undefined || this.writing !== undefined) return;
     for (let round = 0; raw.hasReady(); round++) {
       if (round >= this.limits.maxReadyRoundsPerInput) {
         throw new Error(`node ${this.id} still has a Ready after ${round} rounds: the core does not settle`);
       }
       const rd = raw.ready();
       this.observeState(rd);
-      // Durable first: a vote or an append acknowledgement must never leave before the state it
-      // promises is on disk, or a crash would let this node promise twice (Raft Figure 2).
-      this.persist(rd);
-      this.sendMessages(rd.messages);
-      this.applyCommitted(rd);
-      this.noteReadStates(rd);
-      raw.advance(rd);
+      if (rd.mustSync && this.env.maxDiskWriteMs > 0) {
+        this.startWrite(rd);
+        this.serveReads();
+        return;
+      }
+      this.completeReady(rd, rd.messages);
     }
     this.serveReads();
     this.maybeCompact();
+  }
+
+  /**
+   * The disk takes a while. Meanwhile only a leader's replication messages may leave: they acknowledge
+   * nothing, and the leader counts its own log only once it is durable (Raft thesis §10.2.1). Votes and
+   * append acknowledgements wait for the disk, or a crash could make this node promise twice (Raft
+   * Figure 2).
+   */
+  private startWrite(rd: Ready): void {
+    const early: Message[] = [];
+    const held: Message[] = [];
+    for (const msg of rd.messages) (this.leavesBeforeWrite(msg) ? early : held).push(msg);
+    this.sendMessages(early);
+    this.writing = { rd, held };
+    this.env.writeLater(this);
+  }
+
+  /** The disk finished the write under way: the rest of the Ready can proceed. */
+  writeDone(): void {
+    const writing = this.writing;
+    if (writing === undefined || this.raw === undefined) return;
+    this.writing = undefined;
+    this.completeReady(writing.rd, writing.held);
+    this.handleReady();
+  }
+
+  /** Durable first, then speak, then apply, then advance: the order the Ready contract demands. */
+  protected completeReady(rd: Ready, messages: readonly Message[]): void {
+    this.persist(rd);
+    this.sendMessages(messages);
+    this.applyCommitted(rd);
+    this.noteReadStates(rd);
+    this.node().advance(rd);
+  }
+
+  /** Which messages may leave before the Ready's write is durable. */
+  protected leavesBeforeWrite(msg: Message): boolean {
+    return msg.type === MessageType.App || msg.type === MessageType.Heartbeat || msg.type === MessageType.TimeoutNow;
   }
 
   protected observeState(rd: Ready): void {
@@ -330,7 +377,8 @@ export class SimNode implements NodeView {
   }
 
   private afterSnapshotInstalled(index: number, term: number): void {
-    this.incomingSnapshots.clear();
+    // Snapshots that arrived meanwhile for later indexes may still be installed by a later Ready.
+    for (const pending of this.incomingSnapshots.keys()) if (pending <= index) this.incomingSnapshots.delete(pending);
     const app = this.store.app;
     this.env.history.recordSnapshotInstalled({ node: this.id, index, term, digest: app.digest });
     for (const token of this.tracker.abandonThrough(index)) this.env.proposalResolved(this, token, "unknown");

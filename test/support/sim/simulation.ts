@@ -107,7 +107,7 @@ class Run {
       tickMs: p.tickMs,
       maxClockSkewMs: p.maxClockSkewMs,
       reportDelayMs: p.reportDelayMs,
-      maxSelfRestartDelayMs: p.nemesis.maxOutageMs,
+      maxDiskWriteMs: p.maxDiskWriteMs,
       joinersStartEmpty: options.joinersStartEmpty ?? false,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,

@@ -12,6 +12,8 @@ export function describeEvent(event: SimEvent): string {
       return `report snapshot ${event.from}->${event.to} ${event.ok ? "delivered" : "failed"}`;
     case "unreachable":
       return `report ${event.from}->${event.to} unreachable`;
+    case "write-done":
+      return `disk write done ${event.node}`;
     case "action":
       return event.label;
   }
