@@ -91,11 +91,17 @@ function addSequence(sequence: number, count: number): number {
   return (((sequence + count) % sequenceModulus) + sequenceModulus) % sequenceModulus;
 }
 
-/** Codes with which the broker refuses a request without appending any of it. */
+/** Refusals that say the producer's own state no longer matches the broker's: no batch can follow. */
+const producerStateReasons: ReadonlySet<string> = new Set([
+  "ERROR_REASON_PRODUCER_FENCED",
+  "ERROR_REASON_OUT_OF_ORDER_SEQUENCE",
+  "ERROR_REASON_UNKNOWN_PRODUCER_ID",
+]);
+
+/** The broker refused this batch alone and appended none of it; later batches may still go. */
 function refusedForGood(err: RaftlineError): boolean {
-  return [status.INVALID_ARGUMENT, status.NOT_FOUND, status.RESOURCE_EXHAUSTED, status.FAILED_PRECONDITION, status.OUT_OF_RANGE].includes(
-    err.code,
-  );
+  const codes: status[] = [status.INVALID_ARGUMENT, status.NOT_FOUND, status.RESOURCE_EXHAUSTED, status.FAILED_PRECONDITION, status.OUT_OF_RANGE];
+  return codes.includes(err.code) && !producerStateReasons.has(err.reason);
 }
 
 export class SequenceLanes<B extends LaneBatch> {
@@ -280,7 +286,7 @@ export class SequenceLanes<B extends LaneBatch> {
         lane.recovering = true;
         return undefined;
       }
-    } else if (refusedForGood(err) && !entry.inDoubt && err.reason !== "ERROR_REASON_PRODUCER_FENCED" && err.reason !== "ERROR_REASON_OUT_OF_ORDER_SEQUENCE") {
+    } else if (refusedForGood(err) && !entry.inDoubt) {
       this.giveUpSequences(lane, entry);
       return err;
     }
