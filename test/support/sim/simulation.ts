@@ -4,11 +4,11 @@
 // write within a bounded number of ticks.
 import { SimCluster, NodeFactory, StoreFactory } from "./cluster";
 import { checkSafety, Violation } from "./checkers";
-import { calmWeather } from "./network";
 import { Nemesis } from "./nemesis";
 import { Operator } from "./operator";
 import { Prng } from "./prng";
 import { drawProfile, SimProfile } from "./profile";
+import { Recovery } from "./recovery";
 import { describeStep, TraceRing, TracedStep } from "./trace";
 import { Workload } from "./workload";
 
@@ -51,7 +51,7 @@ export interface SimulationStats {
   snapshotsInstalled: number;
   confChangesCommitted: number;
   faults: number;
-  /** Simulated time from the heal to the acknowledged probe write. */
+  /** Simulated time from the heal until writes were acknowledged and no proposal was open. */
   recoveryMs: number;
 }
 
@@ -85,14 +85,10 @@ class Run {
   private readonly workload: Workload;
   private readonly operator: Operator;
   private readonly nemesis: Nemesis;
+  private readonly recovery: Recovery;
   private readonly trace = new TraceRing(traceCapacitySteps);
   private readonly nodeCount: number;
   private step = 0;
-  private probe: { writeId: number; acked: boolean } | undefined;
-  private probesAcked = 0;
-  private probeRefusal = "";
-  private healedAtMs = 0;
-  private recoveredAtMs = 0;
 
   constructor(private readonly options: SimulationOptions) {
     this.prng = new Prng(options.seed);
@@ -117,16 +113,11 @@ class Run {
     this.workload = new Workload(this.cluster, p.workload);
     this.operator = new Operator(this.cluster, p.operator, p.nodeCount);
     this.nemesis = new Nemesis(this.cluster, p.nemesis);
+    this.recovery = new Recovery(this.cluster, this.workload, p.livenessBoundTicks, p.tickMs);
     this.cluster.listener = {
       proposalResolved: (_node, token, fate) => {
         this.operator.onProposalResolved(token, fate);
-        if (this.probe !== undefined && token.kind === "write" && token.writeId === this.probe.writeId) {
-          if (fate === "committed") {
-            this.probe.acked = true;
-            this.probesAcked++;
-          }
-          else this.probe = undefined;
-        }
+        this.recovery.onProposalResolved(token, fate);
       },
       confChangeApplied: (_node, cc) => this.operator.onConfChangeApplied(cc),
     };
@@ -156,83 +147,18 @@ class Run {
 
   /** Faults stop, the network heals, every node restarts: now the cluster must make progress. */
   private recover(): SimulationFailure | undefined {
-    const cluster = this.cluster;
-    let healed = false;
-    cluster.schedule(0, "heal: faults stop, network heals, every node restarts", () => {
+    this.recovery.heal(() => {
       this.nemesis.stop();
       this.workload.stop();
       this.operator.stop();
-      cluster.network.healAll();
-      cluster.network.weather = calmWeather;
-      cluster.network.dropIf = undefined;
-      for (const node of cluster.downNodes()) cluster.restart(node.id);
-      this.healedAtMs = cluster.nowMs;
-      healed = true;
     });
-    while (!healed) {
+    for (;;) {
+      const state = this.recovery.poll();
+      if (state === "recovered") return undefined;
+      if (state === "timed-out") return this.fail({ checker: "liveness", message: this.recovery.report() });
       const failure = this.runStep();
       if (failure !== undefined) return failure;
     }
-    // Clients keep writing, one write at a time: the cluster has recovered once a leader acknowledged a
-    // write and no proposal is open anywhere. (A write of the new term is also what tells a node that
-    // its proposals from an older term are lost.)
-    const deadlineMs = this.healedAtMs + this.profile.livenessBoundTicks * this.profile.tickMs;
-    while (cluster.nowMs <= deadlineMs) {
-      const acked = this.probe?.acked === true;
-      if (acked && this.openProposals() === 0) {
-        this.recoveredAtMs = cluster.nowMs;
-        return undefined;
-      }
-      if ((this.probe === undefined || acked) && this.leaderSettled()) this.scheduleProbe();
-      const failed = this.runStep();
-      if (failed !== undefined) return failed;
-    }
-    return this.fail({ checker: "liveness", message: this.livenessReport() });
-  }
-
-  /** A voter leads, and no live node is in a higher term. */
-  private leaderSettled(): boolean {
-    const leader = this.cluster.leader();
-    if (leader === undefined || !this.cluster.history.conf.voters.includes(leader.id)) return false;
-    return this.cluster.upNodes().every((node) => node.term <= leader.term);
-  }
-
-  private openProposals(): number {
-    let open = 0;
-    for (const node of this.cluster.upNodes()) open += node.pendingProposals;
-    return open;
-  }
-
-  /** A client writes once more, a tick from now; it retries (a tick later each time) until a leader takes it. */
-  private scheduleProbe(): void {
-    this.probe = { writeId: 0, acked: false };
-    this.cluster.schedule(this.profile.tickMs, "probe write", () => {
-      const attempt = this.workload.proposeOneAtLeader();
-      if (!attempt.ok) {
-        this.probe = undefined;
-        this.probeRefusal = attempt.reason;
-      } else if (this.probe !== undefined) {
-        this.probe.writeId = attempt.writeId;
-      }
-    });
-  }
-
-  private livenessReport(): string {
-    const cluster = this.cluster;
-    const nodes = [...cluster.nodes()]
-      .map((n) => `${n.id}:${n.up ? "up" : "down"}/${roleName(n.role)}/term ${n.term}/open ${n.pendingProposals}`)
-      .join(", ");
-    const leader = cluster.leader();
-    const what =
-      leader === undefined
-        ? "no leader was elected"
-        : this.probesAcked > 0
-          ? `${this.openProposals()} proposals stayed open while ${this.probesAcked} new writes were acknowledged`
-          : `no write was acknowledged${this.probeRefusal === "" ? "" : ` (last refusal: ${this.probeRefusal})`}`;
-    return (
-      `${what} within ${this.profile.livenessBoundTicks} ticks after the network healed with every node up ` +
-      `(voters [${cluster.history.conf.voters.join(", ")}]; nodes ${nodes})`
-    );
   }
 
   private runStep(): SimulationFailure | undefined {
@@ -274,14 +200,10 @@ class Run {
         snapshotsInstalled: history.snapshotsInstalled,
         confChangesCommitted: this.operator.changesCommitted,
         faults,
-        recoveryMs: this.recoveredAtMs - this.healedAtMs,
+        recoveryMs: this.recovery.recoveryMs,
       },
     };
   }
-}
-
-function roleName(role: number): string {
-  return ["follower", "pre-candidate", "candidate", "leader"][role] ?? `role ${role}`;
 }
 
 /** The failure as a report: what broke, where, the replay command, and the steps that led there. */
