@@ -1,6 +1,6 @@
 // A simulated cluster: the nodes, the network between them, and the clock that orders everything.
-// One event is one step: a node's tick, one message arriving, a transport report, or an action of the
-// client workload or the nemesis. All randomness comes from the one seeded Prng.
+// One event is one step: a node's tick, one message arriving, a disk write finishing, a transport report,
+// or an action of the clients, the operator or the nemesis. All randomness comes from the one seeded Prng.
 import { ConfChange, ConfState, Message, MessageType, NodeId, RaftConfig, Role } from "../../../src/raft";
 import { ClusterView } from "./checkers";
 import { History } from "./history";
