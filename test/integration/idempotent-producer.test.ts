@@ -191,3 +191,46 @@ test("SIGKILL the leader while an idempotent producer writes: every record exist
     await cluster.cleanup();
   }
 });
+
+test("the serve flag sets producer expiry: an idle producer is forgotten, and the SDK moves to a new id", async () => {
+  const cluster = await startCluster({
+    cleanupAfter: false,
+    extraArgs: ["--retention-check-ms", "100"],
+    env: { RAFTLINE_PRODUCER_EXPIRY_MS: "400" },
+  });
+  const stubs = new Stubs(cluster);
+  try {
+    const leader = await cluster.waitForLeader(electionDeadlineMs);
+    await stubs.createTopic(leader, "idle", 1);
+    const producer = cluster.client().producer({ idempotent: true, lingerMs: 0 });
+    await producer.send({ topic: "idle", partition: 0, records: [{ value: "first" }] });
+    const before = producer.producerIdentity;
+    assert.ok(before);
+    const raw = await stubs.initProducer(leader);
+    await stubs.produce(leader, [batch("idle", 0, ["raw"], { ...raw, baseSequence: 0 })]);
+    // Expiry is decided by the leader's Ticks, carried in the log: wait for it to be applied. The probe
+    // resends the batch already appended, which writes nothing and does not count as activity.
+    await waitFor(
+      async () => {
+        const probe = await stubs.produce(leader, [batch("idle", 0, ["raw"], { ...raw, baseSequence: 0 })]).then(
+          (res) => res,
+          (err: grpc.ServiceError) => err,
+        );
+        if ("results" in probe) {
+          assert.equal(probe.results[0].appends[0].duplicate, true);
+          return false;
+        }
+        return reasonOf(probe) === "ERROR_REASON_UNKNOWN_PRODUCER_ID";
+      },
+      10000,
+      "the idle raw producer to expire",
+    );
+    const [after] = await producer.send({ topic: "idle", partition: 0, records: [{ value: "second" }] });
+    assert.notEqual(producer.producerIdentity?.producerId, before.producerId, "a new id after the old one expired");
+    assert.deepEqual(await stubs.values(leader, "idle", 0), ["first", "raw", "second"]);
+    assert.equal(after.offset, 2);
+  } finally {
+    stubs.close();
+    await cluster.cleanup();
+  }
+});
