@@ -1,7 +1,8 @@
-// The replicated state machine: topics, partitions, offsets, idempotent producers. `apply` is deterministic: the same commands
-// in the same order give the same results and mutations on every node, with or without restarts in
-// between. It reads no clock (time comes in the command), validates everything before changing anything,
-// and answers an invalid command with an error result and no mutations.
+// The replicated state machine: topics, partitions, offsets, idempotent producers. `apply` is
+// deterministic: the same commands in the same order give the same results and mutations on every node,
+// with or without restarts in between. It reads no clock (time comes in the command), validates
+// everything before changing anything, and answers an invalid command with an error result and no
+// mutations.
 import {
   Command,
   CommandKind,

@@ -107,7 +107,9 @@ function planBatch(
     const blob = encodeRecordBatch(split.records, nowMs);
     const { largestRecordBytes } = readRecordBatchHeader(blob);
     if (largestRecordBytes > topic.maxRecordBytes) throw recordTooLarge(topic.name, largestRecordBytes, topic.maxRecordBytes);
-    out.push(producer ? { topic: topic.name, partition: split.partition, blob, producer } : { topic: topic.name, partition: split.partition, blob });
+    const commandBatch: ProduceCommandBatch = { topic: topic.name, partition: split.partition, blob };
+    if (producer) commandBatch.producer = producer;
+    out.push(commandBatch);
     return { partition: split.partition, recordCount: split.records.length, recordIndices: split.recordIndices };
   });
 }
