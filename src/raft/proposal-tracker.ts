@@ -78,9 +78,9 @@ export class ProposalTracker<T> {
   }
 
   /**
-   * The driver installed a snapshot at `index`: proposals at or below it were decided without their
-   * entries being seen here, so their outcome is unknown. Returns their tokens for the driver to fail
-   * as "unknown outcome".
+   * Proposals at or below `index` were decided without their entries being seen here (a snapshot, or
+   * shutdown with Number.MAX_SAFE_INTEGER): their outcome is unknown. Returns their tokens. After a
+   * snapshot, prefer onSnapshot, which also resolves what the snapshot's term proves.
    */
   abandonThrough(index: number): T[] {
     const abandoned: T[] = [];
@@ -90,6 +90,28 @@ export class ProposalTracker<T> {
     }
     this.compactResolved();
     return abandoned;
+  }
+
+  /**
+   * The driver installed a snapshot whose last entry is (index, term): that entry is committed, but the
+   * entries before it were never seen here. A proposal at exactly (index, term) is committed; others at
+   * or below index have an unknown outcome; those above it with an older term are certainly lost.
+   */
+  onSnapshot(index: number, term: number): { resolved: ResolvedProposal<T>[]; unknown: T[] } {
+    const resolved: ResolvedProposal<T>[] = [];
+    const unknown: T[] = [];
+    while (this.head < this.items.length && this.items[this.head].index <= index) {
+      const item = this.items[this.head++];
+      if (item.index === index && item.term === term) resolved.push({ token: item.token, outcome: "committed" });
+      else unknown.push(item.token);
+    }
+    if (index > this.committedIndex) {
+      this.committedIndex = index;
+      this.committedTerm = Math.max(this.committedTerm, term);
+      this.dropOvertaken(resolved);
+    }
+    this.compactResolved();
+    return { resolved, unknown };
   }
 
   /** Open proposals above the commit index whose term is below a committed term are certainly lost. */

@@ -47,3 +47,19 @@ test("proposals under an installed snapshot have an unknown outcome", () => {
   assert.deepEqual(t.abandonThrough(5), ["a"]);
   assert.equal(t.size, 1);
 });
+
+test("a snapshot of a later term resolves the older-term proposals above it", () => {
+  const t = new ProposalTracker<string>();
+  t.track(3, 1, "under");
+  t.track(4, 2, "at");
+  t.track(5, 1, "above, older term");
+  t.track(6, 2, "above, same term");
+  const { resolved, unknown } = t.onSnapshot(4, 2);
+  assert.deepEqual(unknown, ["under"]);
+  assert.deepEqual(resolved, [
+    { token: "at", outcome: "committed" },
+    { token: "above, older term", outcome: "lost" },
+  ]);
+  assert.equal(t.size, 1);
+  assert.deepEqual(t.onCommitted([entry(5, 2), entry(6, 2)]), [{ token: "above, same term", outcome: "committed" }]);
+});
