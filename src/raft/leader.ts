@@ -103,7 +103,9 @@ export class Leader {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index) && !(pr.match === m.index && pr.state === "probe")) return;
+    // An answer at the follower's known match still matters in probe state (the probe succeeded) and in
+    // snapshot state (the follower holds the snapshot, e.g. one of the log start at index 0).
+    if (!pr.maybeUpdate(m.index) && !(pr.match === m.index && pr.state !== "replicate")) return;
     if (pr.state === "probe") {
       pr.becomeReplicate();
     } else if (pr.state === "snapshot") {
@@ -170,7 +172,9 @@ export class Leader {
     const prevIndex = pr.next - 1;
     const prevTerm = log.term(prevIndex);
     const entries = prevTerm === undefined ? undefined : log.entriesFrom(pr.next, this.host.cfg.maxMsgBytes);
-    if (prevTerm === undefined || entries === undefined) return this.maybeSendSnapshot(to, pr);
+    if (prevTerm === undefined || entries === undefined || this.needsLogStartSnapshot(to, pr, prevIndex)) {
+      return this.maybeSendSnapshot(to, pr);
+    }
     if (entries.length === 0 && !sendIfEmpty) return false;
     const m = newMessage(MessageType.App, this.host.id, to, this.term);
     m.index = prevIndex;
@@ -182,12 +186,23 @@ export class Leader {
     return true;
   }
 
-  /** The entries `to` needs are compacted: it gets the snapshot instead (Raft §7). */
+  /**
+   * Replicating from the very start of the log to a node that was no member there: the membership at
+   * that point lives only in the snapshot (for a new cluster, the index-0 bootstrap membership), so the
+   * node gets it first, once, instead of rebuilding membership from the conf change entries alone.
+   */
+  private needsLogStartSnapshot(to: NodeId, pr: Progress, prevIndex: number): boolean {
+    const log = this.host.log;
+    return prevIndex === log.snapshotIndex() && !pr.logStartSnapshotSent && !log.memberAtSnapshot(to);
+  }
+
+  /** The entries `to` needs are compacted (Raft §7), or it needs the log start's membership: a snapshot. */
   private maybeSendSnapshot(to: NodeId, pr: Progress): boolean {
     // A follower not heard from lately is probably down; a snapshot to it would likely be wasted.
     if (!pr.recentActive) return false;
     const snapshot = this.host.log.snapshotMeta();
     pr.becomeSnapshot(snapshot.index);
+    pr.logStartSnapshotSent = true;
     const m = newMessage(MessageType.Snap, this.host.id, to, this.term);
     m.snapshot = snapshot;
     this.host.send(m);
@@ -222,7 +237,10 @@ export class Leader {
   reportSnapshot(to: NodeId, ok: boolean): void {
     const pr = this.host.tracker.progress.get(to);
     if (pr === undefined || pr.state !== "snapshot") return;
-    if (!ok) pr.pendingSnapshot = 0;
+    if (!ok) {
+      pr.pendingSnapshot = 0;
+      pr.logStartSnapshotSent = false;
+    }
     pr.becomeProbe();
     // Wait for the follower's answer (or a heartbeat round) before probing again.
     pr.probeSent = true;

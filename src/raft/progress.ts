@@ -16,6 +16,11 @@ export class Progress {
   pendingSnapshot = 0;
   /** Heard from since the last CheckQuorum round (or newly added). */
   recentActive = false;
+  /**
+   * A snapshot of the log start was sent to this follower, which was not a member there: the membership
+   * at the log start is in no entry, so a node added later must learn it from a snapshot once.
+   */
+  logStartSnapshotSent = false;
   /** In probe state: a probe is out; wait for its answer or a heartbeat response before the next one. */
   probeSent = false;
   readonly inflights: Inflights;

@@ -3,7 +3,7 @@
 // compacted prefix is dropped lazily so that compaction does not shift the array on every call.
 import { applyChangeTo, cloneConfState } from "./conf-state";
 import { decodeConfChange } from "./conf-change-codec";
-import { ConfState, Entry, EntryType, SnapshotMeta } from "./types";
+import { ConfState, Entry, EntryType, NodeId, SnapshotMeta } from "./types";
 
 /** Shift the backing array only once at least this many compacted entries sit in front of it. */
 const minCompactedEntriesBeforeShift = 1024;
@@ -63,6 +63,16 @@ export class RaftLog {
 
   lastTerm(): number {
     return this.termOrZero(this.lastIndex());
+  }
+
+  /** Index of the last compacted entry: the log starts right after it. */
+  snapshotIndex(): number {
+    return this.snapIndex;
+  }
+
+  /** Was `id` a member (voter or learner) as of the snapshot point? */
+  memberAtSnapshot(id: NodeId): boolean {
+    return this.snapConf.voters.includes(id) || this.snapConf.learners.includes(id);
   }
 
   snapshotMeta(): SnapshotMeta {

@@ -327,8 +327,25 @@ export class Raft {
 
   // ---- follower side of replication ---------------------------------------------------------------------
 
+  /**
+   * A node started with no membership at all (a joiner that knows nothing) cannot rebuild membership
+   * from conf change entries: the membership they change lives in the leader's snapshot. Until it has
+   * one it takes no entries.
+   */
+  private knowsNoMembers(): boolean {
+    return this.tracker.conf.voters.length === 0 && this.tracker.conf.learners.length === 0;
+  }
+
   private handleAppend(m: Message): void {
     const resp = newMessage(MessageType.AppResp, this.id, m.from, this.term);
+    if (this.knowsNoMembers()) {
+      // Point the leader at our log start, where it sends the snapshot we need.
+      resp.reject = true;
+      resp.index = m.index;
+      resp.rejectHint = this.log.snapshotIndex();
+      this.send(resp);
+      return;
+    }
     if (m.index < this.log.committed) {
       // Everything up to our commit index already matches; tell the leader where to continue.
       resp.index = this.log.committed;
@@ -361,9 +378,11 @@ export class Raft {
     const s = m.snapshot;
     if (s === undefined) return;
     const resp = newMessage(MessageType.AppResp, this.id, m.from, this.term);
-    if (s.index <= this.log.committed) {
+    // A node without membership takes even a snapshot of its own log start (index 0 for a new cluster).
+    const learnsMembership = this.knowsNoMembers() && s.index === this.log.lastIndex() && s.index >= this.log.committed;
+    if (s.index <= this.log.committed && !learnsMembership) {
       resp.index = this.log.committed;
-    } else if (this.log.matchTerm(s.index, s.term)) {
+    } else if (this.log.matchTerm(s.index, s.term) && !learnsMembership) {
       // We already hold the snapshot's last entry, so everything before it matches too: fast-forward.
       this.log.commitTo(s.index);
       resp.index = this.log.committed;

@@ -389,7 +389,8 @@ export class RaftScenario {
       disk,
       applied: [],
       confHistory: [{ index: state.snapshot.index, conf: state.conf }],
-      appSnapshot: undefined,
+      // A new node's application state at index 0 is empty; that too can be sent as a snapshot.
+      appSnapshot: state.snapshot.index === 0 ? { index: 0, data: [] } : undefined,
       incomingSnapshot: undefined,
       readStates: [],
       random,

@@ -162,3 +162,32 @@ test("a node added while the log is compacted gets a snapshot that includes the 
   assert.deepEqual(s.applied(4), ["a", "b"]);
   assert.deepEqual(s.status(4).conf, { voters: [1, 2, 3], learners: [4] });
 });
+
+test("a node that starts knowing no members learns the membership from a snapshot, not from the entries", () => {
+  const s = stableCluster();
+  // Node 4 knows nothing. The bootstrap membership [1 2 3] is in no entry (it is the index-0 snapshot),
+  // so replaying AddVoter(4) onto an empty membership would make node 4 a group of one.
+  s.addNode(4, { voters: [], learners: [] });
+  assert.equal(s.proposeConfChange(1, { type: ConfChangeType.AddVoter, nodeId: 4 }).ok, true);
+  s.stabilize();
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.status(4).conf, { voters: [1, 2, 3, 4], learners: [] });
+  assert.equal(s.status(4).lastIndex, s.status(1).lastIndex);
+
+  // Alone, node 4 can never win.
+  s.isolate(4);
+  s.tick(4, 100);
+  s.stabilize();
+  assert.notEqual(s.role(4), Role.Leader);
+});
+
+test("a node that starts with the bootstrap membership replays the log from index 1", () => {
+  const s = stableCluster();
+  s.addNode(4, { voters: [1, 2, 3], learners: [] });
+  s.proposeConfChange(1, { type: ConfChangeType.AddLearner, nodeId: 4 });
+  s.propose(1, "a");
+  s.stabilize();
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.status(4).conf, { voters: [1, 2, 3], learners: [4] });
+  assert.deepEqual(s.applied(4), ["a"]);
+});
