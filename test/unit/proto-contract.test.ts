@@ -45,7 +45,7 @@ function message(name: string): protoLoader.MessageTypeDefinition<object, object
 
 test("every service has its rpcs with the documented streaming shape", () => {
   const shapes: Record<string, Record<string, [boolean, boolean]>> = {
-    Producer: { Produce: [false, false], ProduceStream: [true, true] },
+    Producer: { Produce: [false, false], ProduceStream: [true, true], InitProducer: [false, false] },
     Consumer: { Fetch: [false, false], Subscribe: [false, true] },
     Admin: {
       CreateTopic: [false, false],
@@ -90,16 +90,12 @@ test("a produce request round-trips, keeping unset partition and absent key dist
   assert.deepEqual(decoded.batches[1].records[0].key, Buffer.alloc(0));
 });
 
-test("the idempotent producer's field numbers are reserved in ProduceBatch", () => {
-  const type = message("ProduceBatch").type as {
-    reservedRange: { start: number; end: number }[];
-    reservedName: string[];
-  };
-  assert.deepEqual(
-    type.reservedRange.map((r) => r.start),
-    [8, 9, 10],
-  );
-  assert.deepEqual(type.reservedName, ["producer_id", "producer_epoch", "base_sequence"]);
+test("the idempotent producer's fields keep the numbers reserved for them (8, 9, 10)", () => {
+  const type = message("ProduceBatch").type as { field: { name: string; number: number }[] };
+  const numbers = Object.fromEntries(type.field.map((f) => [f.name, f.number]));
+  assert.equal(numbers.producerId, 8);
+  assert.equal(numbers.producerEpoch, 9);
+  assert.equal(numbers.baseSequence, 10);
 });
 
 test("enums start at their documented zero values", () => {
