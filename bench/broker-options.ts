@@ -27,13 +27,15 @@ export interface BrokerBenchOptions {
   profileOnly: boolean;
   /** Records produced while the servers are profiled (then read back by Subscribe). */
   profileRecords: number;
+  /** Record values of random bytes instead of the compressible 'x' fill. */
+  randomValues: boolean;
   /** Extra `serve` flags for every node; empty = the server's defaults. */
   serveFlags: string[];
   outDir: string;
   keepDirs: boolean;
 }
 
-const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "serveFlags" | "outDir" | "keepDirs">> = {
+const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "randomValues" | "serveFlags" | "outDir" | "keepDirs">> = {
   quick: {
     repetitions: 1,
     sizesBytes: [100, 1024],
@@ -104,6 +106,7 @@ interface Flags {
   profileOnly?: boolean;
   profileRecords?: number;
   snapshotEntries?: number;
+  randomValues?: boolean;
   out: string;
   keepDirs?: boolean;
 }
@@ -128,6 +131,7 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     .option("--profile", "afterwards, CPU-profile the servers during pipelined produce, Subscribe and one-at-a-time produce (or BENCH_PROFILE=1)")
     .option("--profile-only", "only the profiled run, no measurements")
     .option("--profile-records <n>", "records produced while profiling", positiveInt)
+    .option("--random-values", "incompressible record values (default: 'x' fill, as the NATS reference sends)")
     .option("--snapshot-entries <n>", "the nodes' --snapshot-entries (raft log compaction interval); default: the server's", positiveInt)
     .option("--out <dir>", "folder for the JSON results", defaultOutDir)
     .option("--keep-dirs", "keep the nodes' data folders and logs")
@@ -154,6 +158,7 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     profile: f.profile === true || f.profileOnly === true || env.BENCH_PROFILE === "1",
     profileOnly: f.profileOnly === true,
     profileRecords: f.profileRecords ?? base.profileRecords,
+    randomValues: f.randomValues === true,
     serveFlags: f.snapshotEntries === undefined ? [] : ["--snapshot-entries", String(f.snapshotEntries)],
     outDir: f.out,
     keepDirs: f.keepDirs === true,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { BenchCluster } from "./broker-cluster";
 import { BrokerBenchOptions, parseBrokerOptions } from "./broker-options";
 import { repoRoot } from "./broker-paths";
+import { useRandomValues } from "./broker-records";
 import { ProfileRun, formatProfileRun, profileServers } from "./broker-profile";
 import { Comparison, Row, comparisons, comparisonsTable, natsRows, raftlineRows, rowsTable } from "./broker-report";
 import { RaftlineRuns, measureRaftline } from "./broker-session";
@@ -51,12 +52,14 @@ function header(opts: BrokerBenchOptions): string {
     `Raftline broker benchmark (${opts.preset} preset): 3 nodes on 127.0.0.1, acks=QUORUM (fsync on every node), 1 partition per topic.`,
     `Medians of ${opts.repetitions} repetition(s); pipelined: ${opts.pipelinedRecords} records per run, ${opts.windowRequests} requests in flight × ${opts.batchRecords} records each;`,
     `one at a time: ${opts.unaryRecords} records; end to end: ${opts.endToEndRecords} records; echo: ${opts.echoCalls} calls. Latencies per request. MB = 1e6 payload bytes.`,
-    `Server flags: ${opts.serveFlags.length > 0 ? opts.serveFlags.join(" ") : "defaults"}. Machine: ${cpus().length} CPUs shared by the 3 servers and this client; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
+    `Record values: ${opts.randomValues ? "random bytes" : "'x' fill (compressible)"}. Server flags: ${opts.serveFlags.length > 0 ? opts.serveFlags.join(" ") : "defaults"}.`,
+    `Machine: ${cpus().length} CPUs shared by the 3 servers and this client; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
   ].join("\n");
 }
 
 export async function runBrokerBench(argv: string[]): Promise<void> {
   const opts = parseBrokerOptions(argv, process.env, join(repoRoot(), "bench", "results"));
+  useRandomValues(opts.randomValues);
   const stamp = timestamp();
   mkdirSync(opts.outDir, { recursive: true });
   // An interrupted run still kills its servers: exit runs the clusters' synchronous cleanup.
