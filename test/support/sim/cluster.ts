@@ -26,8 +26,11 @@ export interface ClusterOptions {
   raft: RaftConfig;
   limits: DriverLimits;
   tickMs: number;
-  /** Each node's clock runs fast or slow: its tick period is tickMs plus or minus up to this much. */
-  maxClockSkewMs: number;
+  /**
+   * Each node's clock runs fast or slow by up to this many percent. Kept small: Raft without PreVote
+   * relies on randomized timeouts, and a node whose clock runs much faster can keep disrupting elections.
+   */
+  maxClockSkewPercent: number;
   /** How late a transport notices a failed send and reports it. */
   reportDelayMs: number;
   /** How long a disk write takes at most; 0 makes writes complete within the step that starts them. */
@@ -188,8 +191,8 @@ export class SimCluster implements ClusterView {
     const create = this.options.createNode ?? ((...args) => new SimNode(...args));
     const node = create(id, store, this.options.raft, this.options.limits, this.env);
     this.members.set(id, node);
-    const skew = this.options.maxClockSkewMs;
-    this.tickPeriodMs.set(id, this.options.tickMs + this.prng.int(-skew, skew));
+    const skew = this.options.maxClockSkewPercent;
+    this.tickPeriodMs.set(id, (this.options.tickMs * (100 + this.prng.int(-skew, skew))) / 100);
     node.start();
     this.scheduleTick(node, this.prng.int(1, this.options.tickMs));
     return node;

@@ -27,7 +27,7 @@ export interface NemesisRates {
 export interface SimProfile {
   nodeCount: number;
   tickMs: number;
-  maxClockSkewMs: number;
+  maxClockSkewPercent: number;
   /** How long a disk write takes at most; 0 makes every write complete at once. */
   maxDiskWriteMs: number;
   reportDelayMs: number;
@@ -40,6 +40,8 @@ export interface SimProfile {
   weather: NetworkWeather;
   /** After the nemesis stops and the network heals, the cluster must recover within this many ticks. */
   livenessBoundTicks: number;
+  /** How often recovery starts with a minority of the voters left down. */
+  bareQuorumRecoveryRate: number;
 }
 
 export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
@@ -50,7 +52,7 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
   return {
     nodeCount,
     tickMs: 10,
-    maxClockSkewMs: prng.pick([0, 2]),
+    maxClockSkewPercent: prng.pick([0, 5]),
     maxDiskWriteMs: prng.pick([0, 2, 6]),
     reportDelayMs: 5,
     raft: {
@@ -92,5 +94,6 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
       spikeDelayMs: 100,
     },
     livenessBoundTicks: 300,
+    bareQuorumRecoveryRate: 0.3,
   };
 }

@@ -1,8 +1,8 @@
-// The liveness promise, checked after the chaos: once faults stop, the network heals and every node is
-// back up, the cluster must elect a leader, acknowledge new writes and resolve every open proposal within
+// The liveness promise, checked after the chaos: once faults stop, the network heals and a quorum is
+// back up (sometimes every node, sometimes a bare majority of the voters), the cluster must elect a leader, acknowledge new writes and resolve every open proposal within
 // a bounded number of ticks. A client keeps writing meanwhile, one write at a time — a write of the new
 // term is also what tells a node that its proposals from an older term are lost.
-import { Role } from "../../../src/raft";
+import { NodeId, Role } from "../../../src/raft";
 import { SimCluster } from "./cluster";
 import { calmWeather } from "./network";
 import { ProposalFate, ProposalToken } from "./sim-node";
@@ -30,15 +30,20 @@ export class Recovery {
     return this.healedAtMs === undefined || this.recoveredAtMs === undefined ? 0 : this.recoveredAtMs - this.healedAtMs;
   }
 
-  /** Schedules the heal as a step of its own: `stopFaults` ends the nemesis and the other clients. */
-  heal(stopFaults: () => void): void {
+  /**
+   * Schedules the heal as a step of its own: `stopFaults` ends the nemesis and the other clients; the
+   * voters in `keepDown` (a minority) stay down, every other node runs.
+   */
+  heal(stopFaults: () => void, keepDown: readonly NodeId[]): void {
     const cluster = this.cluster;
-    cluster.schedule(0, "heal: faults stop, network heals, every node restarts", () => {
+    const label = `heal: faults stop, network heals, every node runs${keepDown.length > 0 ? ` but ${keepDown.join(", ")}` : ""}`;
+    cluster.schedule(0, label, () => {
       stopFaults();
       cluster.network.healAll();
       cluster.network.weather = calmWeather;
       cluster.network.dropIf = undefined;
-      for (const node of cluster.downNodes()) cluster.restart(node.id);
+      for (const id of keepDown) cluster.crash(id);
+      for (const node of cluster.downNodes()) if (!keepDown.includes(node.id)) cluster.restart(node.id);
       this.healedAtMs = cluster.nowMs;
     });
   }
@@ -79,7 +84,7 @@ export class Recovery {
           ? `${this.openProposals()} proposals stayed open while ${this.probesAcked} new writes were acknowledged`
           : `no write was acknowledged${this.lastRefusal === "" ? "" : ` (last refusal: ${this.lastRefusal})`}`;
     return (
-      `${what} within ${this.boundTicks} ticks after the network healed with every node up ` +
+      `${what} within ${this.boundTicks} ticks after the network healed with a quorum up ` +
       `(voters [${cluster.history.conf.voters.join(", ")}]; nodes ${nodes})`
     );
   }

@@ -51,7 +51,7 @@ export class Scenario {
       raft,
       limits: { compactEveryEntries: options.compactEveryEntries ?? Number.MAX_SAFE_INTEGER, readTimeoutMs: 1000, maxPendingReads: 32, maxReadyRoundsPerInput: 64 },
       tickMs: 10,
-      maxClockSkewMs: 0,
+      maxClockSkewPercent: 0,
       reportDelayMs: 5,
       maxDiskWriteMs: 0,
       createNode: options.plant?.createNode,

@@ -2,6 +2,7 @@
 // checker run after every step), then a recovery phase (faults stop, the network heals, every node comes
 // back) in which the cluster must elect a leader, resolve every open proposal and acknowledge a new
 // write within a bounded number of ticks.
+import { NodeId } from "../../../src/raft";
 import { SimCluster, NodeFactory, StoreFactory } from "./cluster";
 import { checkSafety, Violation } from "./checkers";
 import { Nemesis } from "./nemesis";
@@ -9,7 +10,7 @@ import { Operator } from "./operator";
 import { Prng } from "./prng";
 import { drawProfile, SimProfile } from "./profile";
 import { Recovery } from "./recovery";
-import { describeStep, TraceRing, TracedStep } from "./trace";
+import { describeStep, formatMs, TraceRing, TracedStep } from "./trace";
 import { Workload } from "./workload";
 
 /** A deliberately broken driver, disk or core wrapper, to prove that a checker catches what it guards. */
@@ -101,7 +102,7 @@ class Run {
       raft: p.raft,
       limits: p.limits,
       tickMs: p.tickMs,
-      maxClockSkewMs: p.maxClockSkewMs,
+      maxClockSkewPercent: p.maxClockSkewPercent,
       reportDelayMs: p.reportDelayMs,
       maxDiskWriteMs: p.maxDiskWriteMs,
       joinersStartEmpty: options.joinersStartEmpty ?? false,
@@ -151,7 +152,7 @@ class Run {
       this.nemesis.stop();
       this.workload.stop();
       this.operator.stop();
-    });
+    }, this.minorityToKeepDown());
     for (;;) {
       const state = this.recovery.poll();
       if (state === "recovered") return undefined;
@@ -159,6 +160,27 @@ class Run {
       const failure = this.runStep();
       if (failure !== undefined) return failure;
     }
+  }
+
+  /**
+   * Often none; sometimes voters that may stay down while a quorum remains up — a quorum in the
+   * membership of every node that runs, since a node that has not applied the latest change yet still
+   * counts votes in the membership it has.
+   */
+  private minorityToKeepDown(): NodeId[] {
+    if (!this.prng.chance(this.profile.bareQuorumRecoveryRate)) return [];
+    const down: NodeId[] = [];
+    for (const id of this.cluster.history.conf.voters) {
+      if (this.prng.chance(0.5) && this.quorumsSurvive([...down, id])) down.push(id);
+    }
+    return down;
+  }
+
+  private quorumsSurvive(down: readonly NodeId[]): boolean {
+    const running = [...this.cluster.nodes()].filter((n) => !down.includes(n.id));
+    const runningIds = new Set(running.map((n) => n.id));
+    const confs = [this.cluster.history.conf, ...running.map((n) => n.store.app.conf)];
+    return confs.every(({ voters }) => voters.filter((id) => runningIds.has(id)).length > voters.length / 2);
   }
 
   private runStep(): SimulationFailure | undefined {
@@ -211,7 +233,7 @@ export function formatFailure(result: SimulationResult): string {
   const f = result.failure;
   if (f === undefined) return `seed ${result.seed}: ok`;
   return [
-    `seed ${result.seed} (${result.nodeCount} nodes) broke ${f.checker} at step ${f.step} (${f.atMs} ms simulated):`,
+    `seed ${result.seed} (${result.nodeCount} nodes) broke ${f.checker} at step ${f.step} (${formatMs(f.atMs)} ms simulated):`,
     `  ${f.message}`,
     `replay: ${replayCommand(result.seed, result.steps)}   (add TRACE=1 to print every step)`,
     `last ${f.recentSteps.length} steps:`,

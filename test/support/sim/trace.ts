@@ -32,6 +32,11 @@ export function describeMessage(m: Message): string {
   return text;
 }
 
+/** Simulated times are fractional when clocks are skewed; a tenth of a millisecond is plenty. */
+export function formatMs(ms: number): string {
+  return String(Math.round(ms * 10) / 10);
+}
+
 export interface TracedStep {
   step: number;
   atMs: number;
@@ -41,7 +46,7 @@ export interface TracedStep {
 }
 
 export function describeStep(t: TracedStep): string {
-  const head = `#${t.step} @${t.atMs}ms ${describeEvent(t.event)}`;
+  const head = `#${t.step} @${formatMs(t.atMs)}ms ${describeEvent(t.event)}`;
   return t.notes.length === 0 ? head : `${head} | ${t.notes.join(" | ")}`;
 }
 
