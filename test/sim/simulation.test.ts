@@ -41,7 +41,7 @@ function summarize(results: SimulationResult[]): string {
     `${total((r) => r.stats.leadersElected)} leaders, ${total((r) => r.stats.writesAcked)} writes acknowledged ` +
     `of ${total((r) => r.stats.writesProposed)} proposed, ${total((r) => r.stats.readsDone)} reads, ` +
     `${total((r) => r.stats.snapshotsInstalled)} snapshots installed, ${total((r) => r.stats.confChangesCommitted)} ` +
-    `membership changes, ${total((r) => r.stats.faults)} faults; slowest recovery ${worstRecoveryMs} ms simulated`
+    `membership changes, ${total((r) => r.stats.faults)} faults; slowest recovery ${Math.round(worstRecoveryMs)} ms simulated`
   );
 }
 
