@@ -14,8 +14,16 @@ export function majority(voterCount: number): number {
 export function quorumMatchIndex(voters: readonly NodeId[], matchOf: (id: NodeId) => number, scratch: number[]): number {
   if (voters.length === 0) return 0;
   scratch.length = voters.length;
-  for (let k = 0; k < voters.length; k++) scratch[k] = matchOf(voters[k]);
-  scratch.sort(descending);
+  // Insertion sort, descending: voter sets are small, and this runs on every acknowledgement.
+  for (let k = 0; k < voters.length; k++) {
+    const match = matchOf(voters[k]);
+    let j = k;
+    while (j > 0 && scratch[j - 1] < match) {
+      scratch[j] = scratch[j - 1];
+      j--;
+    }
+    scratch[j] = match;
+  }
   return scratch[majority(voters.length) - 1];
 }
 
@@ -31,8 +39,4 @@ export function voteResult(voters: readonly NodeId[], votes: ReadonlyMap<NodeId,
   if (granted >= needed) return "won";
   if (voters.length - rejected < needed) return "lost";
   return "pending";
-}
-
-function descending(a: number, b: number): number {
-  return b - a;
 }

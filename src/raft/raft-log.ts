@@ -214,8 +214,9 @@ export class RaftLog {
 
   /** Is there a ConfChange entry committed but not yet applied? A node must not campaign then. */
   hasUnappliedConfChange(): boolean {
-    for (let i = Math.max(this.applied, this.snapIndex) + 1; i <= this.committed; i++) {
-      if (this.entryAt(i).type === EntryType.ConfChange) return true;
+    const base = this.head - this.snapIndex - 1;
+    for (let k = base + Math.max(this.applied, this.snapIndex) + 1; k <= base + this.committed; k++) {
+      if (this.ents[k].type === EntryType.ConfChange) return true;
     }
     return false;
   }
@@ -224,8 +225,9 @@ export class RaftLog {
   compact(index: number): void {
     if (index <= this.snapIndex) return;
     if (index > this.applied) throw new RangeError(`raft log: compact ${index} beyond applied ${this.applied}`);
-    for (let i = this.snapIndex + 1; i <= index; i++) {
-      const e = this.entryAt(i);
+    const base = this.head - this.snapIndex - 1;
+    for (let k = base + this.snapIndex + 1; k <= base + index; k++) {
+      const e = this.ents[k];
       if (e.type === EntryType.ConfChange) this.snapConf = applyChangeTo(this.snapConf, decodeConfChange(e.data));
     }
     this.snapTerm = this.termOrZero(index);
