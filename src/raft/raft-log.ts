@@ -132,11 +132,6 @@ export class RaftLog {
     return this.ents.slice(base + lo, base + end);
   }
 
-  entryAt(i: number): Entry {
-    if (i <= this.snapIndex || i > this.lastIndex()) throw new RangeError(`raft log: no entry at ${i}`);
-    return this.ents[this.head + i - this.snapIndex - 1];
-  }
-
   /** The leader appends its own new entries (already numbered lastIndex+1, ...). */
   append(entry: Entry): void {
     this.ents.push(entry);

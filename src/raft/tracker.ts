@@ -1,7 +1,7 @@
 // The leader's view of the group: current membership, each member's Progress, and the votes of an election.
 import { cloneConfState } from "./conf-state";
 import { Progress } from "./progress";
-import { quorumMatchIndex, voteResult, VoteResult } from "./quorum";
+import { majority, quorumMatchIndex, voteResult, VoteResult } from "./quorum";
 import { ConfState, NodeId } from "./types";
 
 export class ProgressTracker {
@@ -19,10 +19,6 @@ export class ProgressTracker {
 
   isVoter(id: NodeId): boolean {
     return this.conf.voters.includes(id);
-  }
-
-  isMember(id: NodeId): boolean {
-    return this.progress.has(id);
   }
 
   /** A fresh Progress for every member, as a new leader (or any new role) starts (etcd's reset). */
@@ -65,7 +61,7 @@ export class ProgressTracker {
   quorumActive(): boolean {
     let active = 0;
     for (const id of this.conf.voters) if (this.progress.get(id)?.recentActive === true) active++;
-    return active >= Math.floor(this.conf.voters.length / 2) + 1;
+    return active >= majority(this.conf.voters.length);
   }
 
   resetRecentActive(selfId: NodeId): void {
