@@ -234,6 +234,20 @@ export class RaftScenario {
     this.process(id);
   }
 
+  /** The node lost its disk: it restarts empty, knowing only `conf` (e.g. the member list it was started with). */
+  wipe(id: NodeId, conf: ConfState): void {
+    this.peer(id);
+    this.queue = this.queue.filter((m) => m.from !== id);
+    this.peers.delete(id);
+    this.start(id, {
+      hardState: { term: 0, vote: NONE, commit: 0 },
+      snapshot: { index: 0, term: 0, conf },
+      entries: [],
+      applied: 0,
+      conf,
+    });
+  }
+
   // ---- the network -------------------------------------------------------------------------------------
 
   /** Drops every message to or from `id` until heal(). */

@@ -138,3 +138,19 @@ test("restart after compaction: the node rebuilds from its snapshot and the entr
   s.stabilize();
   assert.deepEqual(s.applied(2), ["a", "b", "c", "d"]);
 });
+
+test("a follower that lost its disk is probed from scratch and catches up from a snapshot", () => {
+  const s = RaftScenario.cluster([1, 2, 3]);
+  s.campaign(1);
+  s.stabilize();
+  s.propose(1, "a", "b", "c");
+  s.stabilize();
+  s.compact(1, s.status(1).applied);
+  s.wipe(3, { voters: [1, 2, 3], learners: [] });
+  assert.equal(s.status(3).lastIndex, 0);
+
+  s.propose(1, "d");
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.applied(3), ["a", "b", "c", "d"], s.describe());
+  assert.equal(s.status(1).progress.find((p) => p.id === 3)?.state, "replicate");
+});
