@@ -14,7 +14,8 @@ export class Operator {
   private running = false;
   /** The one membership change in flight, if any. */
   private pending: { change: ConfChange; provisioned: boolean } | undefined;
-  private readonly doomed = new Set<NodeId>();
+  /** Removed nodes, shut down (or about to be) for good. */
+  readonly removed = new Set<NodeId>();
   changesCommitted = 0;
 
   constructor(
@@ -43,8 +44,8 @@ export class Operator {
   }
 
   onConfChangeApplied(cc: ConfChange): void {
-    if (cc.type !== ConfChangeType.RemoveVoter || this.doomed.has(cc.nodeId)) return;
-    this.doomed.add(cc.nodeId);
+    if (cc.type !== ConfChangeType.RemoveVoter || this.removed.has(cc.nodeId)) return;
+    this.removed.add(cc.nodeId);
     this.cluster.schedule(decommissionDelayMs, `decommission ${cc.nodeId}`, () => this.cluster.decommission(cc.nodeId));
   }
 

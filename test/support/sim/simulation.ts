@@ -177,7 +177,7 @@ class Run {
   }
 
   private quorumsSurvive(down: readonly NodeId[]): boolean {
-    const running = [...this.cluster.nodes()].filter((n) => !down.includes(n.id));
+    const running = [...this.cluster.nodes()].filter((n) => !down.includes(n.id) && !this.operator.removed.has(n.id));
     const runningIds = new Set(running.map((n) => n.id));
     const confs = [this.cluster.history.conf, ...running.map((n) => n.store.app.conf)];
     return confs.every(({ voters }) => voters.filter((id) => runningIds.has(id)).length > voters.length / 2);
