@@ -78,9 +78,18 @@ export class PendingProposals<R> {
     }
   }
 
-  /** A snapshot replaced the log through `index`: what was pending there has an unknown outcome. */
-  abandonThrough(index: number, leader: number): void {
-    for (const p of this.tracker.abandonThrough(index)) {
+  /** A snapshot (index, term) replaced the log: what was pending up to it was decided without us. */
+  snapshotInstalled(index: number, term: number, leader: number): void {
+    const { resolved, unknown } = this.tracker.onSnapshot(index, term);
+    for (const { token: p, outcome } of resolved) {
+      if (outcome === "lost") {
+        this.fail(p, new ReplicaError("LOST", "leadership changed before the write committed; it was not written", leader, true));
+      } else {
+        // Committed, but applied inside the snapshot, so its result (offsets) is not known here.
+        this.fail(p, new ReplicaError("TIMEOUT", "the write committed while this node caught up by snapshot; its offsets are unknown", leader, false));
+      }
+    }
+    for (const p of unknown) {
       this.fail(p, new ReplicaError("TIMEOUT", "a snapshot replaced the log; the write may or may not be committed", leader, false));
     }
   }

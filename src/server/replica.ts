@@ -11,6 +11,7 @@ import {
   EntryType,
   Message,
   MessageType,
+  ProposalErrorCode,
   RawNode,
   Ready,
   Role,
@@ -194,7 +195,7 @@ export class Replica<R> extends EventEmitter {
 
   transferLeadership(to: number): void {
     const r = this.raft.transferLeadership(to);
-    if (!r.ok) throw new ReplicaError(r.code === "TRANSFER_IN_PROGRESS" ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true);
+    if (!r.ok) throw new ReplicaError(r.code === ProposalErrorCode.TransferInProgress ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true);
     this.schedule();
   }
 
@@ -266,7 +267,7 @@ export class Replica<R> extends EventEmitter {
     this.proposeQueued();
     for (const ctx of this.reads.takeQueued()) {
       const r = this.raft.readIndex(ctx);
-      if (!r.ok) this.reads.fail(ctx, new ReplicaError("NOT_LEADER", r.message, r.leader, true));
+      if (!r.ok) this.reads.fail(ctx, new ReplicaError(r.code === ProposalErrorCode.ReadQueueFull ? "BUSY" : "NOT_LEADER", r.message, r.leader, true));
     }
     if (ticked) {
       // Deadlines are checked once per tick, not on every turn: sweeping is O(open proposals).
@@ -283,7 +284,7 @@ export class Replica<R> extends EventEmitter {
       if (chunk.length === 0) continue;
       const r = this.raft.propose(chunk.map((p) => p.data));
       if (!r.ok) {
-        const code = r.code === "NOT_LEADER" ? "NOT_LEADER" : r.code === "TRANSFER_IN_PROGRESS" ? "TRANSFER_IN_PROGRESS" : "BUSY";
+        const code = r.code === ProposalErrorCode.NotLeader ? "NOT_LEADER" : r.code === ProposalErrorCode.TransferInProgress ? "TRANSFER_IN_PROGRESS" : "BUSY";
         for (const p of chunk) this.pending.fail(p, new ReplicaError(code, r.message, r.leader, true));
         continue;
       }
@@ -295,7 +296,7 @@ export class Replica<R> extends EventEmitter {
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
     await this.deps.snapshots.install(meta);
     await this.deps.machine.reload(meta.index);
-    this.pending.abandonThrough(meta.index, this.leader);
+    this.pending.snapshotInstalled(meta.index, meta.term, this.leader);
     this.applied = meta.index;
     this.appliedTerm = meta.term;
     this.conf = meta.conf;
