@@ -63,6 +63,7 @@ export async function profileServers(opts: BrokerBenchOptions, dir: string, log:
     const pipeline = { recordBytes, windowRequests: opts.windowRequests, batchRecords: opts.batchRecords, timeoutMs: opts.runTimeoutMs };
     await createTopic(cluster, leaderId, "warmup");
     await producePipelined(leader, { ...pipeline, topic: "warmup", records: Math.max(opts.batchRecords, Math.round(opts.profileRecords / 10)) }, []);
+    await produceOneAtATime(leader, { topic: "warmup", recordBytes, records: opts.unaryRecords, timeoutMs: opts.runTimeoutMs }, []);
 
     const produceWindow: TimeWindowUs = { fromUs: nowUs(), toUs: 0 };
     const produce = await producePipelined(leader, { ...pipeline, topic, records: opts.profileRecords }, []);
