@@ -123,11 +123,12 @@ describe("state machine safety", () => {
     assert.match(stateMachineSafety(noNodes, h)?.message ?? "", /node 2 installed a snapshot at \(index 3, term 2\)/);
   });
 
-  test("the same entries applied everywhere, and a matching snapshot, are fine", () => {
+  test("the same entries applied everywhere, and matching snapshots (the bootstrap one too), are fine", () => {
     const h = new History(threeVoters);
     h.recordApplied({ node: 1, index: 3, key: "2:n:w1", digest: 11, prevApplied: 2 });
     h.recordApplied({ node: 2, index: 3, key: "2:n:w1", digest: 11, prevApplied: 2 });
     h.recordSnapshotInstalled({ node: 3, index: 3, term: 2, digest: 11 });
+    h.recordSnapshotInstalled({ node: 4, index: 0, term: 0, digest: 0 });
     assert.equal(stateMachineSafety(noNodes, h), undefined);
   });
 });

@@ -138,7 +138,8 @@ export const stateMachineSafety: Checker = (_cluster, history) => {
     }
   }
   for (const s of latest.snapshotsInstalled) {
-    const applied = history.appliedAt.get(s.index);
+    // Index 0 is the bootstrap state: nothing applied yet (the digest of no entries is 0).
+    const applied = s.index === 0 ? { digest: 0 } : history.appliedAt.get(s.index);
     const committed = history.committedAt.get(s.index);
     if (applied === undefined || applied.digest !== s.digest || (committed !== undefined && committed.term !== s.term)) {
       return violation(

@@ -115,10 +115,9 @@ export class SimCluster implements ClusterView {
   }
 
   /**
-   * A brand-new node with an empty log, ready to be added by a conf change. It starts from the cluster's
-   * bootstrap membership at index 0, as a server started with the cluster's original member list would:
-   * replaying the log from index 1 then rebuilds every later change (the bootstrap membership is in no
-   * entry, so a node starting from an empty membership would rebuild a wrong one; see FINDINGS.md).
+   * A brand-new node with an empty log, ready to be added by a conf change. It starts knowing no members
+   * (the leader then sends it the log start's membership in a snapshot), or with the cluster's bootstrap
+   * membership at index 0, as a server started with the original member list would.
    */
   provisionNode(): SimNode {
     const id = this.nextNodeId++;

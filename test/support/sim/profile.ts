@@ -40,6 +40,8 @@ export interface SimProfile {
   weather: NetworkWeather;
   /** After the nemesis stops and the network heals, the cluster must recover within this many ticks. */
   livenessBoundTicks: number;
+  /** Added nodes start knowing no members (else with the bootstrap membership); both must work. */
+  joinersStartEmpty: boolean;
   /** How often recovery starts with a minority of the voters left down. */
   bareQuorumRecoveryRate: number;
 }
@@ -95,5 +97,6 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
     },
     livenessBoundTicks: 300,
     bareQuorumRecoveryRate: 0.3,
+    joinersStartEmpty: prng.chance(0.5),
   };
 }

@@ -320,10 +320,27 @@ export class SimNode implements NodeView {
     const facts: CommittedEntryFact[] = entries.map((e) => ({ index: e.index, term: e.term, key: entryKey(e) }));
     this.env.history.recordCommitted(this.id, this.term, facts);
     for (const { token, outcome } of this.tracker.onCommitted(entries)) {
-      if (outcome === "committed" && token.kind === "write") this.acknowledge(token, entries);
-      if (outcome === "lost" && token.kind === "write") this.env.history.recordLost(token.writeId);
-      this.env.proposalResolved(this, token, outcome);
+      const writeThere = (index: number) => {
+        const entry = entries[index - entries[0].index];
+        return entry !== undefined && entry.type === EntryType.Normal ? decodeWrite(entry.data) : undefined;
+      };
+      this.settle(token, outcome, writeThere);
     }
+  }
+
+  /**
+   * Tells the proposal's client its fate. A committed write is acknowledged — it is committed and this
+   * node applied it — after checking that the applied entry at its index is indeed that write.
+   */
+  protected settle(token: ProposalToken, fate: ProposalFate, writeAppliedAt: (index: number) => number | undefined): void {
+    if (token.kind === "write" && fate === "committed") {
+      if (writeAppliedAt(token.index) !== token.writeId) {
+        throw new Error(`node ${this.id}: write ${token.writeId} resolved as committed at index ${token.index}, which holds another entry`);
+      }
+      this.env.history.recordAck(token.writeId, this.id, token.index);
+    }
+    if (token.kind === "write" && fate === "lost") this.env.history.recordLost(token.writeId);
+    this.env.proposalResolved(this, token, fate);
   }
 
   protected applyEntry(entry: Entry): void {
@@ -340,15 +357,6 @@ export class SimNode implements NodeView {
     }
     const writeId = entry.type === EntryType.Normal && entry.data.length > 0 ? decodeWrite(entry.data) : undefined;
     this.env.history.recordApplied({ node: this.id, index: entry.index, key: entryKey(entry), digest: app.digest, prevApplied, writeId });
-  }
-
-  /** The write is committed and applied here, by the node its client asked: the client hears "ok". */
-  protected acknowledge(token: ProposalToken & { kind: "write" }, batch: readonly Entry[]): void {
-    const entry = batch[token.index - batch[0].index];
-    if (entry === undefined || entry.type !== EntryType.Normal || decodeWrite(entry.data) !== token.writeId) {
-      throw new Error(`node ${this.id}: write ${token.writeId} resolved as committed at index ${token.index}, which holds another entry`);
-    }
-    this.env.history.recordAck(token.writeId, this.id, token.index);
   }
 
   protected noteReadStates(rd: Ready): void {
@@ -381,7 +389,12 @@ export class SimNode implements NodeView {
     for (const pending of this.incomingSnapshots.keys()) if (pending <= index) this.incomingSnapshots.delete(pending);
     const app = this.store.app;
     this.env.history.recordSnapshotInstalled({ node: this.id, index, term, digest: app.digest });
-    for (const token of this.tracker.abandonThrough(index)) this.env.proposalResolved(this, token, "unknown");
+    // The snapshot's last entry is committed; a proposal there is decided, and so are older-term ones
+    // above it (lost); the rest at or below it were decided unseen.
+    const { resolved, unknown } = this.tracker.onSnapshot(index, term);
+    for (const token of unknown) this.env.proposalResolved(this, token, "unknown");
+    const lastWrite = (at: number) => (at === index ? app.writes[app.writes.length - 1] : undefined);
+    for (const { token, outcome } of resolved) this.settle(token, outcome, lastWrite);
   }
 
   /** What the disk now holds from `index` on, as read back from it (a lying disk shows here). */

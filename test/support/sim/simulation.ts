@@ -27,7 +27,7 @@ export interface SimulationOptions {
   steps: number;
   /** Defaults to 3 for even seeds and 5 for odd ones. */
   nodeCount?: number;
-  /** Added nodes start with no membership at all instead of the bootstrap one (see FINDINGS.md). */
+  /** Overrides the profile's choice of how added nodes start (see FINDINGS.md, F1). */
   joinersStartEmpty?: boolean;
   plant?: Plant;
   /** Called with every step's description (TRACE=1 replays). */
@@ -105,7 +105,7 @@ class Run {
       maxClockSkewPercent: p.maxClockSkewPercent,
       reportDelayMs: p.reportDelayMs,
       maxDiskWriteMs: p.maxDiskWriteMs,
-      joinersStartEmpty: options.joinersStartEmpty ?? false,
+      joinersStartEmpty: options.joinersStartEmpty ?? p.joinersStartEmpty,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,
     };
