@@ -7,6 +7,9 @@ interface Scheduled<T> {
   event: T;
 }
 
+/** Bound on events waiting at once; more means a message storm, reported as a failure of the run. */
+const maxPendingEvents = 1_000_000;
+
 export class Scheduler<T> {
   private heap: Scheduled<T>[] = [];
   private seq = 0;
@@ -35,6 +38,7 @@ export class Scheduler<T> {
 
   private push(item: Scheduled<T>): void {
     const heap = this.heap;
+    if (heap.length >= maxPendingEvents) throw new Error(`more than ${maxPendingEvents} events pending: a message storm`);
     heap.push(item);
     let i = heap.length - 1;
     while (i > 0) {
