@@ -15,7 +15,7 @@ import {
   subscriberPrefixes,
 } from "./checker";
 import { ackedInOrder, nodeLogs, send, stored, topic, valuesOf } from "./fabricated";
-import { SendOp, SubscriberView, sendValue } from "./model";
+import { SendOp, SubscriberView, parseSendValue, sendValue } from "./model";
 
 const nodes = [1, 2, 3];
 
@@ -94,6 +94,12 @@ describe("phantoms", () => {
       't/0 offset 3 holds "garbage" (not a value any producer writes)',
     ]);
     assert.equal(checkRun({ sends, logs, subscribers: [] }).stats.phantoms, 2);
+  });
+
+  test("values name their producer, a replaced producer's generation included", () => {
+    assert.deepEqual(parseSendValue(sendValue("idem-1.3", 42)), { producer: "idem-1.3", seq: 42 });
+    assert.equal(parseSendValue("chaos:p:x"), undefined);
+    assert.equal(parseSendValue("other:p:1"), undefined);
   });
 
   test("a record stored in a partition it was not sent to is caught", () => {

@@ -57,11 +57,11 @@ export class History {
     return this.latestAckedInvocation >= sinceMs;
   }
 
-  faultInjected(kind: FaultKind, targets: number[], plan: Record<string, unknown>): FaultRecord {
+  faultInjected(kind: FaultKind, targets: number[], details: Record<string, unknown>, role?: FaultRecord["role"]): FaultRecord {
     const t = this.nowMs();
-    const fault: FaultRecord = { kind, targets, injectedAtMs: t, healedAtMs: NaN, recoveredAtMs: NaN };
+    const fault: FaultRecord = { kind, targets, injectedAtMs: t, healedAtMs: NaN, recoveredAtMs: NaN, ...(role ? { role } : {}) };
     this.faults.push(fault);
-    this.write({ type: "fault", t, kind, targets, ...plan });
+    this.write({ type: "fault", t, kind, targets, role, ...details });
     this.flush();
     return fault;
   }

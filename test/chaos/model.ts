@@ -56,12 +56,19 @@ export interface SubscriberView {
 
 export interface FaultRecord {
   kind: FaultKind;
+  /** For a pause, whether it hit the leader or a follower: their unavailability differs completely. */
+  role?: "leader" | "follower";
   /** Node ids the fault hit. */
   targets: number[];
   injectedAtMs: number;
   healedAtMs: number;
   /** When the cluster had a leader again, took writes, and every node had caught up. */
   recoveredAtMs: number;
+}
+
+/** How reports name a fault: its kind, and for a pause the role it hit. */
+export function faultLabel(f: Pick<FaultRecord, "kind" | "role">): string {
+  return f.role ? `${f.kind} (${f.role})` : f.kind;
 }
 
 export type CheckName =
@@ -88,7 +95,7 @@ export function sendValue(producer: string, seq: number): string {
 
 /** The attempt a value names, or undefined for a value no chaos producer could have written. */
 export function parseSendValue(value: string): { producer: string; seq: number } | undefined {
-  const m = /^chaos:([A-Za-z0-9_-]+):(\d+)$/.exec(value);
+  const m = /^chaos:([A-Za-z0-9_.-]+):(\d+)$/.exec(value);
   return m ? { producer: m[1], seq: Number(m[2]) } : undefined;
 }
 

@@ -46,7 +46,7 @@ export class Nemesis {
         return this.killAndRestart(plan, this.cluster.nodes.map((n) => n.id), false, details);
       case "pause-node": {
         const id = plan.role === "leader" ? targets.leader : follower;
-        const fault = this.history.faultInjected(plan.kind, [id], { ...details, role: plan.role });
+        const fault = this.history.faultInjected(plan.kind, [id], details, plan.role);
         this.cluster.pause(id);
         await delay(plan.holdMs);
         this.cluster.resume(id);

@@ -1,7 +1,11 @@
 // Producers under steady, bounded load: each sends one record every sendIntervalMs (acks = quorum),
 // cycling through the partitions, with at most maxOutstandingSends unanswered. Every record's value is
 // unique (model.sendValue), so the checker can trace each stored record back to the attempt that sent it.
-// Plain and idempotent producers are the same workload with a different way to open the producer.
+// Plain and idempotent producers are the same workload with different producer options.
+//
+// An idempotent producer stops for good when a batch's outcome stays unknown beyond its retry budget;
+// like an application would, the workload then opens a new one (a new producer id) under a new name,
+// `${producer}.${generation}`, so that exactly-once and order are checked per producer id.
 import { RaftlineClient } from "../../src/client";
 import type { ProducerMessage, ProducerOptions, RecordMetadata } from "../../src/client";
 import { waitFor } from "../support/wait";
@@ -13,8 +17,6 @@ import type { TopicSpec, Workload, WorkloadContext } from "./workload";
 export interface ChaosProducer {
   send(message: ProducerMessage): Promise<RecordMetadata[]>;
 }
-
-export type OpenProducer = (client: RaftlineClient, options: ProducerOptions) => ChaosProducer;
 
 export interface ProducerWorkloadOptions {
   /** Workload name; its producers are named `${name}-1`, `${name}-2`, ... */
@@ -29,33 +31,46 @@ export interface ProducerWorkloadOptions {
   maxOutstandingSends: number;
   /** A request unanswered this long fails and is retried; it bounds a client's wait on a hung leader. */
   requestTimeoutMs: number;
-  /** Defaults to the SDK's plain producer. */
-  open?: OpenProducer;
 }
 
 /** How long stop() lets outstanding sends finish before it closes the clients. */
 export const stopSettleMs = 15000;
 /** After closing, how long aborted sends get to report their failure. */
 const abortSettleMs = 5000;
+/** Producers one loop may open over a run (an idempotent one is replaced each time it stops). */
+export const maxGenerations = 1000;
 
-const openPlain: OpenProducer = (client, options) => client.producer(options);
+interface Generation {
+  name: string;
+  client: RaftlineClient;
+  producer: ChaosProducer;
+  seq: number;
+}
 
 class ChaosProducerLoop {
-  private seq = 0;
   private readonly outstanding = new Set<SendOp>();
+  private readonly retired: RaftlineClient[] = [];
+  private current: Generation;
+  private generations = 0;
   private timer: NodeJS.Timeout | undefined;
   acked = 0;
 
   constructor(
-    readonly name: string,
-    private readonly client: RaftlineClient,
-    private readonly producer: ChaosProducer,
+    private readonly baseName: string,
+    private readonly brokers: string[],
     private readonly options: ProducerWorkloadOptions,
     private readonly history: History,
-  ) {}
+  ) {
+    this.current = this.open();
+  }
 
   get openSends(): number {
     return this.outstanding.size;
+  }
+
+  /** Producers replaced after they stopped. */
+  get replaced(): number {
+    return this.generations - 1;
   }
 
   start(): void {
@@ -67,7 +82,7 @@ class ChaosProducerLoop {
   }
 
   async close(): Promise<void> {
-    await this.client.close({ flush: false });
+    await Promise.all([this.current.client, ...this.retired].map((c) => c.close({ flush: false })));
   }
 
   /** Sends still unanswered after the client closed: their outcome is unknown. */
@@ -76,14 +91,37 @@ class ChaosProducerLoop {
     this.outstanding.clear();
   }
 
+  private open(): Generation {
+    const name = this.generations === 0 ? this.baseName : `${this.baseName}.${this.generations}`;
+    this.generations++;
+    const client = new RaftlineClient({ brokers: this.brokers, clientId: name });
+    const producerOptions: ProducerOptions = {
+      acks: "quorum",
+      maxInFlight: this.options.maxInFlight,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      idempotent: this.options.idempotent,
+    };
+    return { name, client, producer: client.producer(producerOptions), seq: 0 };
+  }
+
+  /** An idempotent producer that failed a send has stopped: every later send would fail too. */
+  private replace(failed: Generation, error: string): void {
+    if (failed !== this.current || this.generations >= maxGenerations) return;
+    this.history.note("producer-replaced", { producer: failed.name, error });
+    this.retired.push(failed.client);
+    void failed.client.close({ flush: false });
+    this.current = this.open();
+  }
+
   private sendOne(): void {
     if (this.outstanding.size >= this.options.maxOutstandingSends) return;
-    const seq = this.seq++;
+    const generation = this.current;
+    const seq = generation.seq++;
     const { topic } = this.options;
     const partition = seq % topic.partitions;
     const op = this.history.invoke({
-      value: sendValue(this.name, seq),
-      producer: this.name,
+      value: sendValue(generation.name, seq),
+      producer: generation.name,
       idempotent: this.options.idempotent,
       ordered: this.options.idempotent || this.options.maxInFlight === 1,
       topic: topic.name,
@@ -91,8 +129,8 @@ class ChaosProducerLoop {
       seq,
     });
     this.outstanding.add(op);
-    const record = { key: this.name, value: op.value, headers: [{ key: "seq", value: String(seq) }] };
-    this.producer.send({ topic: topic.name, partition, records: [record] }).then(
+    const record = { key: generation.name, value: op.value, headers: [{ key: "seq", value: String(seq) }] };
+    generation.producer.send({ topic: topic.name, partition, records: [record] }).then(
       ([placed]) => {
         if (!this.outstanding.delete(op)) return;
         this.acked++;
@@ -100,7 +138,9 @@ class ChaosProducerLoop {
       },
       (err: unknown) => {
         if (!this.outstanding.delete(op)) return;
-        this.history.failed(op, err instanceof Error ? err.message : String(err));
+        const error = err instanceof Error ? err.message : String(err);
+        this.history.failed(op, error);
+        if (this.options.idempotent) this.replace(generation, error);
       },
     );
   }
@@ -117,16 +157,8 @@ export class ProducerWorkload implements Workload {
   }
 
   start(ctx: WorkloadContext): void {
-    const open = this.options.open ?? openPlain;
-    const producerOptions: ProducerOptions = {
-      acks: "quorum",
-      maxInFlight: this.options.maxInFlight,
-      requestTimeoutMs: this.options.requestTimeoutMs,
-    };
     for (let i = 1; i <= this.options.producers; i++) {
-      const name = `${this.name}-${i}`;
-      const client = new RaftlineClient({ brokers: ctx.brokers, clientId: name });
-      this.loops.push(new ChaosProducerLoop(name, client, open(client, producerOptions), this.options, ctx.history));
+      this.loops.push(new ChaosProducerLoop(`${this.name}-${i}`, ctx.brokers, this.options, ctx.history));
     }
     for (const loop of this.loops) loop.start();
   }
@@ -150,6 +182,8 @@ export class ProducerWorkload implements Workload {
   }
 
   summary(): Record<string, number> {
-    return { [`${this.name} acked`]: this.loops.reduce((n, l) => n + l.acked, 0) };
+    const summary: Record<string, number> = { [`${this.name} acked`]: this.loops.reduce((n, l) => n + l.acked, 0) };
+    if (this.options.idempotent) summary[`${this.name} replaced`] = this.loops.reduce((n, l) => n + l.replaced, 0);
+    return summary;
   }
 }

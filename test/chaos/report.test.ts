@@ -24,8 +24,8 @@ describe("unavailability windows", () => {
     ];
     const windows = unavailabilityWindows([fault("kill-leader", 1000), fault("pause-node", 3000)], sends);
     assert.deepEqual(windows, [
-      { kind: "kill-leader", injectedAtMs: 1000, windowMs: 1200 },
-      { kind: "pause-node", injectedAtMs: 3000, windowMs: undefined },
+      { label: "kill-leader", injectedAtMs: 1000, windowMs: 1200 },
+      { label: "pause-node", injectedAtMs: 3000, windowMs: undefined },
     ]);
   });
 
@@ -46,15 +46,20 @@ describe("unavailability windows", () => {
       seed: 7,
       historyPath: "h.jsonl",
       elapsedMs: 3000,
-      faults: [fault("kill-leader", 0), fault("kill-leader", 1900), fault("restart-all", 2500)],
+      faults: [fault("kill-leader", 0), fault("kill-leader", 1900), fault("restart-all", 2500), { ...fault("pause-node", 2600), role: "leader" }],
       sends,
       stats,
       workloads: { "plain acked": 2 },
       violations: [],
     });
-    const kill = report.faults.find((f) => f.kind === "kill-leader");
-    assert.deepEqual(kill, { kind: "kill-leader", count: 2, unavailability: { count: 2, p50: 200, p99: 510, max: 510 }, unrecovered: 0 });
-    assert.equal(report.faults.find((f) => f.kind === "restart-all")?.unrecovered, 1);
+    const kill = report.faults.find((f) => f.label === "kill-leader");
+    assert.deepEqual(kill, { label: "kill-leader", count: 2, unavailability: { count: 2, p50: 200, p99: 510, max: 510 }, unrecovered: 0 });
+    assert.equal(report.faults.find((f) => f.label === "restart-all")?.unrecovered, 1);
+    // A paused leader and a paused follower are reported apart; kinds that never happened still show.
+    assert.deepEqual(
+      report.faults.map((f) => f.label),
+      ["kill-leader", "kill-follower", "pause-node (leader)", "isolate-leader", "wipe-follower", "restart-all"],
+    );
     assert.equal(report.totals.sends, 2);
     const text = formatReport(report).join("\n");
     assert.match(text, /CHAOS_SEED=7/);

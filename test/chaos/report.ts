@@ -2,11 +2,12 @@
 // succeeding, and what the checker counted — as a plain object (also written to the history) and as
 // printable lines.
 import type { CheckStats } from "./checker";
-import { FaultKind, FaultRecord, SendOp, Violation, faultKinds } from "./model";
+import { FaultRecord, SendOp, Violation, faultKinds, faultLabel } from "./model";
 import { Distribution, distribution, unavailabilityWindows } from "./unavailability";
 
 export interface FaultKindReport {
-  kind: FaultKind;
+  /** The kind, and for a pause the role it hit (model.faultLabel). */
+  label: string;
   count: number;
   /** Unavailability windows of this kind, in ms. */
   unavailability: Distribution | undefined;
@@ -38,10 +39,10 @@ export function buildReport(input: {
 }): ChaosReport {
   const windows = unavailabilityWindows(input.faults, input.sends);
   const measured = (ws: typeof windows): number[] => ws.flatMap((w) => (w.windowMs === undefined ? [] : [w.windowMs]));
-  const faults = faultKinds.map((kind) => {
-    const ofKind = windows.filter((w) => w.kind === kind);
+  const faults = reportLabels(input.faults).map((label) => {
+    const ofKind = windows.filter((w) => w.label === label);
     return {
-      kind,
+      label,
       count: ofKind.length,
       unavailability: distribution(measured(ofKind)),
       unrecovered: ofKind.filter((w) => w.windowMs === undefined).length,
@@ -59,6 +60,15 @@ export function buildReport(input: {
   };
 }
 
+/** Every kind in a fixed order, a paused leader and a paused follower apart once either happened. */
+function reportLabels(faults: readonly FaultRecord[]): string[] {
+  const seen = new Set(faults.map(faultLabel));
+  return faultKinds.flatMap((kind) => {
+    const roles = (["leader", "follower"] as const).map((role) => faultLabel({ kind, role })).filter((l) => seen.has(l));
+    return roles.length > 0 ? roles : [kind];
+  });
+}
+
 function ms(d: Distribution | undefined): string {
   return d ? `p50 ${Math.round(d.p50)} ms, p99 ${Math.round(d.p99)} ms, max ${Math.round(d.max)} ms` : "none measured";
 }
@@ -69,9 +79,9 @@ export function formatReport(r: ChaosReport): string[] {
     `chaos seed ${r.seed} (replay with CHAOS_SEED=${r.seed}); history ${r.historyPath}`,
     `ran ${(r.elapsedMs / 1000).toFixed(1)} s; ${r.faults.reduce((n, f) => n + f.count, 0)} faults`,
     ...r.faults.map(
-      (f) => `  ${f.kind.padEnd(15)} ×${String(f.count).padStart(3)}  unavailable ${ms(f.unavailability)}${f.unrecovered ? `, ${f.unrecovered} unrecovered` : ""}`,
+      (f) => `  ${f.label.padEnd(26)} ×${String(f.count).padStart(3)}  unavailable ${ms(f.unavailability)}${f.unrecovered ? `, ${f.unrecovered} unrecovered` : ""}`,
     ),
-    `  all faults           unavailable ${ms(r.unavailability)}`,
+    `  ${"all faults".padEnd(26)}       unavailable ${ms(r.unavailability)}`,
     `sends ${t.sends}, acknowledged ${t.acked}, lost ${t.lost}, duplicated (idempotent) ${t.duplicatedIdempotent}, ` +
       `duplicated (plain, allowed) ${t.duplicatedPlain}, phantom ${t.phantoms}, unacknowledged but appended ${t.unackedAppended}, records ${t.records}`,
     `workloads: ${Object.entries(r.workloads).map(([k, v]) => `${k} ${v}`).join(", ")}`,

@@ -85,6 +85,11 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     env: { RAFTLINE_ENABLE_FAULTS: "1" },
     extraArgs: ["--snapshot-entries", String(snapshotEntries)],
   });
+  // With RAFTLINE_TEST_KEEP_DIRS=1 the nodes' data and logs stay there for study.
+  history.note("cluster", {
+    root: cluster.root,
+    nodes: cluster.nodes.map((n) => ({ id: n.id, clientAddress: n.clientAddress, peerAddress: n.peerAddress, log: n.logPath })),
+  });
   const reader = new ClusterReader(cluster, topics);
   const violations: Violation[] = [];
   try {

@@ -4,8 +4,8 @@ import { ProducerWorkload } from "./producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
 import { Workload, chaosTopic } from "./workload";
 
-/** Each producer's pace: 50 sends a second, about 150 records a second from the three producers. */
-const sendIntervalMs = 20;
+/** Each producer's pace: about 33 sends a second, some 170 records a second from the five producers. */
+const sendIntervalMs = 30;
 /** Enough open sends to ride out a fault of a few seconds without the pacer stalling. */
 const maxOutstandingSends = 250;
 /**
@@ -32,6 +32,16 @@ export function chaosWorkloads(): Workload[] {
       topic: chaosTopic,
       idempotent: false,
       maxInFlight: 1,
+      sendIntervalMs,
+      maxOutstandingSends,
+      requestTimeoutMs,
+    }),
+    new ProducerWorkload({
+      name: "idem",
+      producers: 2,
+      topic: chaosTopic,
+      idempotent: true,
+      maxInFlight: 4,
       sendIntervalMs,
       maxOutstandingSends,
       requestTimeoutMs,

@@ -1,10 +1,11 @@
 // How long each fault kept writes from succeeding: from the moment it was injected to the first
 // acknowledgement of a record sent after that moment, by any producer. Sends issued before the fault
 // are left out on purpose: their answers may already have been on the way when the fault hit.
-import { FaultKind, FaultRecord, SendOp } from "./model";
+import { FaultRecord, SendOp, faultLabel } from "./model";
 
 export interface UnavailabilityWindow {
-  kind: FaultKind;
+  /** See faultLabel. */
+  label: string;
   injectedAtMs: number;
   /** Undefined when no record sent after the fault was ever acknowledged. */
   windowMs: number | undefined;
@@ -24,7 +25,7 @@ export function unavailabilityWindows(faults: readonly FaultRecord[], sends: rea
   return faults.map((fault) => {
     // Acks come sorted by time; the first one sent after the fault is the answer.
     const first = acks.find((a) => a.invokedAtMs >= fault.injectedAtMs);
-    return { kind: fault.kind, injectedAtMs: fault.injectedAtMs, windowMs: first ? first.ackedAtMs - fault.injectedAtMs : undefined };
+    return { label: faultLabel(fault), injectedAtMs: fault.injectedAtMs, windowMs: first ? first.ackedAtMs - fault.injectedAtMs : undefined };
   });
 }
 
