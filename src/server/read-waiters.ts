@@ -14,8 +14,11 @@ export class ReadWaiters {
   private queued: string[] = [];
   private readonly waiters = new Map<string, Waiter>();
 
+  /** `prefix` makes this node's contexts distinct from every other node's. */
+  constructor(private readonly prefix: string) {}
+
   add(deadlineMs: number): Promise<void> {
-    const ctx = `r${++this.seq}`;
+    const ctx = `${this.prefix}.${++this.seq}`;
     return new Promise((resolve, reject) => {
       this.waiters.set(ctx, { deadlineMs, index: -1, resolve, reject });
       this.queued.push(ctx);

@@ -89,7 +89,8 @@ export class Replica<R> extends EventEmitter {
     super();
     this.raft = deps.raft;
     this.pending = new PendingProposals<R>(opts.maxPendingProposals);
-    this.reads = new ReadWaiters();
+    // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
+    this.reads = new ReadWaiters(`${opts.id}.${deps.now().toString(36)}`);
     this.applied = opts.applied;
     this.conf = opts.conf;
     this.lastCompacted = Math.max(0, opts.firstIndex - 1);
@@ -242,6 +243,9 @@ export class Replica<R> extends EventEmitter {
           const rd = this.raft.ready();
           await this.handleReady(rd);
           this.raft.advance(rd);
+          // Compaction needs raft to have counted this Ready as applied, and the state it covers to
+          // be on disk: only after advance, and only after a synced write.
+          if (rd.mustSync) this.maybeCompact();
           this.afterAdvance();
           this.stepInputs();
         }
@@ -344,7 +348,6 @@ export class Replica<R> extends EventEmitter {
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
     this.reads.appliedThrough(this.applied);
     if (rd.committedEntries.length > 0) this.emit("applied", this.applied);
-    if (rd.mustSync) this.maybeCompact();
   }
 
   private applyEntries(entries: Entry[], batch: ReturnType<RaftPersistence["newBatch"]>): Map<number, R> {
