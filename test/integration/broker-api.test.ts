@@ -239,6 +239,13 @@ describe("the cluster", () => {
     }
   });
 
+  test("linearizable reads through every node at once all answer", async () => {
+    for (let round = 0; round < 10; round++) {
+      const answers = await Promise.all(cluster.nodes.map((n) => describeTopic(n.id, "roundtrip")));
+      for (const a of answers) assert.equal(a.topic?.name, "roundtrip");
+    }
+  });
+
   test("a node that is not the leader names the leader when it cannot forward", async () => {
     const follower = followers()[0];
     const md = new grpc.Metadata();
