@@ -330,6 +330,9 @@ export class Replica<R> extends EventEmitter {
     const batch = this.deps.persistence.newBatch();
     this.deps.persistence.addReady(batch, rd);
     const results = this.applyEntries(rd.committedEntries, batch);
+    // Committed means on a majority's disk, and apply has fixed the results (offsets): answer now,
+    // without waiting for this write (it only saves the applied state; a restart would redo it).
+    this.pending.committed(rd.committedEntries, results, this.leader);
     // Persist before send (Raft Figure 2): votes and append acknowledgements leave only after the write.
     // A leader's replication messages acknowledge nothing, so they go out while it writes (§10.2.1).
     const early = this.role === Role.Leader ? rd.messages.filter(isLeaderReplication) : [];
@@ -344,7 +347,6 @@ export class Replica<R> extends EventEmitter {
     }
     this.sendMessages(late);
     if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
-    this.pending.committed(rd.committedEntries, results, this.leader);
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
     this.reads.appliedThrough(this.applied);
     if (rd.committedEntries.length > 0) this.emit("applied", this.applied);
