@@ -5,6 +5,7 @@ import { describe, test } from "node:test";
 import { boundedChaosMs, chaosConfig, parseSeed } from "./chaos-config";
 import { send } from "./fabricated";
 import { FaultKind, FaultRecord, faultKinds } from "./model";
+import { lastErrorOf } from "./node-crashes";
 import { buildReport, formatReport } from "./report";
 import { FaultSchedule, defaultFaultMix, holdRangeMs } from "./schedule";
 import { distribution, percentile, unavailabilityWindows } from "./unavailability";
@@ -105,6 +106,20 @@ describe("the fault schedule", () => {
   test("a mix without faults is refused", () => {
     const none = Object.fromEntries(faultKinds.map((k) => [k, 0])) as Record<FaultKind, number>;
     assert.throws(() => new FaultSchedule(1, none), RangeError);
+  });
+});
+
+describe("crashed nodes", () => {
+  test("the last error or fatal line of a node's log says why it died", () => {
+    const log = [
+      '{"level":30,"msg":"serving"}',
+      '{"level":50,"msg":"compaction write failed","err":{"message":"disk full"}}',
+      "(node:1) SomeWarning: not json",
+      '{"level":60,"msg":"replica loop failed","err":{"message":"raft log: compact 2003 beyond applied 1999"}}',
+      '{"level":30,"msg":"shutting down"}',
+    ].join("\n");
+    assert.equal(lastErrorOf(log), "replica loop failed: raft log: compact 2003 beyond applied 1999");
+    assert.equal(lastErrorOf('{"level":30,"msg":"fine"}\n'), undefined);
   });
 });
 

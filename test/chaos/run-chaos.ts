@@ -11,6 +11,7 @@ import { ClusterReader } from "./cluster-reader";
 import { History } from "./history";
 import { FaultRecord, SendOp, Violation } from "./model";
 import { Nemesis } from "./nemesis";
+import { crashedNodes } from "./node-crashes";
 import { ChaosReport, buildReport } from "./report";
 import { FaultMix, FaultSchedule, defaultFaultMix } from "./schedule";
 import type { TopicSpec, Workload } from "./workload";
@@ -92,6 +93,17 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   });
   const reader = new ClusterReader(cluster, topics);
   const violations: Violation[] = [];
+  const crashesReported = new Set<number>();
+  /** Adds a violation for each node found dead that was not reported yet; true if any is dead. */
+  const noteCrashes = (): boolean => {
+    const crashed = crashedNodes(cluster);
+    for (const c of crashed.filter((x) => !crashesReported.has(x.node))) {
+      crashesReported.add(c.node);
+      violations.push({ check: "liveness", message: c.message });
+      history.note("crashed", { node: c.node, message: c.message });
+    }
+    return crashed.length > 0;
+  };
   try {
     await cluster.waitForLeader(recoveryDeadlineMs);
     await createTopics(cluster, topics);
@@ -101,7 +113,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const schedule = new FaultSchedule(o.seed, mix);
     const nemesis = new Nemesis(cluster, history);
     const chaosEndMs = history.nowMs() + o.chaosMs;
-    while (history.nowMs() < chaosEndMs) {
+    while (history.nowMs() < chaosEndMs && !noteCrashes()) {
       const plan = schedule.next();
       let fault: FaultRecord | undefined;
       try {
@@ -111,6 +123,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
         const what = fault ? `${fault.kind} on node ${fault.targets.join(", ")}` : `${plan.kind} (not injected)`;
         violations.push({ check: "liveness", message: `the cluster did not recover from ${what}: ${(err as Error).message}` });
         history.note("unrecovered", { kind: plan.kind, error: (err as Error).message });
+        noteCrashes();
         break;
       }
       history.faultRecovered(fault);
@@ -118,6 +131,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       await delay(plan.restMs);
     }
 
+    noteCrashes();
     await Promise.all(o.workloads.map((w) => w.stop()));
     const { converged, byNode } = await reader.waitConverged(convergeDeadlineMs);
     if (!converged) {
