@@ -11,19 +11,22 @@ import { chaosWorkloads } from "./suite";
 
 const config = chaosConfig(process.env);
 
-test(`chaos (${config.mode}, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed})`, { timeout: config.testTimeoutMs }, async (t) => {
-  // Printed first, so that even a run that hangs or crashes can be replayed and studied.
-  process.stdout.write(`chaos seed ${config.seed} (CHAOS_SEED=${config.seed} replays it); history: ${config.historyPath}\n`);
+/** Printed as it happens (the test runner passes a test file's output lines through as comments). */
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+test(`chaos (${config.mode}, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed})`, { timeout: config.testTimeoutMs }, async () => {
+  // First, so that even a run that hangs or crashes can be replayed and studied.
+  print(`chaos seed ${config.seed} (CHAOS_SEED=${config.seed} replays it); history: ${config.historyPath}`);
   const result = await runChaos({
     seed: config.seed,
     chaosMs: config.chaosMs,
     historyPath: config.historyPath,
     workloads: chaosWorkloads(),
-    log: (line) => t.diagnostic(line),
+    log: print,
   });
-  const lines = formatReport(result.report);
-  for (const line of lines) t.diagnostic(line);
-  process.stdout.write(`${lines.join("\n")}\n`);
+  for (const line of formatReport(result.report)) print(line);
 
   const messages = result.violations.map((v) => `[${v.check}] ${v.message}`);
   assert.deepEqual(messages, [], `violations (seed ${config.seed}, history ${config.historyPath})`);
