@@ -18,7 +18,7 @@ import type { NodeContext } from "./node-context";
 import { publicApi } from "./public-proto";
 import { Replica } from "./replica";
 import { adminService, bestFollower } from "./services/admin-service";
-import { consumerService } from "./services/consumer-service";
+import { consumerService, consumerServiceDefinition } from "./services/consumer-service";
 import { producerService } from "./services/producer-service";
 import { waitForRole } from "./services/rpc";
 
@@ -128,7 +128,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   });
   const api = publicApi();
   clientServer.addService(api.Producer.service, producerService(ctx));
-  clientServer.addService(api.Consumer.service, consumerService(ctx));
+  clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
   clientServer.addService(api.Admin.service, adminService(ctx));
   await bind(clientServer, me.clientAddress);
 

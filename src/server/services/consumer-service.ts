@@ -2,14 +2,13 @@
 // own applied log; a follower asked for an offset past its high watermark first catches up to the
 // leader's commit index (ReadIndex), so "produce on one node, read on another" works without retries.
 import * as grpc from "@grpc/grpc-js";
-import { BrokerError, DecodedRecord, FetchLocation, recordsFrom } from "../../broker";
+import { BrokerError, FetchLocation } from "../../broker";
 import { corruptData } from "../../broker/errors";
-import type { ConsumerHandlers } from "../../generated/raftline/v1/Consumer";
+import type { ConsumerDefinition } from "../../generated/raftline/v1/Consumer";
 import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequest";
-import type { FetchResponse } from "../../generated/raftline/v1/FetchResponse";
 import type { SubscribeRequest__Output } from "../../generated/raftline/v1/SubscribeRequest";
-import type { SubscribeResponse } from "../../generated/raftline/v1/SubscribeResponse";
 import { readBatches } from "../../storage/broker-store";
+import { ConsumedRecordsWire } from "../consumed-wire";
 import type { NodeContext } from "../node-context";
 import { toGrpcError } from "../rpc-errors";
 import { asRpcError, deadlineMsOf, invalid, unary } from "./rpc";
@@ -17,7 +16,25 @@ import { asRpcError, deadlineMsOf, invalid, unary } from "./rpc";
 export const defaultMaxBytes = 1024 * 1024;
 export const maxWaitMsCeiling = 30000;
 
-export function consumerService(ctx: NodeContext): ConsumerHandlers {
+/** Fetch and Subscribe answer with FetchResponse / SubscribeResponse bytes encoded from the stored batches. */
+export interface ConsumerWireHandlers extends grpc.UntypedServiceImplementation {
+  Fetch: grpc.handleUnaryCall<FetchRequest__Output, Buffer>;
+  Subscribe: grpc.handleServerStreamingCall<SubscribeRequest__Output, Buffer>;
+}
+
+const preEncoded = (bytes: Buffer): Buffer => bytes;
+
+/** The generated Consumer definition, with Fetch and Subscribe sending the handlers' bytes as they are. */
+export function consumerServiceDefinition(generated: ConsumerDefinition): grpc.ServiceDefinition {
+  return {
+    ...generated,
+    Fetch: { ...generated.Fetch, responseSerialize: preEncoded },
+    Subscribe: { ...generated.Subscribe, responseSerialize: preEncoded },
+  };
+}
+
+/** Handlers for consumerServiceDefinition (the generated definition would re-encode their bytes). */
+export function consumerService(ctx: NodeContext): ConsumerWireHandlers {
   return {
     Fetch: unary(ctx, (call) => fetch(ctx, call.request, deadlineMsOf(call))),
     Subscribe: (call) => {
@@ -65,18 +82,18 @@ class FollowerCatchUp {
 const maxUnwrittenRetries = 5;
 
 /** Reads the located records; waits out the moment between apply and its write landing in storage. */
-async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<DecodedRecord[]> {
-  if (loc.batchCount === 0) return [];
+async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<ConsumedRecordsWire> {
+  if (loc.batchCount === 0) return ConsumedRecordsWire.none(loc.offset);
   for (let attempt = 0; ; attempt++) {
     const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes);
-    const records = recordsFrom(batches, loc.offset, maxBytes);
-    if (records.length > 0) return records;
+    const records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes);
+    if (records.recordCount > 0) return records;
     if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
     await ctx.replica.appliedWritten();
   }
 }
 
-async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<FetchResponse> {
+async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<Buffer> {
   nonNegative("offset", req.offset);
   nonNegative("max_bytes", req.maxBytes);
   nonNegative("min_bytes", req.minBytes);
@@ -92,10 +109,12 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
     const timedOut = ctx.now() >= waitUntil;
     if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
       const records = await readRecords(ctx, loc, maxBytes);
-      const next = records[records.length - 1].offset + 1;
-      return { records, highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: next };
+      return records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
     }
-    if (timedOut) return { records: [], highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: req.offset };
+    if (timedOut) {
+      const none = ConsumedRecordsWire.none(req.offset);
+      return none.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: req.offset });
+    }
     await ctx.applied.next(waitUntil, ctx.now());
   }
 }
@@ -111,7 +130,7 @@ async function startOffset(ctx: NodeContext, req: SubscribeRequest__Output, catc
   throw invalid("ERROR_REASON_INVALID_FIELD", "subscribe needs a start: an offset, START_POSITION_EARLIEST or START_POSITION_LATEST");
 }
 
-async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>): Promise<void> {
+async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<SubscribeRequest__Output, Buffer>): Promise<void> {
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
   const maxBytes = req.maxBytes || defaultMaxBytes;
@@ -121,18 +140,18 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
   while (!call.cancelled) {
     const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
     const records = await readRecords(ctx, loc, maxBytes);
-    if (records.length === 0) {
+    if (records.recordCount === 0) {
       await ctx.applied.next(farFuture(), ctx.now(), call);
       continue;
     }
-    offset = records[records.length - 1].offset + 1;
-    const flushed = call.write({ records, highWatermark: loc.highWatermark, logStartOffset: loc.startOffset });
+    offset = records.nextOffset;
+    const flushed = call.write(records.subscribeResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset }));
     // Flow control: hold at most one response beyond what the transport buffers for a slow reader.
     if (!flushed && !call.cancelled) await drained(call);
   }
 }
 
-function drained(call: grpc.ServerWritableStream<SubscribeRequest__Output, SubscribeResponse>): Promise<void> {
+function drained(call: grpc.ServerWritableStream<SubscribeRequest__Output, Buffer>): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
       call.off("drain", done);
