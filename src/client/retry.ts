@@ -17,10 +17,12 @@ export interface RetryPolicy {
   maxRetryTimeMs: number;
 }
 
+// A leader election takes about a second: a retry waiting longer than a quarter of that only adds to
+// the outage a client sees, so the backoff stays short and the attempts span a few elections.
 export const defaultRetryPolicy: Readonly<RetryPolicy> = {
-  maxAttempts: 10,
+  maxAttempts: 20,
   initialBackoffMs: 50,
-  maxBackoffMs: 2000,
+  maxBackoffMs: 250,
   backoffMultiplier: 2,
   jitterRatio: 0.2,
   maxRetryTimeMs: 30000,

@@ -107,6 +107,24 @@ export class PendingProposals<R> {
     }
   }
 
+  /**
+   * This node stopped leading. Writes not yet in the log certainly did not happen; those already in it
+   * may still commit under the next leader, so their callers learn at once that the outcome is unknown
+   * (and can retry at the new leader, deduplicated for idempotent producers) instead of waiting out
+   * their deadline on a node that can no longer decide.
+   */
+  leadershipLost(leader: number): void {
+    for (const p of this.open) {
+      this.fail(
+        p,
+        p.index > 0
+          ? new ReplicaError("TIMEOUT", "leadership was lost before the write committed; it may or may not be committed", leader, false)
+          : new ReplicaError("NOT_LEADER", leader ? `node ${leader} is the leader now` : "leadership was lost; no leader is known yet", leader, true),
+      );
+    }
+    this.queued = [];
+  }
+
   failAll(err: ReplicaError): void {
     for (const p of this.open) this.fail(p, err);
     this.queued = [];

@@ -87,6 +87,8 @@ export class Replica<R> extends EventEmitter {
     private readonly deps: ReplicaDeps<R>,
   ) {
     super();
+    // Every call waiting for a leader listens for "role" until it is answered: bounded by calls in flight.
+    this.setMaxListeners(0);
     this.raft = deps.raft;
     this.pending = new PendingProposals<R>(opts.maxPendingProposals);
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
@@ -432,8 +434,6 @@ export class Replica<R> extends EventEmitter {
     this.role = role;
     this.leader = leader;
     this.emit("role", role, leader);
-    if (wasLeader && role !== Role.Leader) {
-      for (const p of this.pending.takeQueued()) this.pending.fail(p, this.notLeader());
-    }
+    if (wasLeader && role !== Role.Leader) this.pending.leadershipLost(leader);
   }
 }
