@@ -5,7 +5,6 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import {
-  ConfChange,
   ConfState,
   Entry,
   EntryType,
@@ -199,12 +198,6 @@ export class Replica<R> extends EventEmitter {
   transferLeadership(to: number): void {
     const r = this.raft.transferLeadership(to);
     if (!r.ok) throw new ReplicaError(r.code === ProposalErrorCode.TransferInProgress ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true);
-    this.schedule();
-  }
-
-  proposeConfChange(cc: ConfChange): void {
-    const r = this.raft.proposeConfChange(cc);
-    if (!r.ok) throw new ReplicaError("REJECTED", r.message, r.leader, true);
     this.schedule();
   }
 
