@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ClusterNode } from "../test/support/cluster-node";
+import { ClusterNode, killNodesSync } from "../test/support/cluster-node";
 import { freePorts } from "../test/support/ports";
 import { waitFor } from "../test/support/wait";
 import { NodeStubs, stubsFor, unaryCall } from "./broker-stubs";
@@ -134,15 +134,7 @@ export class BenchCluster {
 
   /** The exit-time fallback, where nothing can be awaited. */
   cleanupSync(): void {
-    for (const node of this.nodes) {
-      const pid = node.pid;
-      if (pid === undefined) continue;
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    killNodesSync(this.nodes);
     rmSync(this.root, { recursive: true, force: true });
   }
 

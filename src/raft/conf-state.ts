@@ -1,5 +1,5 @@
 // Membership arithmetic: applying one ConfChange to a ConfState, and checking a proposed change.
-// Single-server changes only (Raft thesis §4.1): any two majorities of the old and new voter sets overlap.
+// Single-server changes only (Raft thesis §4.1): every majority of the old voter set overlaps every majority of the new one.
 import { ConfChange, ConfChangeType, ConfState, NodeId } from "./types";
 
 export function isVoter(conf: ConfState, id: NodeId): boolean {

@@ -114,3 +114,16 @@ export class ClusterNode {
     return `--- last ${Math.min(lines, all.length)} lines of ${this.spec.logPath} ---\n${all.slice(-lines).join("\n")}`;
   }
 }
+
+/** The exit-time fallback, where nothing can be awaited: SIGKILL each started process by its pid. */
+export function killNodesSync(nodes: readonly ClusterNode[]): void {
+  for (const node of nodes) {
+    const pid = node.pid;
+    if (pid === undefined) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { RaftlineClient, RaftlineClientOptions } from "../../src/client";
-import { ClusterNode } from "./cluster-node";
+import { ClusterNode, killNodesSync } from "./cluster-node";
 import { freePorts } from "./ports";
 import { waitFor } from "./wait";
 
@@ -198,15 +198,7 @@ export class Cluster {
 
   /** The exit-time fallback: no waiting is possible there. */
   cleanupSync(): void {
-    for (const node of this.nodes) {
-      const pid = node.pid;
-      if (pid === undefined) continue;
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-    }
+    killNodesSync(this.nodes);
     this.removeRoot();
   }
 
