@@ -33,15 +33,27 @@ export function uintFieldSize(value: number): number {
   return value === 0 ? 0 : 1 + varintSize(value);
 }
 
-/** Copies shorter than this go byte by byte: cheaper than making a view for `set`. */
-const loopCopyMaxBytes = 64;
+/**
+ * Copies shorter than this go four bytes at a time through DataViews: on Node 20 that beat making a view
+ * for `set` below about 200 bytes, and a byte loop everywhere (most record values are short).
+ */
+const wordCopyMaxBytes = 192;
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 export class WireWriter {
   private bytes: Buffer;
+  private view: DataView;
+  /** The last source copied from and a view of it: copies come from one stored batch after another. */
+  private source: Uint8Array | undefined;
+  private sourceView: DataView | undefined;
   pos = 0;
 
   constructor(capacityBytes: number) {
     this.bytes = Buffer.allocUnsafe(capacityBytes);
+    this.view = viewOf(this.bytes);
   }
 
   /** Makes room for `count` more bytes, growing (and copying what is written) when short. */
@@ -51,6 +63,7 @@ export class WireWriter {
     const grown = Buffer.allocUnsafe(Math.max(needed, this.bytes.length * 2));
     this.bytes.copy(grown, 0, 0, this.pos);
     this.bytes = grown;
+    this.view = viewOf(grown);
   }
 
   byte(value: number): void {
@@ -90,15 +103,22 @@ export class WireWriter {
   }
 
   copy(source: Uint8Array, start: number, length: number): void {
-    const b = this.bytes;
-    let p = this.pos;
-    if (length < loopCopyMaxBytes) {
-      for (let i = start, end = start + length; i < end; i++) b[p++] = source[i];
+    const p = this.pos;
+    if (length < wordCopyMaxBytes) {
+      if (source !== this.source) {
+        this.source = source;
+        this.sourceView = viewOf(source);
+      }
+      const from = this.sourceView as DataView;
+      const to = this.view;
+      let i = 0;
+      for (; i + 4 <= length; i += 4) to.setUint32(p + i, from.getUint32(start + i, true), true);
+      for (; i < length; i++) to.setUint8(p + i, from.getUint8(start + i));
     } else {
-      b.set(source.subarray(start, start + length), p);
-      p += length;
+      // A plain Uint8Array view: cheaper to make than a Buffer's subarray.
+      this.bytes.set(new Uint8Array(source.buffer, source.byteOffset + start, length), p);
     }
-    this.pos = p;
+    this.pos = p + length;
   }
 
   /** The bytes written (a view, not a copy). Throws if a write ran past what was reserved. */
