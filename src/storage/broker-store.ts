@@ -314,11 +314,15 @@ export async function readBatches(
   partition: number,
   fromBaseOffset: number,
   maxBytes: number,
+  /** How many batches the caller will use (BrokerState.locate's batchCount); -1 = as bytes allow. */
+  maxBatches = -1,
 ): Promise<StoredBatch[]> {
   const out: StoredBatch[] = [];
   let bytes = 0;
   const iterator = db.iterator({
     ...iteratorOptions,
+    // Without a limit the iterator reads one batch past the byte bound only to drop it.
+    limit: maxBatches,
     gte: batchKey(PREFIX_BATCH, topicId, partition, fromBaseOffset),
     lt: batchKey(PREFIX_BATCH, topicId, partition + 1, 0),
   });

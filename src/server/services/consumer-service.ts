@@ -85,7 +85,7 @@ const maxUnwrittenRetries = 5;
 async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<ConsumedRecordsWire> {
   if (loc.batchCount === 0) return ConsumedRecordsWire.none(loc.offset);
   for (let attempt = 0; ; attempt++) {
-    const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes);
+    const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
     const records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes);
     if (records.recordCount > 0) return records;
     if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
