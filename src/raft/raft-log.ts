@@ -119,17 +119,7 @@ export class RaftLog {
     const last = this.lastIndex();
     this.lastSliceBytes = 0;
     if (lo > last) return [];
-    const base = this.head - this.snapIndex - 1;
-    let end = lo;
-    let bytes = 0;
-    while (end <= last) {
-      const size = this.ents[base + end].data.length;
-      if (end > lo && bytes + size > maxBytes) break;
-      bytes += size;
-      end++;
-    }
-    this.lastSliceBytes = bytes;
-    return this.ents.slice(base + lo, base + end);
+    return this.sliceByBytes(lo, last, maxBytes);
   }
 
   /** The leader appends its own new entries (already numbered lastIndex+1, ...). */
@@ -193,11 +183,15 @@ export class RaftLog {
   /** Committed entries not yet handed out, up to `maxBytes` of data but always at least one. Sets lastSliceBytes. */
   nextCommittedEntries(maxBytes: number): Entry[] {
     if (!this.hasNextCommittedEntries()) return [];
-    const lo = Math.max(this.applying, this.snapIndex) + 1;
+    return this.sliceByBytes(Math.max(this.applying, this.snapIndex) + 1, this.committed, maxBytes);
+  }
+
+  /** Entries lo..hi (in the log), stopping before `maxBytes` of data but always at least one. Sets lastSliceBytes. */
+  private sliceByBytes(lo: number, hi: number, maxBytes: number): Entry[] {
     const base = this.head - this.snapIndex - 1;
     let end = lo;
     let bytes = 0;
-    while (end <= this.committed) {
+    while (end <= hi) {
       const size = this.ents[base + end].data.length;
       if (end > lo && bytes + size > maxBytes) break;
       bytes += size;
