@@ -1,11 +1,9 @@
 // A local three-node cluster for the benchmark: real `raftline serve` processes on 127.0.0.1 ephemeral
 // ports with temporary data directories. Every process is stopped by the pid this module started, and
 // the directories are removed, also when the benchmark fails or is interrupted.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { ClusterNode, killNodesSync } from "../test/support/cluster-node";
-import { freePorts } from "../test/support/ports";
+import { rmSync } from "node:fs";
+import { resolve } from "node:path";
+import { ClusterNode, killNodesSync, layOutLocalCluster } from "../test/support/cluster-node";
 import { waitFor } from "../test/support/wait";
 import { NodeStubs, stubsFor, unaryCall } from "./broker-stubs";
 
@@ -43,25 +41,12 @@ export class BenchCluster {
 
   static async start(options: Partial<BenchClusterOptions> = {}): Promise<BenchCluster> {
     const opts = { ...defaultClusterOptions, ...options };
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build the project first (npm run build)`);
-    const ports = await freePorts(2 * opts.nodes);
-    const root = mkdtempSync(join(tmpdir(), "raftline-bench-"));
-    const members = Array.from({ length: opts.nodes }, (_, i) => ({
-      id: i + 1,
-      clientAddress: `127.0.0.1:${ports[2 * i]}`,
-      peerAddress: `127.0.0.1:${ports[2 * i + 1]}`,
-    }));
-    const memberFlags = members.flatMap((m) => ["--member", `${m.id}=${m.clientAddress},${m.peerAddress}`]);
-    const nodes = members.map((m) => {
-      const dataDir = join(root, `node-${m.id}`);
-      mkdirSync(dataDir);
-      return new ClusterNode({
-        ...m,
-        dataDir,
-        logPath: join(root, `node-${m.id}.log`),
-        args: [...opts.nodeFlags, cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...opts.serveFlags],
-        env: { ...process.env },
-      });
+    const { root, nodes } = await layOutLocalCluster({
+      count: opts.nodes,
+      cliPath,
+      dirPrefix: "raftline-bench-",
+      nodeArgs: opts.nodeFlags,
+      serveArgs: opts.serveFlags,
     });
     const cluster = new BenchCluster(root, nodes);
     liveClusters.add(cluster);

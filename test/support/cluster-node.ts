@@ -1,7 +1,10 @@
 // One `raftline serve` child process of a test cluster: spawned with an IPC channel for its status
 // events, stdout and stderr appended to a log file, its exit observed.
 import { ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePorts } from "./ports";
 import { parseNodeEvent } from "../../src/server/node-events";
 import { withDeadline } from "./wait";
 
@@ -126,4 +129,45 @@ export function killNodesSync(nodes: readonly ClusterNode[]): void {
       // Already gone.
     }
   }
+}
+
+export interface LocalClusterLayout {
+  /** Temporary folder holding every node's data directory and log. */
+  root: string;
+  nodes: ClusterNode[];
+}
+
+/**
+ * Lays out `count` nodes on 127.0.0.1 ephemeral ports, each with a data dir and a log under a new
+ * temporary folder, running `node [nodeArgs] cli serve --id N --data-dir D --member ... [serveArgs]`.
+ */
+export async function layOutLocalCluster(o: {
+  count: number;
+  cliPath: string;
+  dirPrefix: string;
+  nodeArgs?: string[];
+  serveArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<LocalClusterLayout> {
+  if (!existsSync(o.cliPath)) throw new Error(`${o.cliPath} is missing: build the project first (npm run build)`);
+  const ports = await freePorts(2 * o.count);
+  const root = mkdtempSync(join(tmpdir(), o.dirPrefix));
+  const members = Array.from({ length: o.count }, (_, i) => ({
+    id: i + 1,
+    clientAddress: `127.0.0.1:${ports[2 * i]}`,
+    peerAddress: `127.0.0.1:${ports[2 * i + 1]}`,
+  }));
+  const memberFlags = members.flatMap((m) => ["--member", `${m.id}=${m.clientAddress},${m.peerAddress}`]);
+  const nodes = members.map((m) => {
+    const dataDir = join(root, `node-${m.id}`);
+    mkdirSync(dataDir);
+    return new ClusterNode({
+      ...m,
+      dataDir,
+      logPath: join(root, `node-${m.id}.log`),
+      args: [...(o.nodeArgs ?? []), o.cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...(o.serveArgs ?? [])],
+      env: { ...process.env, ...o.env },
+    });
+  });
+  return { root, nodes };
 }

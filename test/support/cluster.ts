@@ -3,12 +3,10 @@
 // one this harness started and is stopped by its pid; an after() hook and a process 'exit' handler make
 // sure none outlives the test, even a failing one. RAFTLINE_TEST_KEEP_DIRS=1 keeps data and logs.
 import { after } from "node:test";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
 import { RaftlineClient, RaftlineClientOptions } from "../../src/client";
-import { ClusterNode, killNodesSync } from "./cluster-node";
-import { freePorts } from "./ports";
+import { ClusterNode, killNodesSync, layOutLocalCluster } from "./cluster-node";
 import { waitFor } from "./wait";
 
 export interface ClusterOptions {
@@ -47,31 +45,16 @@ process.on("exit", () => {
 });
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
-  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: build the project first (npm run build)`);
-  const count = options.nodes ?? 3;
-  const ports = await freePorts(2 * count);
-  const root = mkdtempSync(join(tmpdir(), "raftline-cluster-"));
-  const ids = Array.from({ length: count }, (_, i) => i + 1);
-  const members = ids.map((id) => ({
-    id,
-    clientAddress: `127.0.0.1:${ports[2 * (id - 1)]}`,
-    peerAddress: `127.0.0.1:${ports[2 * (id - 1) + 1]}`,
-  }));
-  const memberFlags = members.flatMap((m) => ["--member", `${m.id}=${m.clientAddress},${m.peerAddress}`]);
   const timing = [
     ...(options.tickMs !== undefined ? ["--tick-ms", String(options.tickMs)] : []),
     ...(options.electionTicks !== undefined ? ["--election-ticks", String(options.electionTicks)] : []),
   ];
-  const nodes = members.map((m) => {
-    const dataDir = join(root, `node-${m.id}`);
-    mkdirSync(dataDir);
-    return new ClusterNode({
-      ...m,
-      dataDir,
-      logPath: join(root, `node-${m.id}.log`),
-      args: [cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...timing, ...(options.extraArgs ?? [])],
-      env: { ...process.env, ...options.env },
-    });
+  const { root, nodes } = await layOutLocalCluster({
+    count: options.nodes ?? 3,
+    cliPath,
+    dirPrefix: "raftline-cluster-",
+    serveArgs: [...timing, ...(options.extraArgs ?? [])],
+    env: options.env,
   });
   const cluster = new Cluster(root, nodes);
   liveClusters.add(cluster);
