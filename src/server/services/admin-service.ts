@@ -1,7 +1,7 @@
 // Admin: topics and the cluster. Writes go through the log on the leader; reads answer from the local
 // applied state after a read barrier, so a topic created through one node is visible through any other.
 import * as grpc from "@grpc/grpc-js";
-import { CommandKind, CommandResult, encodeCommand, type Command, type TopicInfo } from "../../broker";
+import { CommandKind, type Command, type TopicInfo } from "../../broker";
 import type { AdminHandlers } from "../../generated/raftline/v1/Admin";
 import type { DescribeClusterResponse, DescribeClusterResponse__Output } from "../../generated/raftline/v1/DescribeClusterResponse";
 import type { CreateTopicResponse, CreateTopicResponse__Output } from "../../generated/raftline/v1/CreateTopicResponse";
@@ -13,7 +13,7 @@ import { Role } from "../../raft";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
-import { callUnary, deadlineMsOf, onLeader, unary, waitForRole } from "./rpc";
+import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
 
 /** How long the leader waits for a peer's own view when describing the cluster. */
@@ -108,18 +108,6 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       ),
     ),
   };
-}
-
-async function commit(ctx: NodeContext, command: Command, deadlineMs: number): Promise<CommandResult> {
-  const outcome = await ctx.replica.propose(encodeCommand(command), "quorum", deadlineMs);
-  const result = outcome.result;
-  if (!result) throw unexpected(undefined);
-  if (result.kind === "error") throw result.error;
-  return result;
-}
-
-function unexpected(result: CommandResult | undefined): RpcError {
-  return new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
 }
 
 function topicConfig(t: TopicInfo): TopicConfig {

@@ -11,8 +11,8 @@ import type { ProduceResponse, ProduceResponse__Output } from "../../generated/r
 import type { ProducerHandlers } from "../../generated/raftline/v1/Producer";
 import type { NodeContext } from "../node-context";
 import type { Acks } from "../pending-proposals";
-import { RpcError, toErrorStatus } from "../rpc-errors";
-import { asRpcError, callUnary, deadlineMsOf, onLeader, unary } from "./rpc";
+import { toErrorStatus } from "../rpc-errors";
+import { asRpcError, callUnary, commit, deadlineMsOf, onLeader, unary, unexpected } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
 
 /** Requests one ProduceStream may have in flight before the server stops reading it. */
@@ -35,12 +35,8 @@ function initProducer(
     ctx,
     call,
     async () => {
-      const command = encodeCommand({ kind: CommandKind.InitProducer, nowMs: ctx.now(), producerId: req.producerId });
-      const { result } = await ctx.replica.propose(command, "quorum", deadlineMsOf(call));
-      if (result?.kind === "error") throw result.error;
-      if (result?.kind !== "producerInitialized") {
-        throw new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
-      }
+      const result = await commit(ctx, { kind: CommandKind.InitProducer, nowMs: ctx.now(), producerId: req.producerId }, deadlineMsOf(call));
+      if (result.kind !== "producerInitialized") throw unexpected(result);
       return { producerId: result.producerId, producerEpoch: result.epoch };
     },
     (leader, md, deadline) => {
@@ -81,9 +77,7 @@ async function produceOnLeader(ctx: NodeContext, req: ProduceRequest__Output, de
   if (acks === "quorum") {
     const result = outcome.result;
     if (result?.kind === "error") throw result.error;
-    if (result?.kind !== "produced") {
-      throw new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
-    }
+    if (result?.kind !== "produced") throw unexpected(result);
     produced = result.batches;
   }
   return { correlationId: req.correlationId, results: produceOutcome(plan, produced) };

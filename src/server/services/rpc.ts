@@ -1,7 +1,7 @@
 // Plumbing shared by the services: running a handler and mapping its failure to a status, and routing a
 // call to the leader (locally, or one forwarded hop).
 import * as grpc from "@grpc/grpc-js";
-import { BrokerError, grpcStatusOf } from "../../broker";
+import { BrokerError, Command, CommandResult, encodeCommand, grpcStatusOf } from "../../broker";
 import { LeaderForwarder } from "../leader-forwarder";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
@@ -99,4 +99,16 @@ export function callUnary<Res>(invoke: (cb: grpc.requestCallback<Res>) => unknow
 
 export function invalid(reason: Reason, message: string): RpcError {
   return new RpcError(grpc.status.INVALID_ARGUMENT, reason, message);
+}
+
+/** Commits a command through the log (acks=quorum) and returns its result; a refused command throws. */
+export async function commit(ctx: NodeContext, command: Command, deadlineMs: number): Promise<Exclude<CommandResult, { kind: "error" }>> {
+  const { result } = await ctx.replica.propose(encodeCommand(command), "quorum", deadlineMs);
+  if (!result) throw unexpected(undefined);
+  if (result.kind === "error") throw result.error;
+  return result;
+}
+
+export function unexpected(result: CommandResult | undefined): RpcError {
+  return new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", `unexpected apply result ${result?.kind ?? "none"}`);
 }
