@@ -15,7 +15,7 @@ export {
   decodeCommand,
 } from "./commands";
 export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf } from "./errors";
-export { StoredBatch, recordsFrom } from "./fetch-records";
+export { StoredBatch } from "./fetch-records";
 export {
   BrokerMutation,
   CachedBatch,
