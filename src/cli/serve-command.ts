@@ -15,6 +15,17 @@ interface ServeFlags {
   maxRequestBytes?: string;
   retentionCheckMs?: string;
   snapshotEntries?: string;
+  snapshotBytes?: string;
+  maxUncommittedBytes?: string;
+  maxFetchBytes?: string;
+  subscribeStreamBytes?: string;
+  subscribeNodeBytes?: string;
+  maxSubscribeStreams?: string;
+  maxLongPolls?: string;
+  maxStreamsPerConnection?: string;
+  keepaliveMs?: string;
+  keepaliveTimeoutMs?: string;
+  maxConnectionIdleMs?: string;
   producerExpiryMs?: string;
   logLevel?: string;
 }
@@ -42,6 +53,17 @@ export function addServeCommand(program: Command): void {
     .option("--max-request-bytes <n>", "largest accepted request (RAFTLINE_MAX_REQUEST_BYTES)")
     .option("--retention-check-ms <ms>", "how often the leader applies retention (RAFTLINE_RETENTION_CHECK_MS)")
     .option("--snapshot-entries <n>", "compact the raft log after this many applied entries (RAFTLINE_SNAPSHOT_ENTRIES)")
+    .option("--snapshot-bytes <n>", "compact the raft log once its applied entries hold this many bytes, if that comes before --snapshot-entries (RAFTLINE_SNAPSHOT_BYTES, default 64 MiB)")
+    .option("--max-uncommitted-bytes <n>", "bytes of uncommitted writes the leader holds before refusing more (RAFTLINE_MAX_UNCOMMITTED_BYTES, default 64 MiB)")
+    .option("--max-fetch-bytes <n>", "ceiling on Fetch and Subscribe max_bytes (RAFTLINE_MAX_FETCH_BYTES, default 4 MiB)")
+    .option("--subscribe-stream-bytes <n>", "responses one Subscribe stream may queue for a slow reader (RAFTLINE_SUBSCRIBE_STREAM_BYTES, default 1 MiB)")
+    .option("--subscribe-node-bytes <n>", "the same over all streams of the node (RAFTLINE_SUBSCRIBE_NODE_BYTES, default 128 MiB)")
+    .option("--max-subscribe-streams <n>", "Subscribe streams open at once (RAFTLINE_MAX_SUBSCRIBE_STREAMS, default 1024)")
+    .option("--max-long-polls <n>", "Fetch long polls waiting at once (RAFTLINE_MAX_LONG_POLLS, default 1024)")
+    .option("--max-streams-per-connection <n>", "calls open at once on one client connection (RAFTLINE_MAX_STREAMS_PER_CONNECTION, default 256)")
+    .option("--keepalive-ms <ms>", "ping an idle client connection after this long (RAFTLINE_KEEPALIVE_MS, default 10000)")
+    .option("--keepalive-timeout-ms <ms>", "close a connection whose ping stays unanswered this long (RAFTLINE_KEEPALIVE_TIMEOUT_MS, default 5000)")
+    .option("--max-connection-idle-ms <ms>", "close a client connection without calls after this long (RAFTLINE_MAX_CONNECTION_IDLE_MS, default 300000)")
     .option(
       "--producer-expiry-ms <ms>",
       "forget idempotent producers idle this long; the leader's setting applies cluster-wide (RAFTLINE_PRODUCER_EXPIRY_MS, default 7 days)",
@@ -59,6 +81,17 @@ export function addServeCommand(program: Command): void {
         maxRequestBytes: flags.maxRequestBytes,
         retentionCheckMs: flags.retentionCheckMs,
         snapshotEntries: flags.snapshotEntries,
+        snapshotBytes: flags.snapshotBytes,
+        maxUncommittedBytes: flags.maxUncommittedBytes,
+        maxFetchBytes: flags.maxFetchBytes,
+        subscribeStreamBytes: flags.subscribeStreamBytes,
+        subscribeNodeBytes: flags.subscribeNodeBytes,
+        maxSubscribeStreams: flags.maxSubscribeStreams,
+        maxLongPolls: flags.maxLongPolls,
+        maxStreamsPerConnection: flags.maxStreamsPerConnection,
+        keepaliveMs: flags.keepaliveMs,
+        keepaliveTimeoutMs: flags.keepaliveTimeoutMs,
+        maxConnectionIdleMs: flags.maxConnectionIdleMs,
         producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
       };

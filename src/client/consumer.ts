@@ -18,9 +18,9 @@ export interface FetchOptions {
   offset: number;
   /** Soft bound on returned record bytes; 0 or absent = the server's default (1 MiB). */
   maxBytes?: number;
-  /** Wait until this many bytes are available (0 or absent = answer at once)... */
+  /** Wait until this many bytes are available (0 = answer at once; absent = 1 when maxWaitMs is set)... */
   minBytes?: number;
-  /** ...or until this long has passed. */
+  /** ...or until this long has passed (absent or 0 = answer at once). */
   maxWaitMs?: number;
 }
 
@@ -49,7 +49,8 @@ export class Consumer {
       partition: o.partition,
       offset: o.offset,
       maxBytes: o.maxBytes ?? 0,
-      minBytes: o.minBytes ?? 0,
+      // A wait without a size would answer at once: asking to wait means waiting for a record.
+      minBytes: o.minBytes ?? (o.maxWaitMs ? 1 : 0),
       maxWaitMs: o.maxWaitMs ?? 0,
     };
     // The long poll itself may take maxWaitMs; the deadline covers it plus the usual answer time.

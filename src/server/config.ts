@@ -23,6 +23,28 @@ export interface NodeConfig {
   retentionCheckMs: number;
   /** Compact the raft log once this many applied entries sit in it. */
   snapshotEntries: number;
+  /** ... or once the applied entries in it hold this many bytes, whichever comes first. */
+  snapshotBytes: number;
+  /** Bytes of proposed but uncommitted entries the leader holds; beyond it writes get OVERLOADED. */
+  maxUncommittedBytes: number;
+  /** Ceiling on a Fetch's or Subscribe's max_bytes: larger requests are clamped to it. */
+  maxFetchBytes: number;
+  /** Encoded Subscribe responses one stream may have waiting for a slow reader. */
+  subscribeStreamBytes: number;
+  /** The same, summed over every Subscribe stream of the node. */
+  subscribeNodeBytes: number;
+  /** Subscribe streams open at once on the node; more are refused. */
+  maxSubscribeStreams: number;
+  /** Fetch long polls waiting at once on the node; more are refused. */
+  maxLongPolls: number;
+  /** Calls (HTTP/2 streams) open at once on one client connection. */
+  maxStreamsPerConnection: number;
+  /** Idle time after which a node pings a client connection; an unanswered ping closes it. */
+  keepaliveMs: number;
+  /** How long such a ping may stay unanswered. */
+  keepaliveTimeoutMs: number;
+  /** A client connection with no call open for this long is closed. */
+  maxConnectionIdleMs: number;
   /** Idempotent producers idle this long are forgotten; carried in the leader's Ticks so all nodes agree. */
   producerExpiryMs: number;
   /** Allows the transport's isolation switch; only tests turn it on. */
@@ -38,6 +60,17 @@ export const defaultConfig = {
   maxRequestBytes: 8 * 1024 * 1024,
   retentionCheckMs: 5000,
   snapshotEntries: 20000,
+  snapshotBytes: 64 * 1024 * 1024,
+  maxUncommittedBytes: 64 * 1024 * 1024,
+  maxFetchBytes: 4 * 1024 * 1024,
+  subscribeStreamBytes: 1024 * 1024,
+  subscribeNodeBytes: 128 * 1024 * 1024,
+  maxSubscribeStreams: 1024,
+  maxLongPolls: 1024,
+  maxStreamsPerConnection: 256,
+  keepaliveMs: 10000,
+  keepaliveTimeoutMs: 5000,
+  maxConnectionIdleMs: 5 * 60 * 1000,
   producerExpiryMs: 7 * 24 * 60 * 60 * 1000,
   enableFaults: false,
   logLevel: "info",
@@ -55,6 +88,17 @@ export interface RawConfig {
   maxRequestBytes?: string | number;
   retentionCheckMs?: string | number;
   snapshotEntries?: string | number;
+  snapshotBytes?: string | number;
+  maxUncommittedBytes?: string | number;
+  maxFetchBytes?: string | number;
+  subscribeStreamBytes?: string | number;
+  subscribeNodeBytes?: string | number;
+  maxSubscribeStreams?: string | number;
+  maxLongPolls?: string | number;
+  maxStreamsPerConnection?: string | number;
+  keepaliveMs?: string | number;
+  keepaliveTimeoutMs?: string | number;
+  maxConnectionIdleMs?: string | number;
   producerExpiryMs?: string | number;
   enableFaults?: string | boolean;
   logLevel?: string;
@@ -71,6 +115,17 @@ const envNames: Record<keyof RawConfig, string> = {
   maxRequestBytes: "RAFTLINE_MAX_REQUEST_BYTES",
   retentionCheckMs: "RAFTLINE_RETENTION_CHECK_MS",
   snapshotEntries: "RAFTLINE_SNAPSHOT_ENTRIES",
+  snapshotBytes: "RAFTLINE_SNAPSHOT_BYTES",
+  maxUncommittedBytes: "RAFTLINE_MAX_UNCOMMITTED_BYTES",
+  maxFetchBytes: "RAFTLINE_MAX_FETCH_BYTES",
+  subscribeStreamBytes: "RAFTLINE_SUBSCRIBE_STREAM_BYTES",
+  subscribeNodeBytes: "RAFTLINE_SUBSCRIBE_NODE_BYTES",
+  maxSubscribeStreams: "RAFTLINE_MAX_SUBSCRIBE_STREAMS",
+  maxLongPolls: "RAFTLINE_MAX_LONG_POLLS",
+  maxStreamsPerConnection: "RAFTLINE_MAX_STREAMS_PER_CONNECTION",
+  keepaliveMs: "RAFTLINE_KEEPALIVE_MS",
+  keepaliveTimeoutMs: "RAFTLINE_KEEPALIVE_TIMEOUT_MS",
+  maxConnectionIdleMs: "RAFTLINE_MAX_CONNECTION_IDLE_MS",
   producerExpiryMs: "RAFTLINE_PRODUCER_EXPIRY_MS",
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
@@ -151,6 +206,17 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     maxRequestBytes: int("maxRequestBytes", raw.maxRequestBytes, defaultConfig.maxRequestBytes, 1024),
     retentionCheckMs: int("retentionCheckMs", raw.retentionCheckMs, defaultConfig.retentionCheckMs, 1),
     snapshotEntries: int("snapshotEntries", raw.snapshotEntries, defaultConfig.snapshotEntries, 1),
+    snapshotBytes: int("snapshotBytes", raw.snapshotBytes, defaultConfig.snapshotBytes, 1),
+    maxUncommittedBytes: int("maxUncommittedBytes", raw.maxUncommittedBytes, defaultConfig.maxUncommittedBytes, 1024),
+    maxFetchBytes: int("maxFetchBytes", raw.maxFetchBytes, defaultConfig.maxFetchBytes, 1024),
+    subscribeStreamBytes: int("subscribeStreamBytes", raw.subscribeStreamBytes, defaultConfig.subscribeStreamBytes, 1),
+    subscribeNodeBytes: int("subscribeNodeBytes", raw.subscribeNodeBytes, defaultConfig.subscribeNodeBytes, 1),
+    maxSubscribeStreams: int("maxSubscribeStreams", raw.maxSubscribeStreams, defaultConfig.maxSubscribeStreams, 1),
+    maxLongPolls: int("maxLongPolls", raw.maxLongPolls, defaultConfig.maxLongPolls, 1),
+    maxStreamsPerConnection: int("maxStreamsPerConnection", raw.maxStreamsPerConnection, defaultConfig.maxStreamsPerConnection, 1),
+    keepaliveMs: int("keepaliveMs", raw.keepaliveMs, defaultConfig.keepaliveMs, 1),
+    keepaliveTimeoutMs: int("keepaliveTimeoutMs", raw.keepaliveTimeoutMs, defaultConfig.keepaliveTimeoutMs, 1),
+    maxConnectionIdleMs: int("maxConnectionIdleMs", raw.maxConnectionIdleMs, defaultConfig.maxConnectionIdleMs, 1),
     producerExpiryMs: int("producerExpiryMs", raw.producerExpiryMs, defaultConfig.producerExpiryMs, 1),
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,
@@ -160,6 +226,9 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
   }
   if (config.maxRecordBytes > config.maxRequestBytes) {
     throw new ConfigError("maxRecordBytes must not exceed maxRequestBytes");
+  }
+  if (config.subscribeStreamBytes > config.subscribeNodeBytes) {
+    throw new ConfigError("subscribeStreamBytes must not exceed subscribeNodeBytes");
   }
   return config;
 }

@@ -93,10 +93,10 @@ export class ConsumedRecordsWire {
 
   /**
    * Records from `offset` on, stopping before the one that would take the total over `maxBytes` (but
-   * always at least one). Throws DATA_LOSS on a bad checksum or a gap, and OUT_OF_RANGE when the batches
+   * always at least one), or after `maxRecords`. Throws DATA_LOSS on a bad checksum or a gap, and OUT_OF_RANGE when the batches
    * start after `offset` (retention removed it between locating and reading).
    */
-  static encode(batches: readonly StoredBatch[], offset: number, maxBytes: number): ConsumedRecordsWire {
+  static encode(batches: readonly StoredBatch[], offset: number, maxBytes: number, maxRecords = Infinity): ConsumedRecordsWire {
     if (batches.length > 0 && batches[0].baseOffset > offset) {
       throw new BrokerError(
         "OUT_OF_RANGE",
@@ -112,7 +112,7 @@ export class ConsumedRecordsWire {
       while (c.next()) {
         if (c.offset < next) continue;
         if (c.offset !== next) throw corruptData(`stored batches skip from offset ${next} to ${c.offset}`);
-        if (next > offset && bytes + c.sizeBytes > maxBytes) return new ConsumedRecordsWire(out, next - offset, next);
+        if (next > offset && (bytes + c.sizeBytes > maxBytes || next - offset >= maxRecords)) return new ConsumedRecordsWire(out, next - offset, next);
         const body = recordBodySize(c);
         const size = lenFieldSize(body);
         out.reserve(size + trailerBytes);

@@ -6,6 +6,7 @@ import type { ApplySignal } from "./apply-signal";
 import type { BrokerMachine } from "./broker-machine";
 import type { NodeConfig } from "./config";
 import type { LeaderForwarder } from "./leader-forwarder";
+import type { ReadBudget } from "./read-budget";
 import type { Replica } from "./replica";
 
 export interface NodeContext {
@@ -17,6 +18,8 @@ export interface NodeContext {
   sticky: StickyPartitioner;
   /** Fires after applied entries are written, so readers woken by it find them in storage. */
   applied: ApplySignal;
+  /** What Subscribe streams and long polls may cost this node. */
+  reads: ReadBudget;
   logger: Logger;
   now(): number;
   /** A member's client address, for leader hints. */

@@ -31,6 +31,8 @@ export interface ReplicaOptions {
   tickMs: number;
   electionTicks: number;
   snapshotEntries: number;
+  /** ... or once the applied entries since the last compaction hold this many bytes. */
+  snapshotBytes: number;
   maxPendingProposals: number;
   /** Upper bound on entries handed to one raft.propose call. */
   maxProposalBatch: number;
@@ -71,6 +73,8 @@ export class Replica<R> extends EventEmitter {
   private applied: number;
   private conf: ConfState;
   private lastCompacted: number;
+  /** Data bytes of the entries applied since lastCompacted: what compaction would free. */
+  private appliedBytes = 0;
   private leader = 0;
   private role = Role.Follower;
   private term = 0;
@@ -300,6 +304,7 @@ export class Replica<R> extends EventEmitter {
     this.appliedTerm = meta.term;
     this.conf = meta.conf;
     this.lastCompacted = meta.index;
+    this.appliedBytes = 0;
     this.deps.logger.info({ index: meta.index, term: meta.term }, "installed snapshot");
     const staged = this.staged;
     this.staged = undefined;
@@ -360,6 +365,7 @@ export class Replica<R> extends EventEmitter {
       }
       this.applied = e.index;
       this.appliedTerm = e.term;
+      this.appliedBytes += e.data.length;
     }
     this.deps.persistence.addApplied(batch, this.applied, this.conf);
     return results;
@@ -406,11 +412,13 @@ export class Replica<R> extends EventEmitter {
     for (const r of reports) this.raft.reportSnapshot(r.to, r.ok);
   }
 
-  /** Compacts the raft log once enough applied entries sit in it. Only after a synced write, so the
-   * state the compaction relies on is on disk. */
+  /** Compacts the raft log once enough applied entries, counted or in bytes, sit in it: what it holds in
+   * memory (and loads at restart) is bounded by both. Only after a synced write, so the state the
+   * compaction relies on is on disk. */
   private maybeCompact(): void {
     if (this.applied === this.lastCompacted) return;
-    if (!this.forceCompaction && this.applied - this.lastCompacted < this.opts.snapshotEntries) return;
+    const due = this.applied - this.lastCompacted >= this.opts.snapshotEntries || this.appliedBytes >= this.opts.snapshotBytes;
+    if (!this.forceCompaction && !due) return;
     const index = this.applied;
     this.raft.compact(index);
     this.deps.snapshots.capture({ index, term: this.appliedTerm, conf: this.conf });
@@ -420,6 +428,7 @@ export class Replica<R> extends EventEmitter {
     // Not synced: losing it only means the next start loads a few more entries than needed.
     void batch.write({ sync: false }).catch((err: unknown) => this.deps.logger.error({ err }, "compaction write failed"));
     this.lastCompacted = index;
+    this.appliedBytes = 0;
   }
 
   private onSoftState(role: Role, leader: number): void {

@@ -16,9 +16,10 @@ import { LeaderForwarder } from "./leader-forwarder";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
 import { publicApi } from "./public-proto";
+import { ReadBudget } from "./read-budget";
 import { Replica } from "./replica";
 import { adminService, bestFollower } from "./services/admin-service";
-import { consumerService, consumerServiceDefinition } from "./services/consumer-service";
+import { consumerService, consumerServiceDefinition, maxRecordsPerResponse } from "./services/consumer-service";
 import { producerService } from "./services/producer-service";
 import { waitForRole } from "./services/rpc";
 
@@ -39,7 +40,7 @@ function raftConfig(config: NodeConfig): RaftConfig {
     checkQuorum: true,
     maxMsgBytes: 1024 * 1024,
     maxInflightMsgs: 256,
-    maxUncommittedBytes: 256 * 1024 * 1024,
+    maxUncommittedBytes: config.maxUncommittedBytes,
     learnerCatchUpEntries: 1000,
   };
 }
@@ -61,6 +62,25 @@ function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
       resolve();
     });
   });
+}
+
+/** Per-record wire overhead beyond what max_bytes counts (offset, timestamp, field tags), generously. */
+const recordWireOverheadBytes = 64;
+
+/**
+ * The client port: answers are bounded by the read limits (so none is ever too large to send), each
+ * connection by its number of open calls, and idle or frozen clients are pinged and reaped.
+ */
+function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
+  const largestRead = config.maxFetchBytes + config.maxRecordBytes + maxRecordsPerResponse * recordWireOverheadBytes;
+  return {
+    "grpc.max_receive_message_length": config.maxRequestBytes,
+    "grpc.max_send_message_length": Math.max(config.maxRequestBytes, largestRead) + 64 * 1024,
+    "grpc.max_concurrent_streams": config.maxStreamsPerConnection,
+    "grpc.keepalive_time_ms": config.keepaliveMs,
+    "grpc.keepalive_timeout_ms": config.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": config.maxConnectionIdleMs,
+  };
 }
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
@@ -90,6 +110,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       tickMs: config.tickMs,
       electionTicks: config.electionTicks,
       snapshotEntries: config.snapshotEntries,
+      snapshotBytes: config.snapshotBytes,
       maxPendingProposals: 100_000,
       maxProposalBatch: 4096,
       applied: state.applied,
@@ -113,6 +134,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     forwarder,
     sticky: new StickyPartitioner(),
     applied,
+    reads: new ReadBudget({
+      streamBytes: config.subscribeStreamBytes,
+      nodeBytes: config.subscribeNodeBytes,
+      maxStreams: config.maxSubscribeStreams,
+      maxLongPolls: config.maxLongPolls,
+    }),
     logger,
     now: Date.now,
     clientAddressOf,
@@ -122,10 +149,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   transport.addTo(peerServer);
   await bind(peerServer, me.peerAddress);
 
-  const clientServer = new grpc.Server({
-    "grpc.max_receive_message_length": config.maxRequestBytes,
-    "grpc.max_send_message_length": config.maxRequestBytes + 64 * 1024,
-  });
+  const clientServer = new grpc.Server(clientServerOptions(config));
   const api = publicApi();
   clientServer.addService(api.Producer.service, producerService(ctx));
   clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));

@@ -136,6 +136,14 @@ test("nothing to encode: no batches, or only records before the offset", () => {
   assert.deepEqual(generated.Fetch.responseDeserialize(empty), { records: [], ...trailer, nextOffset: 42 });
 });
 
+test("a record cap stops an answer of tiny records before its byte bound would", () => {
+  const batches = stored(0, values("", 10));
+  const capped = ConsumedRecordsWire.encode(batches, 2, 1 << 20, 3);
+  assert.equal(capped.recordCount, 3);
+  assert.equal(capped.nextOffset, 5);
+  assert.equal(ConsumedRecordsWire.encode(batches, 2, 1 << 20).recordCount, 8);
+});
+
 function brokerError(code: string): (err: unknown) => boolean {
   return (err) => err instanceof BrokerError && err.code === code;
 }

@@ -15,6 +15,13 @@ import { asRpcError, deadlineMsOf, invalid, unary } from "./rpc";
 
 export const defaultMaxBytes = 1024 * 1024;
 export const maxWaitMsCeiling = 30000;
+/** Records in one Fetch or Subscribe answer, whatever their size: bounds the per-record wire overhead. */
+export const maxRecordsPerResponse = 65536;
+
+/** The bytes one answer may hold: the caller's max_bytes (0 = the default), clamped to the node's ceiling. */
+function responseBytes(ctx: NodeContext, requested: number): number {
+  return Math.min(requested || defaultMaxBytes, ctx.config.maxFetchBytes);
+}
 
 /** Fetch and Subscribe answer with FetchResponse / SubscribeResponse bytes encoded from the stored batches. */
 export interface ConsumerWireHandlers extends grpc.UntypedServiceImplementation {
@@ -86,7 +93,7 @@ async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: numbe
   if (loc.batchCount === 0) return ConsumedRecordsWire.none(loc.offset);
   for (let attempt = 0; ; attempt++) {
     const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
-    const records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes);
+    const records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes, maxRecordsPerResponse);
     if (records.recordCount > 0) return records;
     if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
     await ctx.replica.appliedWritten();
@@ -98,24 +105,31 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
   nonNegative("max_bytes", req.maxBytes);
   nonNegative("min_bytes", req.minBytes);
   nonNegative("max_wait_ms", req.maxWaitMs);
-  const maxBytes = req.maxBytes || defaultMaxBytes;
+  const maxBytes = responseBytes(ctx, req.maxBytes);
   const waitUntil = Math.min(ctx.now() + Math.min(req.maxWaitMs, maxWaitMsCeiling), deadlineMs);
   const catchUp = new FollowerCatchUp(ctx, deadlineMs);
-  for (;;) {
-    const loc = await catchUp.run(
-      () => ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes),
-      (l) => l.batchCount > 0,
-    );
-    const timedOut = ctx.now() >= waitUntil;
-    if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
-      const records = await readRecords(ctx, loc, maxBytes);
-      return records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
+  let endLongPoll: (() => void) | undefined;
+  try {
+    for (;;) {
+      const loc = await catchUp.run(
+        () => ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes),
+        (l) => l.batchCount > 0,
+      );
+      const timedOut = ctx.now() >= waitUntil;
+      if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
+        const records = await readRecords(ctx, loc, maxBytes);
+        return records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
+      }
+      // min_bytes 0 asks for whatever there is now, even nothing.
+      if (timedOut || req.minBytes === 0) {
+        const none = ConsumedRecordsWire.none(req.offset);
+        return none.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: req.offset });
+      }
+      endLongPoll ??= ctx.reads.beginLongPoll();
+      await ctx.applied.next(waitUntil, ctx.now());
     }
-    if (timedOut) {
-      const none = ConsumedRecordsWire.none(req.offset);
-      return none.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: req.offset });
-    }
-    await ctx.applied.next(waitUntil, ctx.now());
+  } finally {
+    endLongPoll?.();
   }
 }
 
@@ -133,32 +147,31 @@ async function startOffset(ctx: NodeContext, req: SubscribeRequest__Output, catc
 async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<SubscribeRequest__Output, Buffer>): Promise<void> {
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
-  const maxBytes = req.maxBytes || defaultMaxBytes;
-  const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
-  const catchUp = new FollowerCatchUp(ctx, farFuture());
-  let offset = await startOffset(ctx, req, catchUp);
-  while (!call.cancelled) {
-    const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
-    const records = await readRecords(ctx, loc, maxBytes);
-    if (records.recordCount === 0) {
-      await ctx.applied.next(farFuture(), ctx.now(), call);
-      continue;
+  const maxBytes = responseBytes(ctx, req.maxBytes);
+  const budget = ctx.reads.openStream();
+  try {
+    const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
+    const catchUp = new FollowerCatchUp(ctx, farFuture());
+    let offset = await startOffset(ctx, req, catchUp);
+    // Headers now tell the client the stream is admitted and positioned, before any record arrives.
+    call.sendMetadata(new grpc.Metadata());
+    for (;;) {
+      // A slow reader's responses wait in the transport, counted against the budget: at its limit the
+      // stream stops reading the log until they drain.
+      await budget.room(call);
+      if (call.cancelled) return;
+      const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
+      const records = await readRecords(ctx, loc, maxBytes);
+      if (records.recordCount === 0) {
+        await ctx.applied.next(farFuture(), ctx.now(), call);
+        if (call.cancelled) return;
+        continue;
+      }
+      offset = records.nextOffset;
+      const response = records.subscribeResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset });
+      call.write(response, budget.track(response.length));
     }
-    offset = records.nextOffset;
-    const flushed = call.write(records.subscribeResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset }));
-    // Flow control: hold at most one response beyond what the transport buffers for a slow reader.
-    if (!flushed && !call.cancelled) await drained(call);
+  } finally {
+    budget.close();
   }
-}
-
-function drained(call: grpc.ServerWritableStream<SubscribeRequest__Output, Buffer>): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      resolve();
-    };
-    call.once("drain", done);
-    call.once("cancelled", done);
-  });
 }
