@@ -1,12 +1,14 @@
 // `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
+import { runMemoryBench } from "./memory";
 import { runRaftCoreBench } from "./raft-core";
 
 type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
+  memory: runMemoryBench,
   "raft-core": runRaftCoreBench,
 };
 

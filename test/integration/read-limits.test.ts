@@ -6,12 +6,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { connect, type ClientHttp2Session } from "node:http2";
 import { resolve } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { Cluster, startCluster } from "../support/cluster";
 import { RawStubs, rawStubs, unaryCall } from "../support/raw-stubs";
-import { publicApi } from "../../src/server/public-proto";
+import { StalledSubscribers } from "../support/stalled-subscriber";
 import { waitFor } from "../support/wait";
 import type { FetchResponse__Output } from "../../src/generated/raftline/v1/FetchResponse";
 import type { SubscribeResponse__Output } from "../../src/generated/raftline/v1/SubscribeResponse";
@@ -61,22 +60,6 @@ async function fill(topic: string, count: number, perRequest = 16): Promise<void
     const records = Array.from({ length: n }, (_, k) => ({ value: Buffer.alloc(recordBytes, (done + k) % 251) }));
     await unaryCall<ProduceResponse__Output>((opts, cb) => p.Produce({ batches: [{ topic, partition: 0, records }] }, new grpc.Metadata(), opts, cb));
   }
-}
-
-/**
- * A Subscribe from partition 0's start, sent over plain HTTP/2 and never read: HTTP/2 flow control stops the
- * node's writes after the first window, so everything else it would send waits at the node. (A grpc-js
- * client would read ahead about a megabyte into its own buffers first.)
- */
-function stalledSubscriber(session: ClientHttp2Session, topic: string): void {
-  const body = publicApi().Consumer.service.Subscribe.requestSerialize({ topic, partition: 0, position: "START_POSITION_EARLIEST" });
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  body.copy(frame, 5);
-  const req = session.request({ ":method": "POST", ":path": "/raftline.v1.Consumer/Subscribe", "content-type": "application/grpc", te: "trailers" });
-  req.on("error", () => undefined);
-  req.end(frame);
-  req.pause();
 }
 
 function subscribeOutcome(id: number, topic: string): { stream: grpc.ClientReadableStream<SubscribeResponse__Output>; outcome: Promise<"admitted" | grpc.ServiceError> } {
@@ -156,10 +139,8 @@ describe("read limits", () => {
 
   test("stalled subscribers hold at most the node's budget: past it new streams are refused, and freed when they go", async () => {
     const id = leader;
-    const session = connect(`http://${cluster.node(id).clientAddress}`);
-    session.on("error", () => undefined);
-    stalledSubscriber(session, "big");
-    stalledSubscriber(session, "big");
+    const stalled = new StalledSubscribers(cluster.node(id).clientAddress);
+    for (let k = 0; k < 2; k++) stalled.open({ topic: "big", partition: 0, position: "START_POSITION_EARLIEST" });
     try {
       const refused = await waitFor(async () => {
         const probe = subscribeOutcome(id, "big");
@@ -170,7 +151,7 @@ describe("read limits", () => {
       assert.equal(refused.code, grpc.status.RESOURCE_EXHAUSTED);
       assert.equal(reasonOf(refused), "ERROR_REASON_OVERLOADED");
     } finally {
-      session.destroy();
+      stalled.close();
     }
     // Once the stalled streams are gone a reader gets every record, in order, from the start.
     const offsets: number[] = [];

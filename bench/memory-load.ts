@@ -1,0 +1,67 @@
+// Load for the memory bench: full-rate pipelined produce for a fixed time, counting what was acknowledged
+// and what failed (a failure is data, not a reason to stop).
+import { performance } from "node:perf_hooks";
+import type { ProduceResponse__Output } from "../src/generated/raftline/v1/ProduceResponse";
+import { recordRange } from "./broker-records";
+import type { NodeStubs } from "./broker-stubs";
+
+export interface SustainedProduce {
+  topic: string;
+  recordBytes: number;
+  batchRecords: number;
+  windowRequests: number;
+  seconds: number;
+}
+
+export interface SustainedResult {
+  recordsAcked: number;
+  mibAcked: number;
+  failedRequests: number;
+  firstError?: string;
+  seconds: number;
+}
+
+/** Keeps `windowRequests` requests in flight on one ProduceStream until `seconds` have passed. */
+export function produceFor(stubs: NodeStubs, p: SustainedProduce): Promise<SustainedResult> {
+  const t0 = performance.now();
+  const stopAt = Date.now() + p.seconds * 1000;
+  // The stream's own deadline leaves room for the last answers after the load stops.
+  const stream = stubs.producer.ProduceStream({ deadline: stopAt + 30000 });
+  let sent = 0;
+  let answered = 0;
+  let acked = 0;
+  let failed = 0;
+  let firstError: string | undefined;
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      const seconds = (performance.now() - t0) / 1000;
+      resolve({ recordsAcked: acked, mibAcked: (acked * p.recordBytes) / 2 ** 20, failedRequests: failed, firstError, seconds });
+    };
+    const pump = (): void => {
+      while (sent - answered < p.windowRequests && Date.now() < stopAt) {
+        stream.write({ correlationId: sent, batches: [{ topic: p.topic, partition: 0, records: recordRange(sent * p.batchRecords, p.batchRecords, p.recordBytes) }] });
+        sent++;
+      }
+      if (answered === sent && Date.now() >= stopAt) {
+        stream.end();
+        finish();
+      }
+    };
+    stream.on("data", (res: ProduceResponse__Output) => {
+      answered++;
+      if (res.error) {
+        failed++;
+        firstError ??= `${res.error.reason}: ${res.error.message}`;
+      } else {
+        acked += p.batchRecords;
+      }
+      pump();
+    });
+    stream.on("error", (err: Error) => {
+      failed += sent - answered;
+      firstError ??= err.message;
+      finish();
+    });
+    pump();
+  });
+}
