@@ -42,12 +42,15 @@ export class ReadBudget {
     return this.pendingBytes;
   }
 
-  /** Admits a new Subscribe stream, or refuses it (RESOURCE_EXHAUSTED / OVERLOADED) at either node cap. */
-  openStream(): StreamBudget {
+  /**
+   * Admits a new Subscribe stream whose responses hold up to `responseBytes`, or refuses it (RESOURCE_EXHAUSTED
+   * / OVERLOADED) at the node's stream cap, or when slow readers leave no room for even its first response.
+   */
+  openStream(responseBytes: number): StreamBudget {
     if (this.streams >= this.limits.maxStreams) {
       throw overloaded(`this node serves its maximum of ${this.limits.maxStreams} Subscribe streams; retry later or on another node`);
     }
-    if (this.pendingBytes >= this.limits.nodeBytes) {
+    if (this.pendingBytes > 0 && this.pendingBytes + responseBytes > this.limits.nodeBytes) {
       throw overloaded("slow subscribers hold this node's whole read budget; retry later or on another node");
     }
     this.streams++;
@@ -82,10 +85,6 @@ export class ReadBudget {
     }
   }
 
-  overNodeBudget(): boolean {
-    return this.pendingBytes >= this.limits.nodeBytes;
-  }
-
   waitNode(wake: () => void): () => void {
     this.nodeWaiters.add(wake);
     return () => this.nodeWaiters.delete(wake);
@@ -104,23 +103,13 @@ export class StreamBudget {
 
   constructor(private readonly node: ReadBudget) {}
 
-  /** Counts `bytes` handed to the transport; call the returned function when the transport took them. */
-  track(bytes: number): () => void {
-    this.pendingBytes += bytes;
-    this.node.add(bytes);
-    let released = false;
-    return () => {
-      if (released || this.closed) return;
-      released = true;
-      this.pendingBytes -= bytes;
-      this.node.release(bytes);
-      this.wake?.();
-    };
-  }
-
-  /** Resolves once this stream may write another response: under its own budget and the node's, or cancelled. */
-  async room(call: CancellableCall): Promise<void> {
-    while (!this.closed && !call.cancelled && (this.pendingBytes >= this.node.limits.streamBytes || this.node.overNodeBudget())) {
+  /**
+   * Waits until this stream may build a response of up to `bytes` (under its own budget, and the node's
+   * with the response counted in), then reserves them: many streams waking at once cannot all pass a
+   * check and overshoot together. Resolves undefined if the call is cancelled first.
+   */
+  async reserve(call: CancellableCall, bytes: number): Promise<Reservation | undefined> {
+    while (!this.closed && !call.cancelled && !this.fits(bytes)) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           this.wake = undefined;
@@ -133,6 +122,8 @@ export class StreamBudget {
         call.once("cancelled", done);
       });
     }
+    if (this.closed || call.cancelled) return undefined;
+    return new Reservation(this, bytes);
   }
 
   /** The stream ended: whatever the transport still holds for it is freed with it. */
@@ -144,4 +135,46 @@ export class StreamBudget {
     this.node.closeStream();
     this.wake?.();
   }
+
+  /** Reservation's accounting. */
+  adjust(delta: number): void {
+    if (this.closed) return;
+    this.pendingBytes += delta;
+    if (delta >= 0) {
+      this.node.add(delta);
+    } else {
+      this.node.release(-delta);
+      this.wake?.();
+    }
+  }
+
+  private fits(bytes: number): boolean {
+    // Alone, a stream may always have one response out, or it could never make progress.
+    if (this.pendingBytes >= this.node.limits.streamBytes) return false;
+    return this.node.bytesPending === 0 || this.node.bytesPending + bytes <= this.node.limits.nodeBytes;
+  }
+}
+
+/** Bytes reserved for one response: trimmed to its real size once built, freed when the transport took it. */
+export class Reservation {
+  private held: number;
+
+  constructor(
+    private readonly stream: StreamBudget,
+    bytes: number,
+  ) {
+    this.held = bytes;
+    stream.adjust(bytes);
+  }
+
+  /** The response came out `bytes` long (0: nothing to send). */
+  resize(bytes: number): void {
+    this.stream.adjust(bytes - this.held);
+    this.held = bytes;
+  }
+
+  /** The transport took the response (or it was never sent). */
+  readonly release = (): void => {
+    this.resize(0);
+  };
 }

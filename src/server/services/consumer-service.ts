@@ -148,7 +148,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
   const maxBytes = responseBytes(ctx, req.maxBytes);
-  const budget = ctx.reads.openStream();
+  const budget = ctx.reads.openStream(maxBytes);
   try {
     const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
     const catchUp = new FollowerCatchUp(ctx, farFuture());
@@ -157,19 +157,22 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
     call.sendMetadata(new grpc.Metadata());
     for (;;) {
       // A slow reader's responses wait in the transport, counted against the budget: at its limit the
-      // stream stops reading the log until they drain.
-      await budget.room(call);
-      if (call.cancelled) return;
+      // stream stops reading the log until they drain. (A response exceeds maxBytes only by a record
+      // larger than maxBytes, sent alone.)
+      const reservation = await budget.reserve(call, maxBytes);
+      if (!reservation) return;
       const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
       const records = await readRecords(ctx, loc, maxBytes);
       if (records.recordCount === 0) {
+        reservation.release();
         await ctx.applied.next(farFuture(), ctx.now(), call);
         if (call.cancelled) return;
         continue;
       }
       offset = records.nextOffset;
       const response = records.subscribeResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset });
-      call.write(response, budget.track(response.length));
+      reservation.resize(response.length);
+      call.write(response, reservation.release);
     }
   } finally {
     budget.close();
