@@ -8,8 +8,8 @@ import type { FetchResponse__Output } from "../src/generated/raftline/v1/FetchRe
 import { StalledSubscribers } from "../test/support/stalled-subscriber";
 import { BenchCluster } from "./broker-cluster";
 import { unaryCall } from "./broker-stubs";
-import { produceFor, type SustainedResult } from "./memory-load";
-import { RssSampler, type RssSummary } from "./memory-sampler";
+import { RssSampler, type RssSummary } from "../test/support/rss-sampler";
+import { produceFor, type SustainedResult } from "../test/support/sustained-produce";
 import { machineFacts, printTable, writeResults } from "./report";
 
 interface MemoryOptions {
@@ -82,7 +82,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
 
     results.push(
       await measure(cluster, "1 sustained produce", async () => {
-        const produce = await produceFor(cluster.stubsOf(leader), load);
+        const produce = await produceFor(cluster.stubsOf(leader).producer, load);
         return { produce, notes: `${produce.mibAcked.toFixed(0)} MiB acked, ${produce.failedRequests} failed requests` };
       }),
     );
@@ -108,7 +108,7 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
         const stalled = cluster.nodes.map((n) => new StalledSubscribers(n.clientAddress));
         try {
           for (const s of stalled) for (let k = 0; k < o.subscribers; k++) s.open({ topic: "memory", partition: 0, position: "START_POSITION_EARLIEST" });
-          const produce = await produceFor(cluster.stubsOf(leader), load);
+          const produce = await produceFor(cluster.stubsOf(leader).producer, load);
           return { produce, notes: `${produce.mibAcked.toFixed(0)} MiB acked (${(produce.mibAcked / produce.seconds).toFixed(1)} MiB/s), ${produce.failedRequests} failed requests${produce.firstError ? ` (${produce.firstError.slice(0, 60)})` : ""}` };
         } finally {
           for (const s of stalled) s.close();

@@ -26,6 +26,7 @@ interface ServeFlags {
   keepaliveMs?: string;
   keepaliveTimeoutMs?: string;
   maxConnectionIdleMs?: string;
+  dbWriteBufferBytes?: string;
   producerExpiryMs?: string;
   logLevel?: string;
 }
@@ -64,6 +65,7 @@ export function addServeCommand(program: Command): void {
     .option("--keepalive-ms <ms>", "ping an idle client connection after this long (RAFTLINE_KEEPALIVE_MS, default 10000)")
     .option("--keepalive-timeout-ms <ms>", "close a connection whose ping stays unanswered this long (RAFTLINE_KEEPALIVE_TIMEOUT_MS, default 5000)")
     .option("--max-connection-idle-ms <ms>", "close a client connection without calls after this long (RAFTLINE_MAX_CONNECTION_IDLE_MS, default 300000)")
+    .option("--db-write-buffer-bytes <n>", "LevelDB memtable size; it holds up to two (RAFTLINE_DB_WRITE_BUFFER_BYTES, default 64 MiB)")
     .option(
       "--producer-expiry-ms <ms>",
       "forget idempotent producers idle this long; the leader's setting applies cluster-wide (RAFTLINE_PRODUCER_EXPIRY_MS, default 7 days)",
@@ -92,6 +94,7 @@ export function addServeCommand(program: Command): void {
         keepaliveMs: flags.keepaliveMs,
         keepaliveTimeoutMs: flags.keepaliveTimeoutMs,
         maxConnectionIdleMs: flags.maxConnectionIdleMs,
+        dbWriteBufferBytes: flags.dbWriteBufferBytes,
         producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
       };

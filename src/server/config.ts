@@ -45,6 +45,8 @@ export interface NodeConfig {
   keepaliveTimeoutMs: number;
   /** A client connection with no call open for this long is closed. */
   maxConnectionIdleMs: number;
+  /** LevelDB's memtable size (it holds up to two). */
+  dbWriteBufferBytes: number;
   /** Idempotent producers idle this long are forgotten; carried in the leader's Ticks so all nodes agree. */
   producerExpiryMs: number;
   /** Allows the transport's isolation switch; only tests turn it on. */
@@ -71,6 +73,7 @@ export const defaultConfig = {
   keepaliveMs: 10000,
   keepaliveTimeoutMs: 5000,
   maxConnectionIdleMs: 5 * 60 * 1000,
+  dbWriteBufferBytes: 64 * 1024 * 1024,
   producerExpiryMs: 7 * 24 * 60 * 60 * 1000,
   enableFaults: false,
   logLevel: "info",
@@ -99,6 +102,7 @@ export interface RawConfig {
   keepaliveMs?: string | number;
   keepaliveTimeoutMs?: string | number;
   maxConnectionIdleMs?: string | number;
+  dbWriteBufferBytes?: string | number;
   producerExpiryMs?: string | number;
   enableFaults?: string | boolean;
   logLevel?: string;
@@ -126,6 +130,7 @@ const envNames: Record<keyof RawConfig, string> = {
   keepaliveMs: "RAFTLINE_KEEPALIVE_MS",
   keepaliveTimeoutMs: "RAFTLINE_KEEPALIVE_TIMEOUT_MS",
   maxConnectionIdleMs: "RAFTLINE_MAX_CONNECTION_IDLE_MS",
+  dbWriteBufferBytes: "RAFTLINE_DB_WRITE_BUFFER_BYTES",
   producerExpiryMs: "RAFTLINE_PRODUCER_EXPIRY_MS",
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
@@ -217,6 +222,7 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     keepaliveMs: int("keepaliveMs", raw.keepaliveMs, defaultConfig.keepaliveMs, 1),
     keepaliveTimeoutMs: int("keepaliveTimeoutMs", raw.keepaliveTimeoutMs, defaultConfig.keepaliveTimeoutMs, 1),
     maxConnectionIdleMs: int("maxConnectionIdleMs", raw.maxConnectionIdleMs, defaultConfig.maxConnectionIdleMs, 1),
+    dbWriteBufferBytes: int("dbWriteBufferBytes", raw.dbWriteBufferBytes, defaultConfig.dbWriteBufferBytes, 1024 * 1024),
     producerExpiryMs: int("producerExpiryMs", raw.producerExpiryMs, defaultConfig.producerExpiryMs, 1),
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,

@@ -85,7 +85,7 @@ function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const me = selfMember(config);
-  const db: Db = await openDatabase(config.dataDir);
+  const db: Db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
   const { store, state } = await RaftStore.load(db, { voters: config.members.map((m) => m.id), learners: [] });
   const machine = await BrokerMachine.load(db, state.applied);
   const raft = new RawNode(raftConfig(config), state, Math.random);

@@ -6,8 +6,6 @@ import { finishInterruptedImport } from "./snapshot-store";
 
 export type Db = ClassicLevel<Buffer, Buffer>;
 
-/** LevelDB memtable size: how much is written before a flush to a level-0 table. */
-export const writeBufferBytes = 64 * 1024 * 1024;
 export type DbBatch = ChainedBatch<Db, Buffer, Buffer>;
 /** An explicit read snapshot: a fixed version of the database that later writes do not change. */
 export type DbSnapshot = Snapshot;
@@ -22,15 +20,25 @@ export interface BatchOps {
  * Opens (creating if needed) the node's database. A snapshot install that a crash interrupted is
  * completed or rolled back here, before anyone reads the state.
  */
-export async function openDatabase(dir: string): Promise<Db> {
+export interface DbOptions {
+  /**
+   * LevelDB memtable size: how much is written before a flush to a level-0 table. Larger means fewer
+   * flushes (and "memtable full" stalls) under sustained writes; LevelDB holds up to two of them, so it
+   * is also the largest single share of a busy node's memory.
+   */
+  writeBufferBytes: number;
+}
+
+export const defaultDbOptions: DbOptions = { writeBufferBytes: 64 * 1024 * 1024 };
+
+export async function openDatabase(dir: string, options: DbOptions = defaultDbOptions): Promise<Db> {
   await mkdir(dir, { recursive: true });
   const db: Db = new ClassicLevel<Buffer, Buffer>(dir, {
     keyEncoding: "buffer",
     valueEncoding: "buffer",
-    // Record values are mostly opaque payloads: compressing them costs CPU for little gain, and a
-    // larger memtable means fewer flushes (and "memtable full" stalls) under sustained writes.
+    // Record values are mostly opaque payloads: compressing them costs CPU for little gain.
     compression: false,
-    writeBufferSize: writeBufferBytes,
+    writeBufferSize: options.writeBufferBytes,
   });
   await db.open();
   try {

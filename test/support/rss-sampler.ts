@@ -1,4 +1,4 @@
-// Resident memory of server processes, read from /proc every interval: start, max and end per process.
+// Resident memory of server processes (Linux), read from /proc every interval: start, max and end per process.
 import { readFileSync } from "node:fs";
 
 export interface RssSummary {

@@ -1,9 +1,8 @@
-// Load for the memory bench: full-rate pipelined produce for a fixed time, counting what was acknowledged
-// and what failed (a failure is data, not a reason to stop).
+// Full-rate pipelined produce for a fixed time, counting what was acknowledged and what failed (a failure
+// is data, not a reason to stop): the load of the memory bench and of the memory-budget test.
 import { performance } from "node:perf_hooks";
-import type { ProduceResponse__Output } from "../src/generated/raftline/v1/ProduceResponse";
-import { recordRange } from "./broker-records";
-import type { NodeStubs } from "./broker-stubs";
+import type { ProducerClient } from "../../src/generated/raftline/v1/Producer";
+import type { ProduceResponse__Output } from "../../src/generated/raftline/v1/ProduceResponse";
 
 export interface SustainedProduce {
   topic: string;
@@ -22,11 +21,14 @@ export interface SustainedResult {
 }
 
 /** Keeps `windowRequests` requests in flight on one ProduceStream until `seconds` have passed. */
-export function produceFor(stubs: NodeStubs, p: SustainedProduce): Promise<SustainedResult> {
+export function produceFor(producer: ProducerClient, p: SustainedProduce): Promise<SustainedResult> {
   const t0 = performance.now();
   const stopAt = Date.now() + p.seconds * 1000;
   // The stream's own deadline leaves room for the last answers after the load stops.
-  const stream = stubs.producer.ProduceStream({ deadline: stopAt + 30000 });
+  const stream = producer.ProduceStream({ deadline: stopAt + 30000 });
+  // Values are not checked here, only counted: one shared buffer serves every record.
+  const value = Buffer.alloc(p.recordBytes, 0x78);
+  const records = Array.from({ length: p.batchRecords }, () => ({ value }));
   let sent = 0;
   let answered = 0;
   let acked = 0;
@@ -39,7 +41,7 @@ export function produceFor(stubs: NodeStubs, p: SustainedProduce): Promise<Susta
     };
     const pump = (): void => {
       while (sent - answered < p.windowRequests && Date.now() < stopAt) {
-        stream.write({ correlationId: sent, batches: [{ topic: p.topic, partition: 0, records: recordRange(sent * p.batchRecords, p.batchRecords, p.recordBytes) }] });
+        stream.write({ correlationId: sent, batches: [{ topic: p.topic, partition: 0, records }] });
         sent++;
       }
       if (answered === sent && Date.now() >= stopAt) {
