@@ -1,8 +1,8 @@
 // `npm run bench -- memory`: what a node's memory does under the loads that used to grow it without
 // bound — (1) sustained full-rate produce, (2) one Fetch asking for 2^31-1 bytes from every node, (3)
-// hundreds of never-reading Subscribe streams per node while producers run at full rate. Per scenario
-// and node: RSS at start, max and end, and leader changes (term increases) during it. Table on stdout,
-// JSON under bench/results/.
+// hundreds of never-reading Subscribe streams per node while producers run at full rate, (4) a follower
+// SIGKILLed and restarted on all that data. Per scenario and node: RSS at start, max and end, and leader
+// changes (term increases) during it. Table on stdout, JSON under bench/results/.
 import { Command } from "commander";
 import type { FetchResponse__Output } from "../src/generated/raftline/v1/FetchResponse";
 import { StalledSubscribers } from "../test/support/stalled-subscriber";
@@ -11,6 +11,7 @@ import { unaryCall } from "./broker-stubs";
 import { RssSampler, type RssSummary } from "../test/support/rss-sampler";
 import { produceFor, type SustainedResult } from "../test/support/sustained-produce";
 import { machineFacts, printTable, writeResults } from "./report";
+import { waitFor } from "../test/support/wait";
 
 interface MemoryOptions {
   seconds: number;
@@ -113,6 +114,29 @@ export async function runMemoryBench(argv: string[]): Promise<void> {
         } finally {
           for (const s of stalled) s.close();
         }
+      }),
+    );
+
+    results.push(
+      await measure(cluster, "4 follower SIGKILL + restart", async () => {
+        const follower = cluster.nodes.find((n) => n.id !== leader);
+        if (!follower) throw new Error("no follower");
+        follower.signal("SIGKILL");
+        await follower.waitExit(10000);
+        const started = performance.now();
+        follower.start();
+        await follower.waitServing(120000);
+        const servingMs = performance.now() - started;
+        await waitFor(
+          () =>
+            unaryCall<FetchResponse__Output>(2000, (opts, cb) =>
+              cluster.stubsOf(follower.id).consumer.Fetch({ topic: "memory", partition: 0, offset: 0, maxBytes: 1024 * 1024 }, opts, cb),
+            ).then((r) => r.records.length > 0),
+          120000,
+          `node ${follower.id} to answer a Fetch after its restart`,
+        );
+        const answeredMs = performance.now() - started;
+        return { notes: `node ${follower.id}: serving after ${servingMs.toFixed(0)} ms, first Fetch answered after ${answeredMs.toFixed(0)} ms` };
       }),
     );
   } finally {
