@@ -386,6 +386,10 @@ export class Raft {
       // We already hold the snapshot's last entry, so everything before it matches too: fast-forward.
       this.log.commitTo(s.index);
       resp.index = this.log.committed;
+    } else if (this.log.applying > this.log.applied) {
+      // Committed entries handed to the driver and not yet applied must be applied against the membership
+      // they were committed under, not the snapshot's: the snapshot waits (the leader sends it again).
+      resp.index = this.log.committed;
     } else {
       this.log.restore(s);
       this.tracker.setConf(s.conf, this.log.lastIndex() + 1);

@@ -32,4 +32,9 @@ describe("fixed findings", () => {
     assert.equal(s.violation, undefined);
     assert.equal(old.pendingProposals, 0, "node 1 still waits on proposals the snapshot proved lost");
   });
+
+  test("F3: a snapshot arriving while older committed entries are applied waits for them", () => {
+    const result = runSimulation({ seed: 3786, steps: 5000 });
+    assert.equal(result.failure, undefined, formatFailure(result));
+  });
 });
