@@ -3,15 +3,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { findProtoRoot } from "../../src/client/proto";
+import { repoRoot } from "../support/repo-root";
 
 const run = promisify(execFile);
 const dockerCompose = "/usr/bin/docker-compose";
-// An output folder may reach proto/ through a link; the repository is where the real folder lives.
-const repoRoot = dirname(realpathSync(findProtoRoot()));
 
 test(
   "docker-compose.yml defines three brokers that name each other as members",
