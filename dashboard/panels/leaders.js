@@ -3,9 +3,11 @@
 "use strict";
 (function () {
   const R = window.Raftline;
-  const windowMs = 5 * 60 * 1000;
+  const windowMaxMs = 5 * 60 * 1000;
+  const windowMinMs = 60 * 1000;
   let band;
   let list;
+  let scaleStart;
   R.register({
     id: "leaders",
     title: "Leader timeline",
@@ -13,12 +15,17 @@
     mount(body) {
       band = R.el("div", { class: "leader-band" });
       list = R.el("ol", { class: "leader-list" });
-      body.append(band, R.el("div", { class: "band-scale" }, R.el("span", { text: "−5 min" }), R.el("span", { text: "now" })), list);
+      scaleStart = R.el("span");
+      body.append(band, R.el("div", { class: "band-scale" }, scaleStart, R.el("span", { text: "now" })), list);
     },
     update(s) {
       const changes = s.leaderChanges || [];
       const end = s.atMs;
+      // The band spans what the node has seen, between one and five minutes.
+      const seen = changes.length ? end - changes[0].atMs : 0;
+      const windowMs = Math.min(windowMaxMs, Math.max(windowMinMs, seen));
       const start = end - windowMs;
+      scaleStart.textContent = windowMs >= 120000 ? `−${Math.round(windowMs / 60000)} min` : `−${Math.round(windowMs / 1000)} s`;
       const segments = [];
       for (let i = 0; i < changes.length; i++) {
         const from = Math.max(start, changes[i].atMs);
