@@ -23,9 +23,11 @@ test(
       assert.match(stdout, new RegExp(`RAFTLINE_ID: '?${id}'?`), `raftline-${id} has its id`);
       assert.match(stdout, new RegExp(`published: ${7000 + id}|- ${7000 + id}:7001`), `raftline-${id} publishes its client port`);
       assert.ok(stdout.includes(`raftline-${id}-data:/var/lib/raftline`), `raftline-${id} keeps its data in a named volume`);
+      assert.match(stdout, new RegExp(`published: ${8000 + id}|- ${8000 + id}:8001`), `raftline-${id} publishes its dashboard and metrics`);
     }
     assert.equal(stdout.split(`RAFTLINE_MEMBERS: ${members}`).length - 1, 3, "every broker gets the same member list");
     assert.equal(stdout.split("RAFTLINE_DATA_DIR: /var/lib/raftline").length - 1, 3, "every broker's data dir is its volume");
+    assert.equal(stdout.split("RAFTLINE_HTTP_ADDRESS: 0.0.0.0:8001").length - 1, 3, "every broker serves metrics and the dashboard");
     const volumes = await run(dockerCompose, ["-f", join(repoRoot, "docker-compose.yml"), "config", "--volumes"], { cwd: repoRoot });
     assert.equal(volumes.stdout.trim().split("\n").length, 3, "one named data volume per broker");
   },
