@@ -29,7 +29,7 @@ window.Raftline = {
       n /= 1024;
       i++;
     }
-    return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+    return `${i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
   },
   fmtRate(n) {
     if (!n) return "0";

@@ -3,6 +3,7 @@
 "use strict";
 (function () {
   const R = window.Raftline;
+  const gapSeconds = 2.5;
   let plot;
   let holder;
   let now;
@@ -48,15 +49,21 @@
         const b = history[i];
         const dt = (b.atMs - a.atMs) / 1000;
         if (dt <= 0) continue;
+        // Updates missed (the page was switching nodes): a gap, not a line drawn across it.
+        if (dt > gapSeconds) {
+          xs.push(a.atMs / 1000 + gapSeconds / 2);
+          recs.push(null);
+          bytes.push(null);
+        }
         xs.push(b.atMs / 1000);
         recs.push(Math.max(0, (b.records - a.records) / dt));
         bytes.push(Math.max(0, (b.bytes - a.bytes) / dt));
       }
       plot.setData([xs, recs, bytes]);
       // The peak on the chart, for anyone checking the page (the browser test does).
-      holder.dataset.peakRecordsPerSecond = String(Math.max(0, ...recs));
-      const last = recs.length ? recs[recs.length - 1] : 0;
-      const lastBytes = bytes.length ? bytes[bytes.length - 1] : 0;
+      holder.dataset.peakRecordsPerSecond = String(Math.max(0, ...recs.filter((r) => r !== null)));
+      const last = recs.length ? recs[recs.length - 1] || 0 : 0;
+      const lastBytes = bytes.length ? bytes[bytes.length - 1] || 0 : 0;
       const total = history.length ? history[history.length - 1].records : 0;
       now.innerHTML = `<b>${R.fmtRate(last)}</b> records/s · <b>${R.fmtBytes(lastBytes)}/s</b> · <b>${R.fmtInt(total)}</b> records appended`;
     },

@@ -28,6 +28,7 @@ export function selfInfo(ctx: NodeContext): NodeInfo {
     term: s.term,
     commitIndex: s.commit,
     appliedIndex: ctx.replica.appliedIndex,
+    httpAddress: ctx.httpAddress() ?? "",
   };
 }
 

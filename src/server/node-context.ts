@@ -25,6 +25,8 @@ export interface NodeContext {
   now(): number;
   /** Where services report the records they move (metrics). */
   traffic: TrafficCounters;
+  /** host:port of this node's HTTP server once bound; undefined when it has none. */
+  httpAddress(): string | undefined;
   /** A member's client address, for leader hints. */
   clientAddressOf(id: number): string | undefined;
 }

@@ -135,6 +135,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
   });
 
+  let http: HttpServer | undefined;
   const metrics = createNodeMetrics({
     nodeId: config.id,
     dataDir: config.dataDir,
@@ -159,6 +160,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
     now: Date.now,
     traffic: metrics.traffic,
+    httpAddress: () => http?.address,
     clientAddressOf,
   };
 
@@ -178,7 +180,6 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
 
   const leaders = new LeaderHistory(replica, Date.now);
   const feed = new LiveFeed({ ctx, leaders }, (err) => logger.warn({ err }, "dashboard feed failed"));
-  let http: HttpServer | undefined;
   if (config.httpAddress) {
     http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
   }

@@ -116,4 +116,16 @@ test("the dashboard shows the cluster live and follows a leader change without a
   const screenshot = join(outputDir, "dashboard.png");
   await page.screenshot({ path: screenshot, fullPage: true });
   t.diagnostic(`screenshot: ${screenshot}`);
+
+  // Kill the node serving the page: it switches to the last node's feed and shows both dead nodes down.
+  await cluster.kill(follower.id);
+  const last = cluster.nodes.find((n) => n.id !== leaderId && n.id !== follower.id);
+  assert.ok(last);
+  await waitFor(async () => {
+    const roles = await rolesOnPage(page);
+    const servedBy = await page.getAttribute("body", "data-served-by");
+    return servedBy === String(last.id) && roles[String(follower.id)] === "down" && roles[String(leaderId)] === "down";
+  }, pageDeadlineMs, `the page to follow node ${last.id}'s feed with nodes ${leaderId} and ${follower.id} down`);
+  assert.equal(await page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce), true, "still the same page");
+  await page.screenshot({ path: join(outputDir, "dashboard-two-down.png"), fullPage: true });
 });

@@ -23,9 +23,10 @@ export function addClusterCommands(program: Command): void {
         const c = await client.admin().describeCluster();
         if (flags.json) return writeOut(JSON.stringify(c) + "\n");
         await writeOut(c.leaderId ? `leader: node ${c.leaderId}\n` : "no leader\n");
+        const withHttp = c.nodes.some((n) => n.httpAddress);
         await writeOut(
           table(
-            ["NODE", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG"],
+            ["NODE", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG", ...(withHttp ? ["DASHBOARD"] : [])],
             c.nodes.map((n) => [
               n.id,
               n.address,
@@ -34,6 +35,7 @@ export function addClusterCommands(program: Command): void {
               n.reachable ? n.commitIndex : "-",
               n.reachable ? n.appliedIndex : "-",
               n.lag ?? "-",
+              ...(withHttp ? [n.httpAddress ? `http://${n.httpAddress}/` : "-"] : []),
             ]),
           ),
         );

@@ -1,11 +1,13 @@
 // Server-sent events for the dashboard: while at least one page listens, the node builds one snapshot
 // per interval and sends it to every listener. Listeners are bounded; a page past the bound is refused
-// and its EventSource retries.
+// and its EventSource retries. Any origin may read the feed: a page loaded from one node switches to
+// another's when its own node stops answering (the feed is read-only cluster state).
 import type { Route } from "../http/http-server";
 import type { ServerResponse } from "node:http";
 import { DashboardSources, dashboardSnapshot } from "./sections";
 
 export const feedIntervalMs = 1000;
+const anyOrigin = { "access-control-allow-origin": "*" };
 export const feedListenersMax = 32;
 /** Tells a browser's EventSource how soon to reconnect after the stream breaks. */
 const retryMs = 1000;
@@ -26,7 +28,7 @@ export class LiveFeed {
       res.writeHead(503, { "content-type": "text/plain", "retry-after": "5" }).end("too many dashboard listeners\n");
       return;
     }
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...anyOrigin });
     res.write(`retry: ${retryMs}\n\n`);
     this.listeners.add(res);
     req.on("close", () => {
@@ -40,7 +42,7 @@ export class LiveFeed {
   /** GET /api/snapshot: one snapshot, for scripts and curl. */
   readonly snapshotRoute: Route = async (_req, res) => {
     const snapshot = await dashboardSnapshot(this.sources);
-    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(snapshot));
+    res.writeHead(200, { "content-type": "application/json", ...anyOrigin }).end(JSON.stringify(snapshot));
   };
 
   close(): void {

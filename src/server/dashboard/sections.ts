@@ -31,6 +31,7 @@ const nodesSection: DashboardSection = {
       commitIndex: n.commitIndex,
       appliedIndex: n.appliedIndex,
       lag: n.lag ?? null,
+      httpAddress: n.httpAddress ?? "",
     }));
   },
 };
