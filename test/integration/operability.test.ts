@@ -76,6 +76,11 @@ test("/metrics follows produce traffic, raft state and partition offsets on ever
   assert.equal(recordsIn, 40, "each produced record is counted once, on the node the client called");
   const bytesIn = all.reduce((sum, s) => sum + (sampleValue(s, "raftline_bytes_in_total") ?? 0), 0);
   assert.equal(bytesIn, records.reduce((n, r) => n + r.value.length, 0));
+  const consumer = client.consumer();
+  await consumer.fetch({ topic: "metered", partition: 1, offset: 0 });
+  const outOf = async (): Promise<number> =>
+    (await Promise.all(cluster.nodes.map((n) => scrape(httpOf(n.id))))).reduce((sum, s) => sum + (sampleValue(s, "raftline_records_out_total", { rpc: "fetch" }) ?? 0), 0);
+  assert.equal(await outOf(), 15, "a fetch of partition 1 sends its 15 records");
   const leader = all[cluster.nodes.findIndex((n) => n.id === leaderId)];
   assert.equal(sampleValue(leader, "raftline_raft_role", { role: "leader" }), 1);
   assert.equal(sampleValue(leader, "raftline_raft_leader_id"), leaderId);
@@ -86,6 +91,16 @@ test("/metrics follows produce traffic, raft state and partition offsets on ever
   assert.ok(created >= 1, "the CreateTopic call is counted with its status");
   assert.ok(all.some((samples) => samples.some((s) => s.name === "raftline_rpc_duration_seconds_bucket" && s.labels.method === "CreateTopic")));
   assert.ok(leader.some((s) => s.name.startsWith("raftline_raft_follower_match_lag_entries")));
+  // A subscriber that closes its stream ends the call without a status: counted as CANCELLED.
+  const subscription = client.consumer().subscribe({ topic: "metered", partition: 0, from: "earliest" });
+  for await (const record of subscription) if (record.offset === 24) break;
+  const cancelled = (samples: ReturnType<typeof parseMetrics>): number =>
+    sampleValue(samples, "raftline_rpc_requests_total", { service: "raftline.v1.Consumer", method: "Subscribe", code: "CANCELLED" }) ?? 0;
+  await waitFor(
+    async () => (await Promise.all(cluster.nodes.map((n) => scrape(httpOf(n.id))))).some((samples) => cancelled(samples) === 1),
+    10000,
+    "the closed Subscribe to be counted as CANCELLED",
+  );
   for (const samples of all) {
     assert.ok((sampleValue(samples, "raftline_leveldb_size_bytes") ?? 0) > 0);
     assert.ok(samples.some((s) => s.name === "nodejs_eventloop_lag_seconds"));

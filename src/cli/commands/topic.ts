@@ -64,7 +64,7 @@ export function addTopicCommands(program: Command): void {
         const d = await client.admin().describeTopic(name);
         if (flags.json) return writeOut(JSON.stringify(d) + "\n");
         const t = d.topic;
-        await writeOut(`topic ${t.name}: ${t.partitions} partitions, retention ${retention(t.retentionMs, t.retentionBytes)}, max record ${t.maxRecordBytes} B\n`);
+        await writeOut(`topic ${t.name}: ${t.partitions} partition${t.partitions === 1 ? "" : "s"}, retention ${retention(t.retentionMs, t.retentionBytes)}, max record ${t.maxRecordBytes} B\n`);
         await writeOut(
           table(
             ["PARTITION", "START OFFSET", "HIGH WATERMARK", "RECORDS", "BYTES"],

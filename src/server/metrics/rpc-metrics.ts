@@ -30,9 +30,18 @@ export function rpcInterceptor(registry: Registry): grpc.ServerInterceptor {
     const [service = "", name = ""] = method.path.slice(1).split("/");
     const unary = !method.requestStream && !method.responseStream;
     const startNs = process.hrtime.bigint();
+    let counted = false;
+    const count = (code: string): void => {
+      if (counted) return;
+      counted = true;
+      requests.inc({ service, method: name, code });
+    };
+    // A call the client cancels (a subscriber closing its stream, say) ends without a status being sent.
+    const onCancel = new grpc.ServerListenerBuilder().withOnCancel(() => count("CANCELLED")).build();
     const responder = new grpc.ResponderBuilder()
+      .withStart((next) => next(onCancel))
       .withSendStatus((status, next) => {
-        requests.inc({ service, method: name, code: statusNames.get(status.code) ?? String(status.code) });
+        count(statusNames.get(status.code) ?? String(status.code));
         if (unary) latency.observe({ service, method: name }, Number(process.hrtime.bigint() - startNs) / 1e9);
         next(status);
       })
