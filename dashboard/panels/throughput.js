@@ -32,7 +32,7 @@
           series: [
             {},
             { label: "records/s", scale: "rec", stroke: "#4f8cff", width: 2, fill: "rgba(79,140,255,0.15)", value: (u, v) => (v === null ? "–" : R.fmtRate(v)) },
-            { label: "bytes/s", scale: "bytes", stroke: "#2bb673", width: 2, value: (u, v) => (v === null ? "–" : R.fmtBytes(v) + "/s") },
+            { label: "bytes/s", scale: "bytes", stroke: "#2bb673", width: 2, dash: [6, 4], value: (u, v) => (v === null ? "–" : R.fmtBytes(v) + "/s") },
           ],
         },
         [[], [], []],
