@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild classic-level
 COPY tsconfig.json ./
 COPY proto ./proto
+COPY scripts ./scripts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
@@ -17,11 +18,13 @@ ENV NODE_ENV=production
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-# The server and the SDK load the public contract from proto/ at run time.
+# The peer transport loads proto/internal at run time; the dashboard's static files are served from
+# dashboard/.
 COPY --from=build /app/proto ./proto
+COPY dashboard ./dashboard
 RUN mkdir -p /var/lib/raftline && chown node:node /var/lib/raftline
 USER node
 VOLUME ["/var/lib/raftline"]
-EXPOSE 7001 7101
+EXPOSE 7001 7101 8001
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["serve"]

@@ -2,6 +2,7 @@
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
 import { runMemoryBench } from "./memory";
+import { runMetricsBench } from "./metrics";
 import { runRaftCoreBench } from "./raft-core";
 
 type Bench = (args: string[]) => Promise<void> | void;
@@ -9,6 +10,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   memory: runMemoryBench,
+  metrics: runMetricsBench,
   "raft-core": runRaftCoreBench,
 };
 

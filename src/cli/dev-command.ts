@@ -10,6 +10,7 @@ interface DevFlags {
   dataDir: string;
   clientPort: string;
   peerPort: string;
+  httpPort: string;
 }
 
 const nodeCount = 3;
@@ -22,17 +23,18 @@ export function addDevCommand(program: Command): void {
     .option("--data-dir <dir>", "parent directory for the nodes' data and logs", "data")
     .option("--client-port <port>", "first client port (nodes use this and the next two)", "7001")
     .option("--peer-port <port>", "first peer port (nodes use this and the next two)", "7101")
+    .option("--http-port <port>", "first HTTP port for metrics and the dashboard (nodes use this and the next two)", "8001")
     .action(async (flags: DevFlags) => {
-      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort));
+      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort));
     });
 }
 
-async function runDevCluster(dataDir: string, clientPort: number, peerPort: number): Promise<void> {
+async function runDevCluster(dataDir: string, clientPort: number, peerPort: number, httpPort: number): Promise<void> {
   const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const members = ids.map((id) => `${id}=127.0.0.1:${clientPort + id - 1},127.0.0.1:${peerPort + id - 1}`);
   mkdirSync(join(dataDir, "logs"), { recursive: true });
   const children = new Map<number, ChildProcess>();
-  const ready = new Set<number>();
+  const ready = new Map<number, string | undefined>();
   let stopping = false;
 
   const stopAll = (): void => {
@@ -50,6 +52,7 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
   const exits = ids.map((id) => {
     const log = createWriteStream(join(dataDir, "logs", `node-${id}.log`), { flags: "a" });
     const args = [process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
+    args.push("--http-address", `127.0.0.1:${httpPort + id - 1}`);
     for (const m of members) args.push("--member", m);
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
     child.stdout?.pipe(log);
@@ -58,8 +61,8 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
     child.on("message", (raw: unknown) => {
       const event = parseNodeEvent(raw);
       if (event?.kind === "serving") {
-        ready.add(id);
-        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ids);
+        ready.set(id, event.httpAddress);
+        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ready);
       } else if (event?.kind === "leader") {
         process.stdout.write(`node ${id} is the leader (term ${event.term})\n`);
       }
@@ -79,10 +82,16 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
   process.stdout.write("cluster stopped; data kept in " + dataDir + "\n");
 }
 
-function printEndpoints(dataDir: string, clientPort: number, ids: number[]): void {
-  const lines = ids.map((id) => `  node ${id}: 127.0.0.1:${clientPort + id - 1}`);
+function printEndpoints(dataDir: string, clientPort: number, httpAddresses: Map<number, string | undefined>): void {
+  const ids = [...httpAddresses.keys()].sort((a, b) => a - b);
+  const lines = ids.map((id) => {
+    const http = httpAddresses.get(id);
+    const web = http ? `   dashboard http://${http}/   metrics http://${http}/metrics` : "";
+    return `  node ${id}: 127.0.0.1:${clientPort + id - 1}${web}`;
+  });
   process.stdout.write(
-    `Raftline cluster is up. Client endpoints (gRPC, any node serves every call):\n${lines.join("\n")}\n` +
+    `Raftline cluster is up. Client endpoints (gRPC, any node serves every call), dashboards and metrics:\n${lines.join("\n")}\n` +
+      `Try: raftline topic create hello && echo hi | raftline produce hello && raftline consume hello\n` +
       `data and logs: ${dataDir}\nCtrl-C stops it.\n`,
   );
 }

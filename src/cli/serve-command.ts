@@ -29,6 +29,7 @@ interface ServeFlags {
   dbWriteBufferBytes?: string;
   producerExpiryMs?: string;
   logLevel?: string;
+  httpAddress?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -71,6 +72,7 @@ export function addServeCommand(program: Command): void {
       "forget idempotent producers idle this long; the leader's setting applies cluster-wide (RAFTLINE_PRODUCER_EXPIRY_MS, default 7 days)",
     )
     .option("--log-level <level>", "pino log level (RAFTLINE_LOG_LEVEL)")
+    .option("--http-address <host:port>", "serve /metrics (Prometheus) and the dashboard here; off unless set, port 0 picks one (RAFTLINE_HTTP_ADDRESS)")
     .action(async (flags: ServeFlags) => {
       const fromFlags: RawConfig = {
         id: flags.id,
@@ -97,6 +99,7 @@ export function addServeCommand(program: Command): void {
         dbWriteBufferBytes: flags.dbWriteBufferBytes,
         producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
+        httpAddress: flags.httpAddress,
       };
       const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;
       try {

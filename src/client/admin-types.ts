@@ -47,6 +47,8 @@ export interface ClusterNode {
   appliedIndex: number;
   /** Entries behind the leader's log, as the leader sees it; absent for the leader or with no leader. */
   lag?: number;
+  /** host:port of the node's metrics and dashboard; "" when it serves none or was unreachable. */
+  httpAddress: string;
 }
 
 export interface ClusterDescription {
@@ -79,6 +81,7 @@ export function nodeFrom(n: NodeInfo__Output): ClusterNode {
     term: n.term,
     commitIndex: n.commitIndex,
     appliedIndex: n.appliedIndex,
+    httpAddress: n.httpAddress,
   };
   if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
   return node;

@@ -52,6 +52,8 @@ export interface NodeConfig {
   /** Allows the transport's isolation switch; only tests turn it on. */
   enableFaults: boolean;
   logLevel: string;
+  /** host:port of the HTTP server for /metrics and the dashboard; absent = no HTTP server. Port 0 picks one. */
+  httpAddress?: string;
 }
 
 export const defaultConfig = {
@@ -106,6 +108,7 @@ export interface RawConfig {
   producerExpiryMs?: string | number;
   enableFaults?: string | boolean;
   logLevel?: string;
+  httpAddress?: string;
 }
 
 const envNames: Record<keyof RawConfig, string> = {
@@ -134,6 +137,7 @@ const envNames: Record<keyof RawConfig, string> = {
   producerExpiryMs: "RAFTLINE_PRODUCER_EXPIRY_MS",
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
+  httpAddress: "RAFTLINE_HTTP_ADDRESS",
 };
 
 export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
@@ -227,6 +231,10 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,
   };
+  if (raw.httpAddress !== undefined) {
+    if (!addressPattern.test(raw.httpAddress)) throw new ConfigError(`bad httpAddress "${raw.httpAddress}": expected HOST:PORT`);
+    config.httpAddress = raw.httpAddress;
+  }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError("heartbeatTicks must be smaller than electionTicks");
   }

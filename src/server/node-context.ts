@@ -8,6 +8,7 @@ import type { NodeConfig } from "./config";
 import type { LeaderForwarder } from "./leader-forwarder";
 import type { ReadBudget } from "./read-budget";
 import type { Replica } from "./replica";
+import type { TrafficCounters } from "./traffic";
 
 export interface NodeContext {
   config: NodeConfig;
@@ -22,6 +23,10 @@ export interface NodeContext {
   reads: ReadBudget;
   logger: Logger;
   now(): number;
+  /** Where services report the records they move (metrics). */
+  traffic: TrafficCounters;
+  /** host:port of this node's HTTP server once bound; undefined when it has none. */
+  httpAddress(): string | undefined;
   /** A member's client address, for leader hints. */
   clientAddressOf(id: number): string | undefined;
 }

@@ -1,17 +1,15 @@
-// Loads the public contract (proto/raftline/v1) once, typed by the generated declarations.
+// Loads the public contract once from the JSON descriptor compiled at build time from proto/raftline/v1
+// (scripts/gen-descriptors.mjs), typed by the generated declarations. The package definition also feeds
+// server reflection.
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { join } from "node:path";
+import descriptor from "../generated/raftline-v1.descriptor.json";
 import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
 
-/** The repository's proto/ folder, from dist/src/server or src/server alike. */
-export const protoRoot = join(__dirname, "..", "..", "..", "proto");
-
 /** Must match the options the TypeScript declarations were generated with (package.json "gen"). */
 export const protoLoaderOptions: protoLoader.Options = {
-  includeDirs: [protoRoot],
   longs: Number,
   enums: String,
   defaults: true,
@@ -20,13 +18,20 @@ export const protoLoaderOptions: protoLoader.Options = {
 
 export type PublicApi = (AdminProto & ConsumerProto & ProducerProto)["raftline"]["v1"];
 
+/** Fully qualified names of the public services, as reflection and health checks know them. */
+export const publicServiceNames = ["raftline.v1.Producer", "raftline.v1.Consumer", "raftline.v1.Admin"] as const;
+
+let definition: protoLoader.PackageDefinition | undefined;
 let cached: PublicApi | undefined;
+
+export function publicPackageDefinition(): protoLoader.PackageDefinition {
+  definition ??= protoLoader.fromJSON(descriptor as Parameters<typeof protoLoader.fromJSON>[0], protoLoaderOptions);
+  return definition;
+}
 
 export function publicApi(): PublicApi {
   if (!cached) {
-    const files = ["admin.proto", "consumer.proto", "producer.proto"].map((f) => `raftline/v1/${f}`);
-    const definition = protoLoader.loadSync(files, protoLoaderOptions);
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(publicPackageDefinition()) as unknown as AdminProto & ConsumerProto & ProducerProto;
     cached = loaded.raftline.v1;
   }
   return cached;

@@ -58,7 +58,15 @@ interface StagedSnapshot {
   done: () => void;
 }
 
+/** Counts kept for metrics; they only ever grow. */
+export interface ReplicaStats {
+  snapshotsSent: number;
+  snapshotsSendFailed: number;
+  snapshotsInstalled: number;
+}
+
 export class Replica<R> extends EventEmitter {
+  readonly stats: ReplicaStats = { snapshotsSent: 0, snapshotsSendFailed: 0, snapshotsInstalled: 0 };
   private readonly raft: RawNode;
   private readonly pending: PendingProposals<R>;
   private readonly reads: ReadWaiters;
@@ -130,6 +138,11 @@ export class Replica<R> extends EventEmitter {
 
   get currentTerm(): number {
     return this.term;
+  }
+
+  /** Proposals waiting for commit (or, with acks "quorum", for apply). */
+  get pendingProposals(): number {
+    return this.pending.size;
   }
 
   get raftNode(): RawNode {
@@ -306,6 +319,7 @@ export class Replica<R> extends EventEmitter {
     this.lastCompacted = meta.index;
     this.appliedBytes = 0;
     this.deps.logger.info({ index: meta.index, term: meta.term }, "installed snapshot");
+    this.stats.snapshotsInstalled++;
     const staged = this.staged;
     this.staged = undefined;
     staged?.done();
@@ -396,6 +410,8 @@ export class Replica<R> extends EventEmitter {
       .sendSnapshot({ ...m, snapshot: source.meta }, source.chunks)
       .catch(() => false)
       .then((ok) => {
+        if (ok) this.stats.snapshotsSent++;
+        else this.stats.snapshotsSendFailed++;
         this.sendingSnapshotTo.delete(m.to);
         if (!this.stopped) this.deferReportSnapshot(m.to, ok);
       });

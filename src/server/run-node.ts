@@ -22,12 +22,21 @@ import { adminService, bestFollower } from "./services/admin-service";
 import { consumerService, consumerServiceDefinition, maxRecordsPerResponse } from "./services/consumer-service";
 import { producerService } from "./services/producer-service";
 import { waitForRole } from "./services/rpc";
+import { LeaderHistory } from "./dashboard/leader-history";
+import { LiveFeed } from "./dashboard/live-feed";
+import { NodeHealth } from "./health";
+import { startHttpServer, type HttpServer } from "./http/http-server";
+import { nodeRoutes } from "./http/node-http";
+import { createNodeMetrics } from "./metrics/node-metrics";
+import { addReflection } from "./reflection";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
 
 export interface RunningNode {
   ctx: NodeContext;
+  /** host:port of the HTTP server (metrics, dashboard), when configured. */
+  httpAddress?: string;
   shutdown(): Promise<void>;
 }
 
@@ -126,6 +135,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
   });
 
+  let http: HttpServer | undefined;
+  const metrics = createNodeMetrics({
+    nodeId: config.id,
+    dataDir: config.dataDir,
+    replica,
+    state: () => machine.state,
+  });
+
   const ctx: NodeContext = {
     config,
     replica,
@@ -142,6 +159,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     }),
     logger,
     now: Date.now,
+    traffic: metrics.traffic,
+    httpAddress: () => http?.address,
     clientAddressOf,
   };
 
@@ -149,14 +168,25 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   transport.addTo(peerServer);
   await bind(peerServer, me.peerAddress);
 
-  const clientServer = new grpc.Server(clientServerOptions(config));
+  const clientServer = new grpc.Server({ ...clientServerOptions(config), interceptors: [metrics.interceptor] });
+  const health = new NodeHealth(replica);
+  health.addTo(clientServer);
+  addReflection(clientServer);
   const api = publicApi();
   clientServer.addService(api.Producer.service, producerService(ctx));
   clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
   clientServer.addService(api.Admin.service, adminService(ctx));
   await bind(clientServer, me.clientAddress);
 
+  const leaders = new LeaderHistory(replica, Date.now);
+  const feed = new LiveFeed({ ctx, leaders }, (err) => logger.warn({ err }, "dashboard feed failed"));
+  if (config.httpAddress) {
+    http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
+  }
+
   replica.start();
+  // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
+  const healthCheck = setInterval(() => health.check(), config.tickMs);
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -165,10 +195,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     replica.propose(tick, "none", Date.now() + config.retentionCheckMs).catch(() => undefined);
   }, config.retentionCheckMs);
 
-  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, applied: state.applied }, "serving");
+  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
 
   const shutdown = async (): Promise<void> => {
     clearInterval(retention);
+    clearInterval(healthCheck);
+    health.stop();
+    feed.close();
+    const httpClosed = http?.close();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {
@@ -187,9 +221,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     peerServer.forceShutdown();
     await snapshots.close();
     await db.close();
+    await httpClosed;
     logger.info("stopped");
   };
-  return { ctx, shutdown };
+  return { ctx, httpAddress: http?.address, shutdown };
 }
 
 export async function runNode(config: NodeConfig): Promise<void> {
@@ -204,7 +239,7 @@ export async function runNode(config: NodeConfig): Promise<void> {
     view.term = term;
   });
   const me = selfMember(config);
-  emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress });
+  emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: node.httpAddress });
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;

@@ -3,11 +3,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { findProtoRoot } from "../../src/client/proto";
+import { protoRoot, repoRoot } from "../support/repo-root";
 import { startCluster } from "../support/cluster";
 
 const run = promisify(execFile);
@@ -25,9 +25,6 @@ test(
   "a Python client generated from proto/ produces and fetches through the leader and a follower",
   { skip: missing.length > 0 ? `missing ${missing.join(", ")} (packages protobuf-compiler, protobuf-compiler-grpc, python3-grpcio)` : false },
   async (t) => {
-    const protoRoot = findProtoRoot();
-    // An output folder may reach proto/ through a link; the repository is where the real folder lives.
-    const repoRoot = dirname(realpathSync(protoRoot));
     const stubs = mkdtempSync(join(tmpdir(), "raftline-python-stubs-"));
     t.after(() => rmSync(stubs, { recursive: true, force: true }));
     const protoFiles = ["admin", "consumer", "errors", "producer", "records"].map((f) => join(protoRoot, "raftline", "v1", `${f}.proto`));

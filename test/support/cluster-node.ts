@@ -34,6 +34,8 @@ export class ClusterNode {
   private isPaused = false;
   /** Term of the last "leader" event this node sent, 0 if none since it started. */
   leaderTerm = 0;
+  /** host:port of its HTTP server (metrics, dashboard) as it reported when serving, if it has one. */
+  httpAddress: string | undefined;
 
   constructor(readonly spec: NodeSpec) {}
 
@@ -82,7 +84,10 @@ export class ClusterNode {
     this.serving = new Promise((resolve, reject) => {
       child.on("message", (raw: unknown) => {
         const event = parseNodeEvent(raw);
-        if (event?.kind === "serving") resolve();
+        if (event?.kind === "serving") {
+          this.httpAddress = event.httpAddress;
+          resolve();
+        }
         else if (event?.kind === "leader") this.leaderTerm = event.term;
       });
       void this.exit?.then((e) => reject(new Error(`node ${this.id} exited (${e.signal ?? e.code}) before serving`)));

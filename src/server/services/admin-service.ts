@@ -6,18 +6,15 @@ import type { AdminHandlers } from "../../generated/raftline/v1/Admin";
 import type { DescribeClusterResponse, DescribeClusterResponse__Output } from "../../generated/raftline/v1/DescribeClusterResponse";
 import type { CreateTopicResponse, CreateTopicResponse__Output } from "../../generated/raftline/v1/CreateTopicResponse";
 import type { DeleteTopicResponse__Output } from "../../generated/raftline/v1/DeleteTopicResponse";
-import type { NodeInfo } from "../../generated/raftline/v1/NodeInfo";
 import type { TransferLeadershipResponse, TransferLeadershipResponse__Output } from "../../generated/raftline/v1/TransferLeadershipResponse";
 import type { TopicConfig } from "../../generated/raftline/v1/TopicConfig";
-import { Role } from "../../raft";
+import { memberViews, selfInfo } from "../cluster-view";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
 
-/** How long the leader waits for a peer's own view when describing the cluster. */
-export const peerStatusTimeoutMs = 500;
 /** How long TransferLeadership waits for the new leader to take over. */
 export const transferWaitMs = 5000;
 
@@ -120,53 +117,12 @@ function topicConfig(t: TopicInfo): TopicConfig {
   };
 }
 
-const roleNames: Record<Role, NodeInfo["role"]> = {
-  [Role.Follower]: "NODE_ROLE_FOLLOWER",
-  [Role.PreCandidate]: "NODE_ROLE_PRE_CANDIDATE",
-  [Role.Candidate]: "NODE_ROLE_CANDIDATE",
-  [Role.Leader]: "NODE_ROLE_LEADER",
-};
-
-function selfInfo(ctx: NodeContext): NodeInfo {
-  const s = ctx.replica.raftNode.status();
-  const learner = s.conf.learners.includes(ctx.config.id);
-  return {
-    id: ctx.config.id,
-    address: ctx.clientAddressOf(ctx.config.id) ?? "",
-    reachable: true,
-    role: learner ? "NODE_ROLE_LEARNER" : roleNames[s.role],
-    term: s.term,
-    commitIndex: s.commit,
-    appliedIndex: ctx.replica.appliedIndex,
-  };
-}
-
 function selfView(ctx: NodeContext): DescribeClusterResponse {
   return { leaderId: ctx.replica.leaderId, nodes: [selfInfo(ctx)], answeredBy: ctx.config.id };
 }
 
 async function describeCluster(ctx: NodeContext): Promise<DescribeClusterResponse> {
-  const status = ctx.replica.raftNode.status();
-  const progress = new Map(status.progress.map((p) => [p.id, p]));
-  const peers = ctx.config.members.filter((m) => m.id !== ctx.config.id);
-  const views = await Promise.all(
-    peers.map(async (m): Promise<NodeInfo> => {
-      const p = progress.get(m.id);
-      const lag = p ? Math.max(0, status.lastIndex - p.match) : undefined;
-      try {
-        const c = ctx.forwarder.admin(m.id);
-        const deadline = new Date(ctx.now() + peerStatusTimeoutMs);
-        const res = await callUnary<DescribeClusterResponse__Output>((cb) => c.DescribeCluster({}, ctx.forwarder.metadata(), { deadline }, cb));
-        const own = res.nodes.find((n) => n.id === m.id);
-        if (!own) throw new Error("no self view");
-        return { ...own, lag };
-      } catch {
-        return { id: m.id, address: m.clientAddress, reachable: false, role: "NODE_ROLE_UNSPECIFIED", term: 0, commitIndex: 0, appliedIndex: 0, lag };
-      }
-    }),
-  );
-  const nodes = [{ ...selfInfo(ctx), lag: 0 }, ...views].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
-  return { leaderId: ctx.config.id, nodes, answeredBy: ctx.config.id };
+  return { leaderId: ctx.config.id, nodes: await memberViews(ctx), answeredBy: ctx.config.id };
 }
 
 async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: number): Promise<TransferLeadershipResponse> {

@@ -118,7 +118,9 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
       const timedOut = ctx.now() >= waitUntil;
       if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
         const records = await readRecords(ctx, loc, maxBytes);
-        return records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
+        const response = records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
+        ctx.traffic.consumed("fetch", records.recordCount, response.length);
+        return response;
       }
       // min_bytes 0 asks for whatever there is now, even nothing.
       if (timedOut || req.minBytes === 0) {
@@ -172,6 +174,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
       offset = records.nextOffset;
       const response = records.subscribeResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset });
       reservation.resize(response.length);
+      ctx.traffic.consumed("subscribe", records.recordCount, response.length);
       call.write(response, reservation.release);
     }
   } finally {

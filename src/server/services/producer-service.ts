@@ -46,7 +46,31 @@ function initProducer(
   );
 }
 
-function produce(
+async function produce(
+  ctx: NodeContext,
+  req: ProduceRequest__Output,
+  call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+): Promise<ProduceResponse> {
+  const response = await routeProduce(ctx, req, call);
+  // Counted where the client called, not again on the leader a follower forwarded it to.
+  if (!LeaderForwarder.isForwarded(call.metadata) && !response.error) countProduced(ctx, req);
+  return response;
+}
+
+function countProduced(ctx: NodeContext, req: ProduceRequest__Output): void {
+  let records = 0;
+  let bytes = 0;
+  for (const batch of req.batches) {
+    records += batch.records.length;
+    for (const r of batch.records) {
+      bytes += r.value.length + (r.key?.length ?? 0);
+      for (const h of r.headers) bytes += Buffer.byteLength(h.key) + h.value.length;
+    }
+  }
+  ctx.traffic.produced(records, bytes);
+}
+
+function routeProduce(
   ctx: NodeContext,
   req: ProduceRequest__Output,
   call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },

@@ -1,0 +1,75 @@
+// What one dashboard update holds, section by section. A section is a name and a function that reads it
+// from this node; the page has a panel per section (dashboard/panels/). A new area (consumer groups, say)
+// adds a section here and a panel there.
+import { memberViews } from "../cluster-view";
+import type { NodeContext } from "../node-context";
+import type { LeaderHistory } from "./leader-history";
+
+export interface DashboardSources {
+  ctx: NodeContext;
+  leaders: LeaderHistory;
+}
+
+export interface DashboardSection {
+  name: string;
+  collect(sources: DashboardSources): unknown;
+}
+
+/** Partitions listed per update; a cluster with more shows the first ones and says how many are left out. */
+export const dashboardPartitionsMax = 2000;
+
+const nodesSection: DashboardSection = {
+  name: "nodes",
+  async collect({ ctx }) {
+    const nodes = await memberViews(ctx);
+    return nodes.map((n) => ({
+      id: n.id,
+      address: n.address,
+      up: n.reachable,
+      role: n.reachable ? String(n.role).replace("NODE_ROLE_", "").toLowerCase() : "down",
+      term: n.term,
+      commitIndex: n.commitIndex,
+      appliedIndex: n.appliedIndex,
+      lag: n.lag ?? null,
+      httpAddress: n.httpAddress ?? "",
+    }));
+  },
+};
+
+const topicsSection: DashboardSection = {
+  name: "topics",
+  collect({ ctx }) {
+    const state = ctx.machine.state;
+    let budget = dashboardPartitionsMax;
+    let omitted = 0;
+    const topics = state.listTopics().map((t) => {
+      const partitions = state.describeTopic(t.name).partitions;
+      const shown = partitions.slice(0, Math.max(0, budget));
+      budget -= shown.length;
+      omitted += partitions.length - shown.length;
+      return {
+        name: t.name,
+        partitionCount: t.partitions,
+        retentionMs: t.retentionMs,
+        retentionBytes: t.retentionBytes,
+        partitions: shown.map((p) => ({ partition: p.partition, startOffset: p.startOffset, highWatermark: p.highWatermark, bytes: p.bytes })),
+      };
+    });
+    return { topics, omittedPartitions: omitted };
+  },
+};
+
+const leadersSection: DashboardSection = {
+  name: "leaderChanges",
+  collect: ({ leaders }) => leaders.list(),
+};
+
+export const dashboardSections: DashboardSection[] = [nodesSection, topicsSection, leadersSection];
+
+export async function dashboardSnapshot(sources: DashboardSources): Promise<Record<string, unknown>> {
+  const { ctx } = sources;
+  const snapshot: Record<string, unknown> = { atMs: ctx.now(), servedBy: ctx.config.id, leaderId: ctx.replica.leaderId };
+  const values = await Promise.all(dashboardSections.map((s) => s.collect(sources)));
+  dashboardSections.forEach((s, i) => (snapshot[s.name] = values[i]));
+  return snapshot;
+}

@@ -1,0 +1,120 @@
+// The `raftline` command against a live cluster: a file produced line by line and consumed back comes
+// out byte for byte; keys, headers and JSON output; exit codes.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Cluster, cliPath, startCluster } from "../support/cluster";
+
+const commandDeadlineMs = 60000;
+
+let cluster: Cluster;
+let dir: string;
+
+before(async () => {
+  cluster = await startCluster({ cleanupAfter: false });
+  await cluster.waitForLeader(20000);
+  dir = mkdtempSync(join(tmpdir(), "raftline-cli-"));
+});
+after(async () => {
+  await cluster.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+function raftline(args: string[], options: { stdinFile?: string; brokers?: string } = {}): Promise<Run> {
+  const stdin = options.stdinFile ? openSync(options.stdinFile, "r") : "ignore";
+  const env = { ...process.env, RAFTLINE_BROKERS: options.brokers ?? cluster.brokers.join(",") };
+  const child = spawn(process.execPath, [cliPath, ...args], { stdio: [stdin, "pipe", "pipe"], env, timeout: commandDeadlineMs });
+  if (typeof stdin === "number") closeSync(stdin);
+  const out: Buffer[] = [];
+  let err = "";
+  child.stdout?.on("data", (b: Buffer) => out.push(b));
+  child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+}
+
+function ok(run: Run, what: string): Run {
+  assert.equal(run.code, 0, `${what} exited ${run.code}: ${run.stderr}`);
+  return run;
+}
+
+test("produce < file, then consume --count N > out, round-trips the file byte for byte", async () => {
+  const lines: Buffer[] = [];
+  for (let i = 0; i < 3000; i++) {
+    if (i % 500 === 7) lines.push(Buffer.alloc(0));
+    else if (i % 3 === 0) lines.push(Buffer.from(`line ${i}: naïve café ✓\r`));
+    else if (i % 3 === 1) lines.push(Buffer.from([0x00, 0xff, 0xfe, 0x80 + (i % 100), 0x0d, 0x09]));
+    else lines.push(Buffer.from(`{"n":${i},"text":"plain = ascii"}`));
+  }
+  const content = Buffer.concat(lines.flatMap((l) => [l, Buffer.from("\n")]));
+  const file = join(dir, "input.bin");
+  writeFileSync(file, content);
+
+  ok(await raftline(["topic", "create", "roundtrip"]), "topic create");
+  const produced = ok(await raftline(["produce", "roundtrip"], { stdinFile: file }), "produce");
+  assert.match(produced.stderr, /produced 3000 records to roundtrip/);
+  assert.equal(produced.stdout.length, 0, "nothing on stdout, and no progress line when stderr is not a terminal");
+  const consumed = ok(await raftline(["consume", "roundtrip", "--count", "3000"]), "consume");
+  assert.ok(consumed.stdout.equals(content), `consumed ${consumed.stdout.length} bytes, produced ${content.length}`);
+
+  const described = ok(await raftline(["topic", "describe", "roundtrip", "--json"]), "topic describe");
+  assert.equal(JSON.parse(described.stdout.toString()).partitions[0].highWatermark, 3000);
+});
+
+test("keys, headers and JSON lines (binary as base64); consume without --count stops at the end", async () => {
+  const file = join(dir, "keyed.txt");
+  writeFileSync(file, "k1|hello\nk2|wörld\nno key here\n");
+  ok(await raftline(["topic", "create", "keyed", "--partitions", "1"]), "topic create");
+  ok(await raftline(["produce", "keyed", "--key-separator", "|", "--header", "source=test", "--header", "n=1"], { stdinFile: file }), "produce");
+  const kv = ok(await raftline(["consume", "keyed", "--format", "kv", "--key-separator", "="]), "consume kv");
+  assert.equal(kv.stdout.toString(), "k1=hello\nk2=wörld\n=no key here\n");
+  const json = ok(await raftline(["consume", "keyed", "--format", "json", "--offset", "1"]), "consume json");
+  const records = json.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.deepEqual(
+    records.map((r) => [r.offset, r.key, r.value]),
+    [
+      [1, "k2", "wörld"],
+      [2, null, "no key here"],
+    ],
+  );
+  assert.deepEqual(records[0].headers, [
+    { key: "source", value: "test" },
+    { key: "n", value: "1" },
+  ]);
+
+  const binary = join(dir, "binary.bin");
+  writeFileSync(binary, Buffer.from([0xff, 0x00, 0x0a]));
+  ok(await raftline(["produce", "keyed", "--no-idempotent", "--acks", "leader"], { stdinFile: binary }), "produce binary");
+  const last = ok(await raftline(["consume", "keyed", "--format", "json", "--offset", "3", "--count", "1"]), "consume binary");
+  assert.equal(JSON.parse(last.stdout.toString()).valueBase64, Buffer.from([0xff, 0x00]).toString("base64"));
+});
+
+test("cluster status lists the nodes and the leader", async () => {
+  const status = ok(await raftline(["cluster", "status", "--json"]), "cluster status");
+  const c = JSON.parse(status.stdout.toString()) as { leaderId: number; nodes: { id: number; role: string }[] };
+  assert.equal(c.nodes.length, 3);
+  assert.equal(c.nodes.find((n) => n.id === c.leaderId)?.role, "NODE_ROLE_LEADER");
+  const table = ok(await raftline(["cluster", "status"]), "cluster status table").stdout.toString();
+  assert.match(table, new RegExp(`leader: node ${c.leaderId}`));
+});
+
+test("exit codes: 1 refused by the cluster, 2 bad usage, 3 no broker reachable", async () => {
+  const missing = await raftline(["topic", "describe", "no-such-topic"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /NOT_FOUND/);
+  const usage = await raftline(["consume", "x", "--format", "yaml"]);
+  assert.equal(usage.code, 2, usage.stderr);
+  const unreachable = await raftline(["topic", "list"], { brokers: "127.0.0.1:1" });
+  assert.equal(unreachable.code, 3, unreachable.stderr);
+  const help = await raftline(["produce", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout.toString(), /--key-separator/);
+});
