@@ -6,11 +6,12 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
+import type { ProtoGrpcType as GroupsProto } from "../generated/groups";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
 
-export type RaftlineApi = (AdminProto & ConsumerProto & ProducerProto)["raftline"]["v1"];
+export type RaftlineApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto)["raftline"]["v1"];
 
-const protoFiles = ["raftline/v1/admin.proto", "raftline/v1/consumer.proto", "raftline/v1/producer.proto"];
+const protoFiles = ["raftline/v1/admin.proto", "raftline/v1/consumer.proto", "raftline/v1/groups.proto", "raftline/v1/producer.proto"];
 
 /** From dist/src/client the folder is three levels up; a build in a deeper output folder needs more. */
 const protoSearchLevelsMax = 6;
@@ -36,7 +37,7 @@ export function raftlineApi(): RaftlineApi {
       defaults: true,
       oneofs: true,
     });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto;
     cached = loaded.raftline.v1;
   }
   return cached;

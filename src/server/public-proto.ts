@@ -4,6 +4,7 @@ import * as protoLoader from "@grpc/proto-loader";
 import { join } from "node:path";
 import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
+import type { ProtoGrpcType as GroupsProto } from "../generated/groups";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
 
 /** The repository's proto/ folder, from dist/src/server or src/server alike. */
@@ -18,15 +19,15 @@ export const protoLoaderOptions: protoLoader.Options = {
   oneofs: true,
 };
 
-export type PublicApi = (AdminProto & ConsumerProto & ProducerProto)["raftline"]["v1"];
+export type PublicApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto)["raftline"]["v1"];
 
 let cached: PublicApi | undefined;
 
 export function publicApi(): PublicApi {
   if (!cached) {
-    const files = ["admin.proto", "consumer.proto", "producer.proto"].map((f) => `raftline/v1/${f}`);
+    const files = ["admin.proto", "consumer.proto", "groups.proto", "producer.proto"].map((f) => `raftline/v1/${f}`);
     const definition = protoLoader.loadSync(files, protoLoaderOptions);
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto;
     cached = loaded.raftline.v1;
   }
   return cached;
