@@ -382,6 +382,21 @@ export class BrokerState {
     return this.infoOfLog(topic, partition, topic.logs[partition]);
   }
 
+  /**
+   * The first stored batch that may hold a record stamped at or after `timestampMs` (its largest
+   * timestamp is), or undefined when none does. The caller reads the batch to find the record.
+   */
+  batchForTimestamp(name: string, partition: number, timestampMs: number): { topicId: number; baseOffset: number } | undefined {
+    const topic = this.liveTopic(name);
+    validatePartition(name, partition, topic.record.partitions);
+    const log = topic.logs[partition];
+    for (let i = 0; i < log.batchCount; i++) {
+      const entry = log.entry(i);
+      if (entry.maxTimestampMs >= timestampMs) return { topicId: topic.record.id, baseOffset: entry.baseOffset };
+    }
+    return undefined;
+  }
+
   private infoOfLog(topic: TopicState, partition: number, log: PartitionLog): PartitionInfo {
     return {
       topicId: topic.record.id,

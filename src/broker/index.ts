@@ -14,7 +14,7 @@ export {
   encodeCommand,
   decodeCommand,
 } from "./commands";
-export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf } from "./errors";
+export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf, invalidField, unknownTopic } from "./errors";
 export { StoredBatch } from "./fetch-records";
 export {
   BrokerMutation,

@@ -13,6 +13,8 @@ import { BrokerMachine } from "./broker-machine";
 import { NodeConfig, selfMember } from "./config";
 import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
+import { GroupCoordinator } from "./groups/group-coordinator";
+import { groupsService } from "./groups/groups-service";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
 import { publicApi } from "./public-proto";
@@ -154,9 +156,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   clientServer.addService(api.Producer.service, producerService(ctx));
   clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
   clientServer.addService(api.Admin.service, adminService(ctx));
+  const groups = new GroupCoordinator(ctx);
+  clientServer.addService(api.ConsumerGroups.service, groupsService(ctx, groups));
   await bind(clientServer, me.clientAddress);
 
   replica.start();
+  groups.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -169,6 +174,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
 
   const shutdown = async (): Promise<void> => {
     clearInterval(retention);
+    groups.stop();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {
