@@ -24,3 +24,8 @@ export { RaftlineError } from "./errors";
 export type { ErrorReasonName } from "./errors";
 export { defaultRetryPolicy } from "./retry";
 export type { RetryPolicy } from "./retry";
+export { GroupConsumer } from "./group-consumer";
+export type { EachBatchPayload, GroupConsumerOptions, RunHandlers, TopicPartition } from "./group-consumer";
+export { GroupsAdmin } from "./groups-admin";
+export type { GroupDescription, ResetTarget } from "./groups-admin";
+export { TopicSubscription } from "./topic-subscription";
