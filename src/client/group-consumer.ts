@@ -59,6 +59,7 @@ interface Chunk {
 export const defaultGroupSessionTimeoutMs = 10_000;
 const defaultAutoCommitIntervalMs = 1000;
 const defaultMaxBufferedRecords = 10_000;
+const readerRequestTimeoutMs = 2000;
 
 function keyOf(tp: TopicPartition): string {
   return `${tp.topic}/${tp.partition}`;
@@ -95,7 +96,9 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
     private readonly options: GroupConsumerOptions,
   ) {
     super();
-    this.reader = new Consumer(runner, requestTimeoutMs, {});
+    // A fetch that outlives a leader change (a follower waiting to catch up with no leader to ask) is
+    // better abandoned early and retried where the new leader is.
+    this.reader = new Consumer(runner, Math.min(requestTimeoutMs, readerRequestTimeoutMs), {});
     this.admin = new Admin(runner, requestTimeoutMs);
     this.maxBuffered = options.maxBufferedRecords ?? defaultMaxBufferedRecords;
     // An "error" with no listener would throw from emit: the failure is also seen by iteration and run().
