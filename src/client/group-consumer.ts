@@ -66,7 +66,8 @@ function keyOf(tp: TopicPartition): string {
 }
 
 /**
- * Events: "partitionsAssigned" (TopicPartition[]), "partitionsRevoked" (TopicPartition[], after their
+ * Events: "assignment" (every assignment the coordinator pushed, with its generation and the partitions
+ * being revoked), "partitionsAssigned" (TopicPartition[]), "partitionsRevoked" (TopicPartition[], after their
  * offsets were committed), "partitionsLost" (TopicPartition[], the group dropped this member),
  * "rejoined" (pauseMs: how long the session was broken, e.g. by a leader change), "commitFailed"
  * (RaftlineError), "error" (RaftlineError: the session cannot go on).
@@ -258,6 +259,7 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
 
   private async applyAssignment(a: Assignment): Promise<void> {
     if (this.closed) return;
+    this.emit("assignment", a);
     const assigned = new Set(a.assigned.map(keyOf));
     const gone = [...this.readers.values()].filter((r) => !assigned.has(keyOf(r)));
     if (gone.length > 0) {

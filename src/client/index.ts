@@ -26,6 +26,7 @@ export { defaultRetryPolicy } from "./retry";
 export type { RetryPolicy } from "./retry";
 export { GroupConsumer } from "./group-consumer";
 export type { EachBatchPayload, GroupConsumerOptions, RunHandlers, TopicPartition } from "./group-consumer";
+export type { Assignment } from "./group-session";
 export { GroupsAdmin } from "./groups-admin";
 export type { GroupDescription, ResetTarget } from "./groups-admin";
 export { TopicSubscription } from "./topic-subscription";
