@@ -1,5 +1,5 @@
 // The consumer-group commands and their binary codec (the header, u8 kind and u64 nowMs, is written by
-// commands.ts). Strings are u16 length + UTF-8; lists are u32 count + items. Every field the coordinator
+// commands.ts). Strings are u32 length + UTF-8 (at most 65,535 bytes); lists are u32 count + items. Every field the coordinator
 // decided (the new member's id, which member expired) is in the command, so apply decides nothing from
 // a clock or a random source.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
@@ -186,7 +186,8 @@ function str(r: ByteReader, what: string): string {
 
 function list<T>(r: ByteReader, what: string, item: () => T): T[] {
   const count = r.u32(what);
-  if (count > r.remaining) throw new RangeError(`${what}: ${count} items in ${r.remaining} bytes`);
+  // Every item takes at least one byte: a larger count is damage, not a reason to allocate.
+  if (count > r.remaining) throw new RangeError(`malformed command: ${what}: ${count} items in ${r.remaining} bytes`);
   return Array.from({ length: count }, item);
 }
 

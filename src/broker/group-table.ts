@@ -21,6 +21,7 @@ import { GroupCommandKind } from "./group-commands";
 import type { GroupMemberRecord, GroupMutation, GroupRecord, GroupStateName, LoadedGroups, OffsetRecord } from "./group-records";
 import {
   groupNotEmpty,
+  maxClientIdBytes,
   maxCommitMetadataBytes,
   maxGroups,
   maxMembersPerGroup,
@@ -163,8 +164,8 @@ export class GroupTable {
       if (!topics.liveTopic(t)) throw unknownTopic(t);
     }
     validateSessionTimeout(command.sessionTimeoutMs);
-    validateShortText("client_id", command.clientId, 255);
-    validateShortText("instance_id", command.instanceId, 255);
+    validateShortText("client_id", command.clientId, maxClientIdBytes);
+    validateShortText("instance_id", command.instanceId, maxClientIdBytes);
     return resolveAssignor(command.assignor);
   }
 

@@ -9,6 +9,7 @@ export const maxGroups = 10_000;
 export const maxMembersPerGroup = 1_000;
 export const maxTopicsPerMember = 100;
 export const maxCommitMetadataBytes = 4096;
+/** client_id and instance_id. */
 export const maxClientIdBytes = 255;
 export const minSessionTimeoutMs = 1_000;
 export const maxSessionTimeoutMs = 1_800_000;

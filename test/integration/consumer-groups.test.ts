@@ -93,6 +93,21 @@ describe("consumer groups", () => {
     await stayer.close();
   });
 
+  test("a member that keeps heartbeating but never releases revoked partitions is removed after its session timeout", async () => {
+    await client.admin().createTopic({ name: "stuck", partitions: 2 });
+    const raw = new RawMember(stubs, { groupId: "g-stuck", topics: ["stuck"], sessionTimeoutMs, clientId: "raw" });
+    await waitFor(() => raw.latest?.assigned.length === 1 && raw.latest.assigned[0].partitions.length === 2, deadlineMs, "the raw member to own both");
+    const joinedAt = Date.now();
+    const sdk = member("g-stuck", "stuck");
+    await waitFor(() => (raw.latest?.revoking.length ?? 0) > 0, deadlineMs, "a revocation");
+    assert.equal(sdk.owned().length, 0, "nothing is handed over before it is released");
+    await waitFor(() => sdk.owned().length === 2, deadlineMs, "the stuck member to be removed");
+    assert.ok(Date.now() - joinedAt >= sessionTimeoutMs - 250, "removed only after the session timeout");
+    const err = await waitFor(() => raw.error, deadlineMs, "the stuck member's stream to end");
+    assert.equal(reasonOf(err), "ERROR_REASON_UNKNOWN_MEMBER");
+    await sdk.close();
+  });
+
   test("a static member back within its session timeout gets the same partitions, and nobody else notices", async () => {
     await client.admin().createTopic({ name: "static", partitions: 4 });
     const other = member("g-static", "static");

@@ -12,6 +12,8 @@ import { assignedOf, groupStateOf, revokingOf } from "../../src/broker/group-tab
 import { encodeRecordBatch } from "../../src/broker/record-batch";
 import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
 import type { Db } from "../../src/storage/db";
+import { PREFIX_GROUP, PREFIX_GROUP_OFFSET } from "../../src/storage/group-store";
+import { isStateKey } from "../../src/storage/keys";
 
 const t0 = 1_700_000_000_000;
 
@@ -236,4 +238,9 @@ test("groups and committed offsets survive a restart from storage", async () => 
   assert.deepEqual(restored.groups.group("g"), d.state.groups.group("g"));
   assert.deepEqual(restored.groups.committed("g"), d.state.groups.committed("g"));
   assert.equal(restored.groups.committed("g")[0].metadata, "md");
+});
+
+test("group keys lie in the state range, so snapshots carry them", () => {
+  assert.ok(isStateKey(Buffer.from([PREFIX_GROUP, 0x67])));
+  assert.ok(isStateKey(Buffer.from([PREFIX_GROUP_OFFSET, 0, 1, 0x67])));
 });

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { Role } from "../../raft";
-import { GroupCommandKind, type GroupCommand, type GroupResult } from "../../broker";
+import { GroupCommandKind, revokingOf, type GroupCommand, type GroupResult } from "../../broker";
 import type { JoinResponse } from "../../generated/raftline/v1/JoinResponse";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
@@ -37,6 +37,8 @@ export class GroupCoordinator {
   private readonly pushed = new Map<string, string>();
   private readonly lastSeenMs = new Map<string, number>();
   private readonly expiring = new Set<string>();
+  /** Since when each member has had partitions to release (in memory: a new leader starts the count again). */
+  private readonly revokingSinceMs = new Map<string, number>();
   private leaderSinceMs = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -123,6 +125,7 @@ export class GroupCoordinator {
     if (role === Role.Leader) {
       this.leaderSinceMs = this.ctx.now();
       this.lastSeenMs.clear();
+      this.revokingSinceMs.clear();
       return;
     }
     // Members must follow the leadership: end their streams, naming the new leader when known.
@@ -135,18 +138,29 @@ export class GroupCoordinator {
     return new ReplicaError("NOT_LEADER", "the group coordinator moved with the raft leadership; rejoin at the leader", this.ctx.replica.leaderId, true);
   }
 
-  /** Removes, through the log, every member not heard from for its session timeout. */
+  /**
+   * Removes, through the log, every member not heard from for its session timeout, and every member that
+   * held on to revoked partitions for as long (a member that never releases would stall the group).
+   */
   private expireSessions(): void {
     if (!this.ctx.replica.isLeader) return;
     const now = this.ctx.now();
     const groups = this.ctx.machine.state.groups;
+    const stillRevoking = new Set<string>();
     for (const groupId of groups.groupIds()) {
       for (const member of groups.group(groupId)?.members ?? []) {
         const key = keyOf(groupId, member.memberId);
+        if (revokingOf(member).length > 0) {
+          stillRevoking.add(key);
+          if (!this.revokingSinceMs.has(key)) this.revokingSinceMs.set(key, now);
+        }
         const seen = this.lastSeenMs.get(key) ?? this.leaderSinceMs;
-        if (now - Math.max(seen, this.leaderSinceMs) <= member.sessionTimeoutMs || this.expiring.has(key)) continue;
+        const silent = now - Math.max(seen, this.leaderSinceMs) > member.sessionTimeoutMs;
+        const stuck = now - (this.revokingSinceMs.get(key) ?? now) > member.sessionTimeoutMs;
+        if ((!silent && !stuck) || this.expiring.has(key)) continue;
         this.expiring.add(key);
-        this.ctx.logger.info({ groupId, memberId: member.memberId, silentMs: now - seen }, "consumer group session expired");
+        const why = silent ? "consumer group session expired" : "consumer group member did not release revoked partitions in time";
+        this.ctx.logger.info({ groupId, memberId: member.memberId, silentMs: now - seen }, why);
         this.propose({ kind: GroupCommandKind.GroupLeave, nowMs: now, groupId, memberId: member.memberId, expired: true })
           .catch((err: unknown) => this.ctx.logger.warn({ err, groupId }, "session expiry not committed; retrying"))
           .finally(() => {
@@ -155,6 +169,7 @@ export class GroupCoordinator {
           });
       }
     }
+    for (const key of this.revokingSinceMs.keys()) if (!stillRevoking.has(key)) this.revokingSinceMs.delete(key);
   }
 }
 

@@ -2,11 +2,10 @@
 // revocations and leave. Requests are handled one at a time, in order. Only the leader serves Join; a
 // follower refuses it with the leader hint, so the member reconnects where the coordinator is.
 import * as grpc from "@grpc/grpc-js";
-import { GroupCommandKind, invalidField, type TopicPartition } from "../../broker";
+import { GroupCommandKind, defaultSessionTimeoutMs, invalidField, unknownMember, type TopicPartition } from "../../broker";
 import type { JoinGroup__Output } from "../../generated/raftline/v1/JoinGroup";
 import type { JoinRequest__Output } from "../../generated/raftline/v1/JoinRequest";
 import type { JoinResponse } from "../../generated/raftline/v1/JoinResponse";
-import { defaultSessionTimeoutMs, unknownMember } from "../../broker";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { toGrpcError } from "../rpc-errors";
@@ -14,6 +13,9 @@ import { asRpcError } from "../services/rpc";
 import type { GroupCoordinator, MemberSession } from "./group-coordinator";
 
 type JoinCall = grpc.ServerDuplexStream<JoinRequest__Output, JoinResponse>;
+
+/** How long a join waits for the leader to have applied everything committed before it. */
+const readBarrierTimeoutMs = 5000;
 
 export function serveJoin(ctx: NodeContext, coordinator: GroupCoordinator, call: JoinCall): void {
   let session: MemberSession | undefined;
@@ -99,7 +101,7 @@ async function join(
     assignor: req.assignor,
   };
   // The leader's state must include every committed entry before it judges the request.
-  await ctx.replica.readBarrier(ctx.now() + 5000);
+  await ctx.replica.readBarrier(ctx.now() + readBarrierTimeoutMs);
   ctx.machine.state.groups.checkJoin(fields, ctx.machine.state.topicView);
   const session = (memberId: string): MemberSession => ({
     groupId: req.groupId,
@@ -119,8 +121,7 @@ async function join(
   const memberId = coordinator.newMemberId(req.clientId);
   const s = session(memberId);
   // Attached only once the join is applied, so the first push carries the assignment it produced.
-  const attachAfter = coordinator.propose({ kind: GroupCommandKind.GroupJoin, nowMs: ctx.now(), memberId, ...fields });
-  await attachAfter;
+  await coordinator.propose({ kind: GroupCommandKind.GroupJoin, nowMs: ctx.now(), memberId, ...fields });
   coordinator.attach(s);
   return s;
 }
