@@ -87,6 +87,8 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
   private committing: Promise<void> = Promise.resolve();
   private autoCommit: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Why the session ended for good; iteration and run() end with it. */
+  private failure: RaftlineError | undefined;
   private readonly reader: Consumer;
   private readonly admin: Admin;
   private readonly maxBuffered: number;
@@ -238,6 +240,7 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
         lost: () => this.chain(() => this.loseAll()),
         resumed: (pauseMs) => this.emit("rejoined", pauseMs),
         failed: (err) => {
+          this.failure = err;
           this.emit("error", err);
           void this.close();
         },
@@ -384,6 +387,7 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
 
   private async takeChunk(): Promise<Chunk | undefined> {
     for (;;) {
+      if (this.failure) throw this.failure;
       if (this.closed) return undefined;
       while (this.queue.length > 0 && !this.valid(this.queue[0])) this.releaseChunk(this.queue[0]);
       if (this.queue.length > 0) return this.queue[0];

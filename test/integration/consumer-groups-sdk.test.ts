@@ -111,6 +111,12 @@ describe("the group consumer", () => {
     assert.deepEqual(await committed("g-batch"), [50, 50]);
   });
 
+  test("a member that cannot join (unknown topic) ends run() with the error", async () => {
+    const consumer = client.consumer({ groupId: "g-fail", sessionTimeoutMs: 3000 });
+    consumer.subscribe({ topics: ["no-such-topic"] });
+    await assert.rejects(consumer.run({ eachMessage: () => undefined }), (err: Error & { reason?: string }) => err.reason === "ERROR_REASON_UNKNOWN_TOPIC");
+  });
+
   test("a topic-wide subscription without a group reads every partition, each in order", async () => {
     await topicWith("wide", 3, 5);
     const subscription = client.consumer().subscribeTopic({ topic: "wide", from: "earliest" });

@@ -35,6 +35,8 @@ export function serveJoin(ctx: NodeContext, coordinator: GroupCoordinator, call:
     if (!session) {
       if (req.kind !== "join" || !req.join) throw invalidField("the first request of a Join stream must carry `join`");
       session = await join(ctx, coordinator, req.join, call, finish);
+      // The client may have gone while the join went through the log: its timeout counts from now.
+      if (done) coordinator.detach(session);
       return;
     }
     coordinator.heard(session.groupId, session.memberId);
