@@ -23,7 +23,7 @@ const deadlineMs = 120_000;
 
 function parse(argv: string[]): GroupsOptions {
   const o = new Command("bench groups")
-    .option("--records <n>", "records per throughput run", "60000")
+    .option("--records <n>", "records per throughput run of 100 B records (half as many of 1 KiB)", "200000")
     .option("--repeats <n>", "repeats of each rebalance measurement", "5")
     .option("--session-timeout-ms <n>", "members' session timeout", "3000")
     .parse(argv, { from: "user" })
