@@ -216,7 +216,7 @@ function readString(r: ByteReader, what: string): string {
 }
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
-  if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs);
+  if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic:
       return {

@@ -184,15 +184,14 @@ function str(r: ByteReader, what: string): string {
   return r.utf8(r.u32(what), what);
 }
 
-function list<T>(r: ByteReader, what: string, item: () => T): T[] {
-  const count = r.u32(what);
-  // Every item takes at least one byte: a larger count is damage, not a reason to allocate.
-  if (count > r.remaining) throw new RangeError(`malformed command: ${what}: ${count} items in ${r.remaining} bytes`);
-  return Array.from({ length: count }, item);
-}
-
-/** Decodes the body of a group command of `kind`. */
-export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: number): GroupCommand {
+/** Decodes the body of a group command of `kind`; `malformed` makes the error for damaged bytes. */
+export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: number, malformed: (what: string) => Error): GroupCommand {
+  const list = <T>(what: string, item: () => T): T[] => {
+    const count = r.u32(what);
+    // Every item takes at least one byte: a larger count is damage, not a reason to allocate.
+    if (count > r.remaining) throw malformed(`${what}: ${count} items in ${r.remaining} bytes`);
+    return Array.from({ length: count }, item);
+  };
   const groupId = str(r, "group id");
   switch (kind) {
     case GroupCommandKind.GroupJoin:
@@ -203,7 +202,7 @@ export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: nu
         memberId: str(r, "member id"),
         instanceId: str(r, "instance id"),
         clientId: str(r, "client id"),
-        topics: list(r, "topics", () => str(r, "topic")),
+        topics: list("topics", () => str(r, "topic")),
         sessionTimeoutMs: r.u32("session timeout"),
         assignor: str(r, "assignor"),
       };
@@ -216,7 +215,7 @@ export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: nu
         groupId,
         memberId: str(r, "member id"),
         generation: r.u32("generation"),
-        partitions: list(r, "partitions", () => ({ topic: str(r, "topic"), partition: r.u32("partition") })),
+        partitions: list("partitions", () => ({ topic: str(r, "topic"), partition: r.u32("partition") })),
       };
     case GroupCommandKind.CommitOffsets:
       return {
@@ -225,7 +224,7 @@ export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: nu
         groupId,
         memberId: str(r, "member id"),
         generation: r.u32("generation"),
-        offsets: list(r, "offsets", () => ({
+        offsets: list("offsets", () => ({
           topic: str(r, "topic"),
           partition: r.u32("partition"),
           offset: r.u64("offset"),
@@ -238,7 +237,7 @@ export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: nu
         nowMs,
         groupId,
         topic: str(r, "topic"),
-        offsets: list(r, "offsets", () => ({ partition: r.u32("partition"), offset: r.u64("offset") })),
+        offsets: list("offsets", () => ({ partition: r.u32("partition"), offset: r.u64("offset") })),
       };
     case GroupCommandKind.DeleteGroup:
       return { kind, nowMs, groupId };

@@ -98,7 +98,8 @@ export class GroupSession {
       } catch (thrown) {
         if (this.closed) return;
         const err = toRaftlineError(thrown, address);
-        this.brokenAtMs ??= Date.now();
+        // Only a session that was up can be broken: a first join redirected to the leader is not a pause.
+        if (this.memberId !== "") this.brokenAtMs ??= Date.now();
         if (err.reason === "ERROR_REASON_UNKNOWN_MEMBER") {
           this.memberId = "";
           this.generation = -1;

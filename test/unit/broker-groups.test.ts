@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ClassicLevel } from "classic-level";
 import { assign, tpKey, type AssignorMember } from "../../src/broker/assignors";
 import { ApplyOutcome, BrokerState } from "../../src/broker/broker-state";
-import { Command, CommandKind, encodeCommand } from "../../src/broker/commands";
+import { Command, CommandKind, UnsupportedCommandError, decodeCommand, encodeCommand } from "../../src/broker/commands";
 import { GroupCommandKind, type TopicPartition } from "../../src/broker/group-commands";
 import { assignedOf, groupStateOf, revokingOf } from "../../src/broker/group-table";
 import { encodeRecordBatch } from "../../src/broker/record-batch";
@@ -298,4 +298,18 @@ test("random joins, leaves and releases: never two owners, generations never bac
       assert.equal(groupStateOf(g), "STABLE");
     }
   }
+});
+
+test("group commands round-trip through the codec, and a damaged one is refused as malformed", () => {
+  const commands: Command[] = [
+    { kind: GroupCommandKind.GroupJoin, nowMs: t0, groupId: "g", memberId: "m", instanceId: "i", clientId: "c", topics: ["a", "b"], sessionTimeoutMs: 3000, assignor: "range" },
+    { kind: GroupCommandKind.GroupLeave, nowMs: t0, groupId: "g", memberId: "m", expired: true },
+    { kind: GroupCommandKind.GroupRevoked, nowMs: t0, groupId: "g", memberId: "m", generation: 7, partitions: [{ topic: "a", partition: 3 }] },
+    { kind: GroupCommandKind.CommitOffsets, nowMs: t0, groupId: "g", memberId: "m", generation: 7, offsets: [{ topic: "a", partition: 1, offset: 2 ** 40, metadata: "x" }] },
+    { kind: GroupCommandKind.ResetOffsets, nowMs: t0, groupId: "g", topic: "a", offsets: [{ partition: 0, offset: 5 }] },
+    { kind: GroupCommandKind.DeleteGroup, nowMs: t0, groupId: "g" },
+  ];
+  for (const c of commands) assert.deepEqual(decodeCommand(encodeCommand(c)), c);
+  const damaged = encodeCommand(commands[0]).slice(0, 20);
+  assert.throws(() => decodeCommand(damaged), UnsupportedCommandError);
 });
