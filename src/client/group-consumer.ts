@@ -1,5 +1,5 @@
 // A member of a consumer group: `client.consumer({ groupId })`. It joins the group (group-session.ts),
-// reads the partitions the coordinator assigns it (partition-reader.ts) into one bounded buffer, and
+// streams the partitions the coordinator assigns it (partition-reader.ts) into one bounded buffer, and
 // delivers records through `for await` or run(). At least once: a record's offset is committed only
 // after its handler returned (for `for await`: once the next record is asked for), automatically every
 // autoCommitIntervalMs and on commit(), before a revoked partition is released, and on close().
@@ -9,7 +9,6 @@ import type { CommitOffsetsResponse__Output } from "../generated/raftline/v1/Com
 import type { FetchOffsetsResponse__Output } from "../generated/raftline/v1/FetchOffsetsResponse";
 import { Admin } from "./admin";
 import { CallRunner, callUnary } from "./call-runner";
-import { Consumer } from "./consumer";
 import { RaftlineError, toRaftlineError } from "./errors";
 import { Assignment, GroupSession, TopicPartition } from "./group-session";
 import { PartitionReader, ReaderSink } from "./partition-reader";
@@ -59,7 +58,6 @@ interface Chunk {
 export const defaultGroupSessionTimeoutMs = 10_000;
 const defaultAutoCommitIntervalMs = 1000;
 const defaultMaxBufferedRecords = 10_000;
-const readerRequestTimeoutMs = 2000;
 
 function keyOf(tp: TopicPartition): string {
   return `${tp.topic}/${tp.partition}`;
@@ -70,7 +68,9 @@ function keyOf(tp: TopicPartition): string {
  * being revoked), "partitionsAssigned" (TopicPartition[]), "partitionsRevoked" (TopicPartition[], after their
  * offsets were committed), "partitionsLost" (TopicPartition[], the group dropped this member),
  * "rejoined" (pauseMs: how long the session was broken, e.g. by a leader change), "commitFailed"
- * (RaftlineError), "error" (RaftlineError: the session cannot go on).
+ * (RaftlineError), "readFailed" (RaftlineError: a partition's stream failed for a reason retrying does not
+ * cover, e.g. OUT_OF_RANGE after retention; it is reopened after a pause), "error" (RaftlineError: the
+ * session cannot go on).
  */
 export class GroupConsumer extends EventEmitter implements AsyncIterable<ConsumedRecord> {
   private topics: string[] = [];
@@ -89,7 +89,6 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
   private closed = false;
   /** Why the session ended for good; iteration and run() end with it. */
   private failure: RaftlineError | undefined;
-  private readonly reader: Consumer;
   private readonly admin: Admin;
   private readonly maxBuffered: number;
 
@@ -99,9 +98,6 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
     private readonly options: GroupConsumerOptions,
   ) {
     super();
-    // A fetch that outlives a leader change (a follower waiting to catch up with no leader to ask) is
-    // better abandoned early and retried where the new leader is.
-    this.reader = new Consumer(runner, Math.min(requestTimeoutMs, readerRequestTimeoutMs), {});
     this.admin = new Admin(runner, requestTimeoutMs);
     this.maxBuffered = options.maxBufferedRecords ?? defaultMaxBufferedRecords;
     // An "error" with no listener would throw from emit: the failure is also seen by iteration and run().
@@ -281,7 +277,7 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
     for (const tp of added) {
       const start = starts.get(keyOf(tp)) as { offset: number; committed: number };
       this.committed.set(keyOf(tp), start.committed);
-      const reader = new PartitionReader(tp.topic, tp.partition, start.offset, this.reader, this.sink, this.options.maxBytes ?? 0);
+      const reader = new PartitionReader(tp.topic, tp.partition, start.offset, this.runner, this.sink, this.options.maxBytes ?? 0);
       this.readers.set(keyOf(tp), reader);
       reader.start();
     }
@@ -369,16 +365,16 @@ export class GroupConsumer extends EventEmitter implements AsyncIterable<Consume
   // ---- the buffer ----
 
   private readonly sink: ReaderSink = {
-    room: async () => {
+    hasRoom: () => this.closed || this.buffered < this.maxBuffered,
+    whenRoom: async () => {
       while (!this.closed && this.buffered >= this.maxBuffered) await new Promise<void>((resolve) => this.waiters.push(resolve));
-      return !this.closed;
     },
     deliver: (reader, epoch, records) => {
       this.queue.push({ reader, epoch, records, next: 0 });
       this.buffered += records.length;
       this.wakeAll();
     },
-    error: (err) => this.emit("commitFailed", err instanceof RaftlineError ? err : toRaftlineError(err)),
+    error: (err) => this.emit("readFailed", err),
   };
 
   private valid(chunk: Chunk): boolean {

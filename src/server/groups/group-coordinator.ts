@@ -147,9 +147,11 @@ export class GroupCoordinator {
     const now = this.ctx.now();
     const groups = this.ctx.machine.state.groups;
     const stillRevoking = new Set<string>();
+    const members = new Set<string>();
     for (const groupId of groups.groupIds()) {
       for (const member of groups.group(groupId)?.members ?? []) {
         const key = keyOf(groupId, member.memberId);
+        members.add(key);
         if (revokingOf(member).length > 0) {
           stillRevoking.add(key);
           if (!this.revokingSinceMs.has(key)) this.revokingSinceMs.set(key, now);
@@ -170,6 +172,8 @@ export class GroupCoordinator {
       }
     }
     for (const key of this.revokingSinceMs.keys()) if (!stillRevoking.has(key)) this.revokingSinceMs.delete(key);
+    // Members that left or expired are forgotten here too, so the map holds live members only.
+    for (const key of this.lastSeenMs.keys()) if (!members.has(key)) this.lastSeenMs.delete(key);
   }
 }
 
