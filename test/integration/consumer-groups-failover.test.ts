@@ -28,7 +28,7 @@ function committedMap(offsets: { topic: string; partition: number; offset: numbe
   return new Map(offsets.map((o) => [o.partition, o.offset]));
 }
 
-test("a leader kill during consumption moves no partition and loses no committed offset; every record is consumed", async () => {
+test("a leader kill during consumption moves no partition and loses no committed offset; every record is consumed", async (t) => {
   await client.admin().createTopic({ name: "failover", partitions });
   const producer = client.producer();
   const produced = new Set<string>();
@@ -73,7 +73,7 @@ test("a leader kill during consumption moves no partition and loses no committed
     assert.equal(m.consumer.generation, generationsBefore[i], "same generation");
   });
   const pauses = members.map((m) => Math.max(...m.pauses));
-  console.log(`# leader kill: sessions resumed after ${pauses.join(", ")} ms; records produced after the kill within ${producedMs} ms, all consumed ${caughtUpMs} ms after the kill`);
+  t.diagnostic(`leader kill: sessions resumed after ${pauses.join(", ")} ms; records produced after the kill within ${producedMs} ms, all consumed ${caughtUpMs} ms after the kill`);
   await producer.close();
   await Promise.all(members.map((m) => m.close()));
   await cluster.restart(leader);
