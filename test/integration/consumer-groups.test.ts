@@ -60,7 +60,7 @@ function disjoint(members: RecordingMember[]): boolean {
 }
 
 describe("consumer groups", () => {
-  test("three members over six partitions split them 2/2/2, and a leaving member's partitions move within a second", async () => {
+  test("three members over six partitions split them 2/2/2, and a leaving member's partitions move at once", async (t) => {
     await client.admin().createTopic({ name: "split", partitions: 6 });
     const members = [member("g-split", "split"), member("g-split", "split"), member("g-split", "split")];
     await waitFor(() => members.every((m) => m.owned().length === 2) && disjoint(members), deadlineMs, "a 2/2/2 split");
@@ -69,9 +69,10 @@ describe("consumer groups", () => {
     const revokedBefore = stayers.map((m) => m.count("partitionsRevoked"));
     const leftAt = Date.now();
     await members[0].close();
+    // close() returns once the leave is committed: the member is gone now, not after its session timeout.
+    assert.equal((await describeGroup("g-split")).members.length, 2);
     await waitFor(() => stayers.every((m) => m.owned().length === 3) && disjoint(stayers), deadlineMs, "the leaver's partitions to move");
-    const movedInMs = Date.now() - leftAt;
-    assert.ok(movedInMs < 1000, `partitions moved in ${movedInMs} ms`);
+    t.diagnostic(`the leaver's partitions moved ${Date.now() - leftAt} ms after close() (bench groups measures the median)`);
     stayers.forEach((m, i) => {
       assert.ok(before[i].every((p) => m.owned().includes(p)), "the others kept their partitions");
       assert.equal(m.count("partitionsRevoked"), revokedBefore[i], "the others were never revoked anything");
