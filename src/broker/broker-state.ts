@@ -220,7 +220,10 @@ export class BrokerState {
     if (hasData) this.deleted.set(record.id, { record, logs: topic.logs });
     return {
       result: { kind: "topicDeleted", topic: infoOf(record) },
-      mutations: [hasData ? { kind: "putTopic", topic: record } : { kind: "removeTopic", topicId: record.id }],
+      mutations: [
+        hasData ? { kind: "putTopic", topic: record } : { kind: "removeTopic", topicId: record.id },
+        ...this.consumerGroups.topicDeleted(command.name, this.topicView),
+      ],
     };
   }
 

@@ -348,11 +348,36 @@ export class GroupTable {
     return { result: { kind: "groupDeleted", groupId: g.groupId }, mutations: [{ kind: "removeGroup", groupId: g.groupId, offsets }] };
   }
 
+  /**
+   * A topic was deleted: its partitions leave every group that owned or targeted them (at once, with no
+   * revocation: there is nothing left to read), and the groups rebalance what remains. Subscriptions stay,
+   * so a topic created again under the name is picked up at the next rebalance.
+   */
+  topicDeleted(name: string, topics: GroupTopicView): GroupMutation[] {
+    const mutations: GroupMutation[] = [];
+    for (const groupId of this.groupIds()) {
+      const current = this.groups.get(groupId) as GroupRecord;
+      const touched = current.members.some((m) => m.topics.includes(name) || m.owned.some((tp) => tp.topic === name));
+      if (!touched) continue;
+      const g = cloneGroup(current);
+      const before = new Map(g.members.map((m) => [m.memberId, viewKey(m)]));
+      for (const m of g.members) m.owned = m.owned.filter((tp) => tp.topic !== name);
+      this.rebalance(g, topics, false, before);
+      this.groups.set(groupId, g);
+      mutations.push({ kind: "putGroup", group: g });
+    }
+    return mutations;
+  }
+
   // ---- assignment ----
 
   /** New targets from the assignor, then hand out free partitions, then bump generations. */
-  private rebalance(g: GroupRecord, topics: GroupTopicView, membershipChanged: boolean): void {
-    const before = new Map(g.members.map((m) => [m.memberId, viewKey(m)]));
+  private rebalance(
+    g: GroupRecord,
+    topics: GroupTopicView,
+    membershipChanged: boolean,
+    before = new Map(g.members.map((m) => [m.memberId, viewKey(m)])),
+  ): void {
     const partitionsOf = (topic: string): number => topics.liveTopic(topic)?.partitions ?? 0;
     const target = assign(resolveAssignor(g.assignor), g.members, partitionsOf);
     for (const m of g.members) m.target = target.get(m.memberId) ?? [];

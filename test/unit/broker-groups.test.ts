@@ -313,3 +313,21 @@ test("group commands round-trip through the codec, and a damaged one is refused 
   const damaged = encodeCommand(commands[0]).slice(0, 20);
   assert.throws(() => decodeCommand(damaged), UnsupportedCommandError);
 });
+
+test("deleting a subscribed topic takes its partitions out of the group at once; the rest rebalance", () => {
+  const d = new Driver();
+  d.topic("t", 2);
+  d.topic("u", 2);
+  d.ok(d.join("a", { topics: ["t", "u"] }));
+  d.ok(d.join("b", { topics: ["t", "u"] }));
+  d.settle();
+  const generation = d.state.groups.group("g")!.generation;
+  const out = d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0, name: "u" });
+  assert.ok(out.mutations.some((m) => m.kind === "putGroup"));
+  const g = d.state.groups.group("g")!;
+  assert.ok(g.generation > generation);
+  assert.ok(g.members.every((m) => m.owned.every((tp) => tp.topic === "t") && m.target.every((tp) => tp.topic === "t")));
+  d.settle();
+  assert.deepEqual(counts(d), [1, 1]);
+  assertDisjoint(d);
+});

@@ -48,7 +48,11 @@ export class GroupCoordinator {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.expireSessions(), expiryCheckMs);
+    this.timer = setInterval(() => {
+      this.expireSessions();
+      // Assignments also change outside group commands (a subscribed topic deleted): push those too.
+      for (const groupId of new Set([...this.sessions.values()].map((s) => s.groupId))) this.refresh(groupId);
+    }, expiryCheckMs);
   }
 
   stop(): void {
