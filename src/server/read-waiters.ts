@@ -45,6 +45,15 @@ export class ReadWaiters {
     }
   }
 
+  /**
+   * A new leader is known: reads still waiting for their ReadIndex answer may have been sent to a leader
+   * that is gone, and would wait out their deadline. They are sent again, to the new leader.
+   */
+  resendUnanswered(): void {
+    const queued = new Set(this.queued);
+    for (const [ctx, w] of this.waiters) if (w.index < 0 && !queued.has(ctx)) this.queued.push(ctx);
+  }
+
   fail(ctx: string, err: ReplicaError): void {
     const w = this.waiters.get(ctx);
     if (!w) return;

@@ -449,9 +449,14 @@ export class Replica<R> extends EventEmitter {
 
   private onSoftState(role: Role, leader: number): void {
     const wasLeader = this.role === Role.Leader;
+    const leaderChanged = leader !== this.leader;
     this.role = role;
     this.leader = leader;
     this.emit("role", role, leader);
     if (wasLeader && role !== Role.Leader) this.pending.leadershipLost(leader);
+    if (leaderChanged && leader !== 0) {
+      this.reads.resendUnanswered();
+      this.schedule();
+    }
   }
 }
