@@ -20,13 +20,21 @@ export const protoLoaderOptions: protoLoader.Options = {
 
 export type PublicApi = (AdminProto & ConsumerProto & ProducerProto)["raftline"]["v1"];
 
+/** The files of the public contract that define services. */
+export const publicProtoFiles = ["admin.proto", "consumer.proto", "producer.proto"].map((f) => `raftline/v1/${f}`);
+
+let cachedDefinition: protoLoader.PackageDefinition | undefined;
 let cached: PublicApi | undefined;
+
+/** The contract as proto-loader describes it: every service, message and enum by full name. */
+export function publicPackageDefinition(): protoLoader.PackageDefinition {
+  cachedDefinition ??= protoLoader.loadSync(publicProtoFiles, protoLoaderOptions);
+  return cachedDefinition;
+}
 
 export function publicApi(): PublicApi {
   if (!cached) {
-    const files = ["admin.proto", "consumer.proto", "producer.proto"].map((f) => `raftline/v1/${f}`);
-    const definition = protoLoader.loadSync(files, protoLoaderOptions);
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(publicPackageDefinition()) as unknown as AdminProto & ConsumerProto & ProducerProto;
     cached = loaded.raftline.v1;
   }
   return cached;

@@ -15,7 +15,9 @@ import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
-import { publicApi } from "./public-proto";
+import { ProtoTypes } from "./proto-descriptors";
+import { publicApi, publicPackageDefinition } from "./public-proto";
+import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
 import { Replica } from "./replica";
 import { adminService, bestFollower } from "./services/admin-service";
@@ -151,9 +153,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
 
   const clientServer = new grpc.Server(clientServerOptions(config));
   const api = publicApi();
-  clientServer.addService(api.Producer.service, producerService(ctx));
-  clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
-  clientServer.addService(api.Admin.service, adminService(ctx));
+  const types = new ProtoTypes(publicPackageDefinition());
+  const addGuarded = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
+    const guarded = guardedService(definition, handlers, types, clientAddressOf);
+    clientServer.addService(guarded.definition, guarded.handlers);
+  };
+  addGuarded(api.Producer.service, producerService(ctx));
+  addGuarded(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
+  addGuarded(api.Admin.service, adminService(ctx));
   await bind(clientServer, me.clientAddress);
 
   replica.start();

@@ -27,6 +27,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader<CreateTopicResponse>(
         ctx,
         call,
+        "write",
         async () => {
           const r = call.request;
           const command: Command = {
@@ -53,6 +54,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader(
         ctx,
         call,
+        "write",
         async () => {
           ctx.machine.state.requireTopic(call.request.name);
           const result = await commit(ctx, { kind: CommandKind.DeleteTopic, nowMs: ctx.now(), name: call.request.name }, deadlineMsOf(call));
@@ -88,6 +90,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       return onLeader(
         ctx,
         call,
+        "query",
         () => describeCluster(ctx),
         (leader, _forwardedMd, deadline) => {
           const c = ctx.forwarder.admin(leader);
@@ -100,6 +103,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader(
         ctx,
         call,
+        "query",
         () => transferLeadership(ctx, call.request.toNodeId, deadlineMsOf(call)),
         (leader, md, deadline) => {
           const c = ctx.forwarder.admin(leader);
@@ -175,7 +179,7 @@ async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: numb
   if (!target) throw new RpcError(grpc.status.FAILED_PRECONDITION, "ERROR_REASON_FAILED_PRECONDITION", "no follower to transfer leadership to");
   if (target === previous) return { leaderId: previous, previousLeaderId: previous };
   if (!ctx.config.members.some((m) => m.id === target)) {
-    throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_FAILED_PRECONDITION", `node ${target} is not a member of the cluster`);
+    throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_UNKNOWN_NODE", `node ${target} is not a member of the cluster`);
   }
   ctx.replica.transferLeadership(target);
   const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;
