@@ -13,6 +13,7 @@ import { Role } from "../../raft";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
+import { pageBounds, pageOf } from "./paging";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
 
@@ -38,8 +39,12 @@ export function adminService(ctx: NodeContext): AdminHandlers {
             retentionMs: r.retentionMs,
             retentionBytes: r.retentionBytes,
             maxRecordBytes: r.maxRecordBytes,
+            requestId: r.requestId,
           };
           ctx.machine.state.checkCreateTopic(command);
+          // A retry of a create already applied: answered without another trip through the log.
+          const existing = ctx.machine.state.createdBy(command);
+          if (existing) return { topic: topicConfig(existing) };
           const result = await commit(ctx, command, deadlineMsOf(call));
           if (result.kind !== "topicCreated") throw unexpected(result);
           return { topic: topicConfig(result.topic) };
@@ -68,8 +73,10 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       ),
     ),
     ListTopics: unary(ctx, async (call) => {
+      const bounds = pageBounds(call.request);
       await ctx.replica.readBarrier(deadlineMsOf(call));
-      return { topics: ctx.machine.state.listTopics().map(topicConfig) };
+      const page = pageOf(ctx.machine.state.listTopics(), (t) => t.name, bounds);
+      return { topics: page.items.map(topicConfig), nextPageToken: page.nextPageToken };
     }),
     DescribeTopic: unary(ctx, async (call) => {
       await ctx.replica.readBarrier(deadlineMsOf(call));
