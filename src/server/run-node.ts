@@ -1,6 +1,7 @@
 // One node's process: open storage, restore raft and the broker, start the peer transport, the replica
 // loop and the public gRPC services; shut all of it down gracefully on SIGTERM/SIGINT.
 import * as grpc from "@grpc/grpc-js";
+import { setTimeout as delay } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
 import { RawNode, Role, type RaftConfig } from "../raft";
@@ -27,6 +28,8 @@ import { waitForRole } from "./services/rpc";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
+/** The part of the grace left for writes failed by the stopping replica to be answered. */
+const stopAnswerMs = 500;
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -187,8 +190,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         }
       }
     }
-    await shutdownServer(clientServer, shutdownGraceMs);
+    // New calls are refused from here on. Writes still waiting after the grace period are failed by
+    // replica.stop() with their true outcome (not written, or unknown), so their callers hear which before
+    // the remaining calls (streams, long polls) are cut.
+    const drained = shutdownServer(clientServer, shutdownGraceMs);
+    await Promise.race([drained, delay(shutdownGraceMs - stopAnswerMs)]);
     await replica.stop();
+    await drained;
     forwarder.close();
     await transport.close();
     peerServer.forceShutdown();
