@@ -5,6 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { MessageDescriptor, ProtoTypes } from "./proto-descriptors";
 import { RpcError, boundedText, toGrpcError } from "./rpc-errors";
+import { isPlanted } from "./test-plants";
 
 /** What a request deserializes to when its bytes are not a valid message. */
 export class MalformedRequest {
@@ -24,7 +25,7 @@ export function requestError(request: unknown, type: MessageDescriptor | undefin
   if (request instanceof MalformedRequest) {
     return new RpcError(grpc.status.INVALID_ARGUMENT, "ERROR_REASON_MALFORMED_REQUEST", `the request does not decode: ${request.detail}`);
   }
-  const bad = type ? unknownEnum(request, type, types, "") : undefined;
+  const bad = type && !isPlanted("enum-unvalidated") ? unknownEnum(request, type, types, "") : undefined;
   return bad ? new RpcError(grpc.status.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD", bad) : undefined;
 }
 
@@ -54,8 +55,8 @@ function unknownEnum(value: unknown, type: MessageDescriptor, types: ProtoTypes,
 
 /**
  * The definition with deserializers that never throw, and handlers that answer refused requests
- * themselves. A request stream ends with the status at its first malformed message (its correlation is
- * unknown); its enum values are left to the handler, which can answer them in-band.
+ * themselves. A request stream ends with the refusal after its first malformed message (whose correlation
+ * is unknown); its enum values are left to the handler, which can answer them in-band.
  */
 export function guardedService(
   definition: grpc.ServiceDefinition,
@@ -111,20 +112,34 @@ function guardSingle(handler: AnyHandler, responseStream: boolean, refuse: Refus
   return guarded;
 }
 
+/**
+ * At a request stream's first malformed message the handler sees the stream end (so requests already
+ * taken are still answered), and the status it ends with is the refusal.
+ */
 function guardStream(handler: AnyHandler, refuse: Refuse): AnyHandler {
   const guarded = (call: grpc.ServerDuplexStream<unknown, unknown>): void => {
     const emit = call.emit.bind(call);
-    let failed = false;
+    const end = call.end.bind(call);
+    let failure: grpc.ServiceError | undefined;
+    let failing = false;
     call.emit = (event: string | symbol, ...args: unknown[]): boolean => {
-      if (event === "data" && args[0] instanceof MalformedRequest) {
-        if (!failed) {
-          failed = true;
-          emit("error", refuse(args[0]));
-        }
-        return true;
+      if (event === "data" && args[0] instanceof MalformedRequest && !failure) {
+        failure = refuse(args[0]);
+        call.pause();
+        return emit("end");
       }
+      // Nothing after the malformed message reaches the handler, nor the client's own half-close.
+      if (failure && (event === "data" || event === "end")) return true;
       return emit(event, ...args);
     };
+    call.end = ((...args: Parameters<typeof call.end>) => {
+      if (failure && !failing) {
+        failing = true;
+        emit("error", failure);
+        return call;
+      }
+      return end(...args);
+    }) as typeof call.end;
     (handler as (call: grpc.ServerDuplexStream<unknown, unknown>) => void)(call);
   };
   return guarded as AnyHandler;

@@ -11,6 +11,7 @@ import type { ProduceResponse, ProduceResponse__Output } from "../../generated/r
 import type { ProducerHandlers } from "../../generated/raftline/v1/Producer";
 import type { NodeContext } from "../node-context";
 import type { Acks } from "../pending-proposals";
+import { isPlanted } from "../test-plants";
 import { produceStream } from "./produce-stream";
 import { callUnary, commit, deadlineMsOf, invalid, onLeader, unary, unexpected } from "./rpc";
 
@@ -22,11 +23,14 @@ export function producerService(ctx: NodeContext): ProducerHandlers {
   };
 }
 
-function initProducer(
+async function initProducer(
   ctx: NodeContext,
   req: InitProducerRequest__Output,
   call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
 ): Promise<InitProducerResponse> {
+  if (!Number.isSafeInteger(req.producerId) || req.producerId < 0) {
+    throw invalid("ERROR_REASON_INVALID_FIELD", `producer_id must be 0 or an id InitProducer returned, got ${req.producerId}`);
+  }
   return onLeader(
     ctx,
     call,
@@ -72,6 +76,7 @@ function acksOf(acks: ProduceRequest__Output["acks"]): Acks {
     case "ACKS_QUORUM":
       return "quorum";
     default:
+      if (isPlanted("enum-unvalidated")) return "quorum";
       throw invalid("ERROR_REASON_INVALID_FIELD", `acks: ${String(acks)} is not a value of Acks`);
   }
 }
