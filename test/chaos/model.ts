@@ -83,6 +83,7 @@ export type CheckName =
   | "identical-logs"
   | "subscriber-prefix"
   | "refused-appended"
+  | "create-retry"
   | "liveness";
 
 export interface Violation {
