@@ -1,12 +1,13 @@
 // The fuzzer's own power: with a handler bug planted in the nodes (enum values left unvalidated, see
-// src/server/test-plants.ts), a bounded run with a fixed seed must find it and name its seed.
+// src/server/test-plants.ts), a bounded run with a fixed seed must find it and name its seed (seed 1
+// finds it within some 40 calls; the bound is generous).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startCluster } from "../support/cluster";
 import { FuzzFailure, fuzzContract } from "../support/fuzz/fuzzer";
 import { contractMethods } from "../support/fuzz/contract-methods";
 
-const seed = 7;
+const seed = 1;
 const maxSeconds = 90;
 
 test("the fuzzer finds a planted unvalidated enum field", { timeout: (maxSeconds + 120) * 1000 }, async () => {
