@@ -2,7 +2,9 @@
 // fuzzer's power test). Read once from RAFTLINE_TEST_PLANT; unset in any real deployment, where every
 // plant is off. Plants:
 //   enum-unvalidated   requests with an enum value outside its enum are accepted (acks read as QUORUM)
-export type TestPlant = "enum-unvalidated";
+//   refusal-writes     DeleteTopic of an unknown topic writes a (harmless) entry to the log before it
+//                      answers NOT_FOUND, so a refused call changes the cluster's state
+export type TestPlant = "enum-unvalidated" | "refusal-writes";
 
 const planted = process.env.RAFTLINE_TEST_PLANT ?? "";
 

@@ -255,3 +255,14 @@ describe("8. ListTopics pages", () => {
     });
   }
 });
+
+describe("5. refusals name their reason", () => {
+  for (const v of via()) {
+    test(`TransferLeadership to a node that does not exist, through the ${v.name}: NOT_FOUND + UNKNOWN_NODE`, async () => {
+      const a = on(v.id()).admin;
+      const f = await refused(unaryCall((o, cb) => a.TransferLeadership({ toNodeId: 99 }, new grpc.Metadata(), o, cb)));
+      assert.equal(f.code, grpc.status.NOT_FOUND, f.details);
+      assert.equal(f.reason, "ERROR_REASON_UNKNOWN_NODE");
+    });
+  }
+});

@@ -13,6 +13,7 @@ import { Role } from "../../raft";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
+import { isPlanted } from "../test-plants";
 import { pageBounds, pageOf } from "./paging";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
@@ -61,6 +62,9 @@ export function adminService(ctx: NodeContext): AdminHandlers {
         call,
         "write",
         async () => {
+          if (isPlanted("refusal-writes") && !ctx.machine.state.listTopics().some((t) => t.name === call.request.name)) {
+            await commit(ctx, { kind: CommandKind.Tick, nowMs: ctx.now() }, deadlineMsOf(call));
+          }
           ctx.machine.state.requireTopic(call.request.name);
           const result = await commit(ctx, { kind: CommandKind.DeleteTopic, nowMs: ctx.now(), name: call.request.name }, deadlineMsOf(call));
           if (result.kind !== "topicDeleted") throw unexpected(result);
