@@ -1,6 +1,7 @@
 // The workloads a chaos run puts on the cluster. A new feature joins the suite by adding its workload here
 // (its own load, history notes and checks; see workload.ts).
 import { ProducerWorkload } from "./producer-workload";
+import { RawProducerWorkload } from "./raw-producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
 import { Workload, chaosTopic } from "./workload";
 
@@ -46,6 +47,7 @@ export function chaosWorkloads(): Workload[] {
       maxOutstandingSends,
       requestTimeoutMs,
     }),
+    new RawProducerWorkload({ name: "raw", topic: chaosTopic, sendIntervalMs, maxOutstandingSends, requestTimeoutMs }),
     new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
   ];
