@@ -34,19 +34,20 @@ function unknownEnum(value: unknown, type: MessageDescriptor, types: ProtoTypes,
   if (typeof value !== "object" || value === null) return undefined;
   const fields = value as Record<string, unknown>;
   for (const field of type.field) {
+    const inner = field.type === "TYPE_MESSAGE" ? types.message(field.typeName) : undefined;
+    // Only enum fields and messages that hold one are walked: records and headers never are.
+    if (field.type !== "TYPE_ENUM" && !(inner && types.hasEnums(inner))) continue;
     const v = fields[field.name];
     if (v === undefined || v === null) continue;
-    const items = Array.isArray(v) ? v : [v];
     const path = prefix + field.name;
-    for (const item of items) {
-      if (field.type === "TYPE_ENUM" && typeof item === "number") {
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (inner) {
+        const found = unknownEnum(item, inner, types, `${path}.`);
+        if (found) return found;
+      } else if (typeof item === "number") {
         const e = types.enumType(field.typeName);
         const valid = e.value.map((x) => x.name).join(", ");
         return `${path}: ${item} is not a value of ${e.name} (${valid})`;
-      }
-      if (field.type === "TYPE_MESSAGE") {
-        const inner = unknownEnum(item, types.message(field.typeName), types, `${path}.`);
-        if (inner) return inner;
       }
     }
   }
