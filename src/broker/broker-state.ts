@@ -36,6 +36,7 @@ import {
   recordTooLarge,
   resolveMaxRecordBytes,
   validateNonNegative,
+  validateRequestId,
   validatePartition,
   validatePartitionCount,
   validateTopicName,
@@ -169,9 +170,25 @@ export class BrokerState {
     validateNonNegative("retention_ms", command.retentionMs);
     validateNonNegative("retention_bytes", command.retentionBytes);
     resolveMaxRecordBytes(command.maxRecordBytes);
-    if (this.live.has(command.name)) {
+    validateRequestId(command.requestId ?? "");
+    if (this.live.has(command.name) && !this.createdBy(command)) {
       throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_TOPIC_EXISTS", `topic "${command.name}" already exists`);
     }
+  }
+
+  /**
+   * The live topic this very CreateTopic made earlier: same name, same request id, same configuration.
+   * A retry of a create whose answer was lost is answered with it, as if it had just been created.
+   */
+  createdBy(command: CreateTopicCommand): TopicInfo | undefined {
+    const topic = this.live.get(command.name)?.record;
+    if (!topic || !command.requestId || topic.createRequestId !== command.requestId) return undefined;
+    const same =
+      topic.partitions === command.partitions &&
+      topic.retentionMs === command.retentionMs &&
+      topic.retentionBytes === command.retentionBytes &&
+      topic.maxRecordBytes === resolveMaxRecordBytes(command.maxRecordBytes);
+    return same ? infoOf(topic) : undefined;
   }
 
   /** Throws the BrokerError that applying this Produce would answer with; returns the batch headers. */
@@ -192,6 +209,8 @@ export class BrokerState {
 
   private createTopic(command: CreateTopicCommand): ApplyOutcome {
     this.checkCreateTopic(command);
+    const existing = this.createdBy(command);
+    if (existing) return { result: { kind: "topicCreated", topic: existing }, mutations: [] };
     const record: TopicRecord = {
       id: this.nextTopicId++,
       name: command.name,
@@ -201,6 +220,7 @@ export class BrokerState {
       maxRecordBytes: resolveMaxRecordBytes(command.maxRecordBytes),
       createdAtMs: command.nowMs,
       deleted: false,
+      createRequestId: command.requestId ?? "",
     };
     this.live.set(record.name, { record, logs: Array.from({ length: record.partitions }, () => new PartitionLog()) });
     return {

@@ -30,6 +30,11 @@ export interface CreateTopicCommand {
   retentionBytes: number;
   /** 0 = the default. */
   maxRecordBytes: number;
+  /**
+   * The caller's id for this create, remembered with the topic so that a retry with the same id and
+   * configuration answers with the topic instead of ALREADY_EXISTS. Absent or "": none.
+   */
+  requestId?: string;
 }
 
 export interface DeleteTopicCommand {
@@ -127,7 +132,9 @@ export function encodeCommand(command: Command): Uint8Array {
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
-      const w = new ByteWriter(commandHeaderBytes + 2 + name.length + 4 + 8 + 8 + 4);
+      // The request id trails the fields from before it, and only when set.
+      const requestId = command.requestId ? encodedString(command.requestId) : undefined;
+      const w = new ByteWriter(commandHeaderBytes + 2 + name.length + 4 + 8 + 8 + 4 + (requestId ? 2 + requestId.length : 0));
       w.u8(command.kind);
       w.u64(command.nowMs);
       writeString(w, name);
@@ -135,6 +142,7 @@ export function encodeCommand(command: Command): Uint8Array {
       w.u64(command.retentionMs);
       w.u64(command.retentionBytes);
       w.u32(command.maxRecordBytes);
+      if (requestId) writeString(w, requestId);
       return w.finish();
     }
     case CommandKind.DeleteTopic: {
@@ -218,8 +226,8 @@ function readString(r: ByteReader, what: string): string {
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
   if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
   switch (kind) {
-    case CommandKind.CreateTopic:
-      return {
+    case CommandKind.CreateTopic: {
+      const command: CreateTopicCommand = {
         kind,
         nowMs,
         name: readString(r, "topic name"),
@@ -228,6 +236,9 @@ function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
         retentionBytes: r.u64("retentionBytes"),
         maxRecordBytes: r.u32("maxRecordBytes"),
       };
+      if (r.remaining > 0) command.requestId = readString(r, "request id");
+      return command;
+    }
     case CommandKind.DeleteTopic:
       return { kind, nowMs, name: readString(r, "topic name") };
     case CommandKind.Produce: {

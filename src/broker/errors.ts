@@ -62,8 +62,16 @@ export class BrokerError extends Error {
   }
 }
 
+/** Longest piece of caller input quoted in an error message, in characters. */
+export const maxEchoChars = 64;
+
+/** Caller input as quoted in an error message: cut short (marked "…") so answers stay small. */
+export function echo(input: string): string {
+  return input.length <= maxEchoChars ? `"${input}"` : `"${input.slice(0, maxEchoChars)}…" (${input.length} characters)`;
+}
+
 export function unknownTopic(name: string): BrokerError {
-  return new BrokerError("NOT_FOUND", "ERROR_REASON_UNKNOWN_TOPIC", `unknown topic "${name}"`);
+  return new BrokerError("NOT_FOUND", "ERROR_REASON_UNKNOWN_TOPIC", `unknown topic ${echo(name)}`);
 }
 
 export function invalidField(message: string): BrokerError {

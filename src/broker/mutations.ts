@@ -18,6 +18,8 @@ export interface TopicRecord {
   /** The leader's clock when the topic was created. */
   createdAtMs: number;
   deleted: boolean;
+  /** The CreateTopic request id that created it; "" when the creator gave none. */
+  createRequestId: string;
 }
 
 /** An idempotent producer as stored. */

@@ -1,6 +1,10 @@
 // Limits and checks shared by the server (to refuse a request before proposing it) and by apply (which
 // re-checks, because the state may have changed between proposal and commit).
-import { BrokerError, invalidField } from "./errors";
+import { utf8 } from "./binary";
+import { BrokerError, echo, invalidField } from "./errors";
+
+/** Longest CreateTopic request id, in UTF-8 bytes. */
+export const maxRequestIdBytes = 128;
 
 export const maxTopicNameChars = 249;
 export const minPartitions = 1;
@@ -23,7 +27,7 @@ export function validateTopicName(name: string): void {
     throw new BrokerError(
       "INVALID_ARGUMENT",
       "ERROR_REASON_INVALID_TOPIC_NAME",
-      `invalid topic name "${name}": use 1..${maxTopicNameChars} characters of [a-zA-Z0-9._-], not "." or ".."`,
+      `invalid topic name ${echo(name)}: use 1..${maxTopicNameChars} characters of [a-zA-Z0-9._-], not "." or ".."`,
     );
   }
 }
@@ -73,4 +77,9 @@ export function recordTooLarge(topic: string, recordBytes: number, maxRecordByte
 
 export function emptyBatch(message: string): BrokerError {
   return new BrokerError("INVALID_ARGUMENT", "ERROR_REASON_EMPTY_BATCH", message);
+}
+
+export function validateRequestId(requestId: string): void {
+  const bytes = utf8(requestId).length;
+  if (bytes > maxRequestIdBytes) throw invalidField(`request_id must be at most ${maxRequestIdBytes} bytes, got ${bytes}`);
 }

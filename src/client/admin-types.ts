@@ -21,6 +21,11 @@ export interface CreateTopicOptions {
   retentionBytes?: number;
   /** 0 or absent = the server's default (1 MiB). */
   maxRecordBytes?: number;
+  /**
+   * Makes retries safe (see CreateTopic in admin.proto). Absent: createTopic picks a random one, so its
+   * own retries after an unknown outcome find the topic they created instead of ALREADY_EXISTS.
+   */
+  requestId?: string;
 }
 
 export interface PartitionInfo {

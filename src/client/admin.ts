@@ -6,6 +6,7 @@ import type { DescribeClusterResponse__Output } from "../generated/raftline/v1/D
 import type { DescribeTopicResponse__Output } from "../generated/raftline/v1/DescribeTopicResponse";
 import type { ListTopicsResponse__Output } from "../generated/raftline/v1/ListTopicsResponse";
 import type { TransferLeadershipResponse__Output } from "../generated/raftline/v1/TransferLeadershipResponse";
+import { randomUUID } from "node:crypto";
 import type { CallRunner } from "./call-runner";
 import { callUnary } from "./call-runner";
 import {
@@ -22,6 +23,9 @@ import type { RetryPolicy } from "./retry";
 /** Deadline of TransferLeadership, which answers only once the target leads. */
 const transferTimeoutMs = 30000;
 
+/** The largest page ListTopics answers (admin.proto). */
+const maxListPageSize = 1000;
+
 export class Admin {
   constructor(
     private readonly runner: CallRunner,
@@ -33,8 +37,9 @@ export class Admin {
    * first attempt makes the retry fail with ALREADY_EXISTS.
    */
   async createTopic(options: CreateTopicOptions): Promise<TopicConfig> {
+    const request = { ...options, requestId: options.requestId ?? randomUUID() };
     const response = await this.runner.run(true, (s) =>
-      callUnary<CreateTopicResponse__Output>(s.address, this.requestTimeoutMs, (o, done) => s.admin.CreateTopic(options, o, done)),
+      callUnary<CreateTopicResponse__Output>(s.address, this.requestTimeoutMs, (o, done) => s.admin.CreateTopic(request, o, done)),
     );
     return topicFrom(response.topic);
   }
@@ -45,11 +50,19 @@ export class Admin {
     );
   }
 
+  /** Every topic, ordered by name (all pages). */
   async listTopics(): Promise<TopicConfig[]> {
-    const response = await this.runner.run(true, (s) =>
-      callUnary<ListTopicsResponse__Output>(s.address, this.requestTimeoutMs, (o, done) => s.admin.ListTopics({}, o, done)),
-    );
-    return response.topics.map(topicFrom);
+    const topics: TopicConfig[] = [];
+    let pageToken = "";
+    do {
+      const request = { pageSize: maxListPageSize, pageToken };
+      const response = await this.runner.run(true, (s) =>
+        callUnary<ListTopicsResponse__Output>(s.address, this.requestTimeoutMs, (o, done) => s.admin.ListTopics(request, o, done)),
+      );
+      topics.push(...response.topics.map(topicFrom));
+      pageToken = response.nextPageToken;
+    } while (pageToken !== "");
+    return topics;
   }
 
   async describeTopic(name: string): Promise<TopicDescription> {

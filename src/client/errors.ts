@@ -21,6 +21,8 @@ export interface RaftlineErrorFields {
   leaderAddress?: string;
   /** The broker address the failed call went to, when known. */
   address?: string;
+  /** Overrides what code and reason say (e.g. an earlier attempt of the same write was unknown). */
+  outcomeUnknown?: boolean;
 }
 
 export class RaftlineError extends Error {
@@ -39,6 +41,12 @@ export class RaftlineError extends Error {
    * outcome is unknown: a retry may append the records twice.
    */
   readonly retriable: boolean;
+  /**
+   * For a write: true when it may have been committed all the same (see "Did my write happen?" in
+   * errors.proto), false when it certainly was not. Retrying an unknown outcome may append twice, unless
+   * the producer is idempotent.
+   */
+  readonly outcomeUnknown: boolean;
 
   constructor(fields: RaftlineErrorFields) {
     super(fields.message);
@@ -50,12 +58,31 @@ export class RaftlineError extends Error {
     this.leaderAddress = fields.leaderAddress || undefined;
     this.address = fields.address;
     this.retriable = isRetriableCode(fields.code);
+    this.outcomeUnknown = fields.outcomeUnknown ?? isOutcomeUnknown(fields.code, this.reason, fields.message);
+  }
+
+  /** This error, marked as of unknown outcome (an earlier attempt of the same write was). */
+  withOutcomeUnknown(): RaftlineError {
+    if (this.outcomeUnknown) return this;
+    const { code, message, reason, leaderId, leaderAddress, address } = this;
+    return new RaftlineError({ code, message, reason, leaderId, leaderAddress, address, outcomeUnknown: true });
   }
 
   /** True when the error names a leader other than the node that raised it: retry there at once. */
   get redirectsElsewhere(): boolean {
     return this.leaderAddress !== undefined && this.leaderAddress !== this.address;
   }
+}
+
+/**
+ * The table of errors.proto: unknown for DEADLINE_EXCEEDED, CANCELLED and UNAVAILABLE + OUTCOME_UNKNOWN,
+ * and for an UNAVAILABLE the client's own transport raised (no reason) unless the call never left.
+ */
+export function isOutcomeUnknown(code: status, reason: ErrorReasonName, message: string): boolean {
+  if (code === status.DEADLINE_EXCEEDED || code === status.CANCELLED) return true;
+  if (code !== status.UNAVAILABLE) return false;
+  if (reason === "ERROR_REASON_OUTCOME_UNKNOWN") return true;
+  return reason === "ERROR_REASON_UNSPECIFIED" && !message.includes("No connection established");
 }
 
 export function isRetriableCode(code: status): boolean {

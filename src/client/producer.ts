@@ -257,11 +257,22 @@ export class Producer {
   private deliver(batch: RecordBatch<PendingSend>): Promise<RecordPlacement[]> {
     const wire: ProduceBatch = { topic: batch.topic, records: batch.records.map(toWireRecord) };
     if (batch.partition !== undefined) wire.partition = batch.partition;
+    // Once any attempt's outcome is unknown, so is the send's, however a later attempt fails.
+    let unknown = false;
     return retry(
       async () => placementsOf(await this.sendOne(wire), batch.records.length),
       this.policy,
-      { clock: this.runner.clock, onError: (err) => this.runner.pool.noteError(err) },
-    );
+      {
+        clock: this.runner.clock,
+        onError: (err) => {
+          unknown ||= err.outcomeUnknown;
+          this.runner.pool.noteError(err);
+        },
+      },
+    ).catch((err: unknown) => {
+      const e = toRaftlineError(err);
+      throw unknown ? e.withOutcomeUnknown() : e;
+    });
   }
 
   /** One attempt: one batch in one request on the leader's stream. */

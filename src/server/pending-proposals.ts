@@ -86,11 +86,11 @@ export class PendingProposals<R> {
         this.fail(p, new ReplicaError("LOST", "leadership changed before the write committed; it was not written", leader, true));
       } else {
         // Committed, but applied inside the snapshot, so its result (offsets) is not known here.
-        this.fail(p, new ReplicaError("TIMEOUT", "the write committed while this node caught up by snapshot; its offsets are unknown", leader, false));
+        this.fail(p, new ReplicaError("UNKNOWN_OUTCOME", "the write committed while this node caught up by snapshot; its offsets are unknown", leader, false));
       }
     }
     for (const p of unknown) {
-      this.fail(p, new ReplicaError("TIMEOUT", "a snapshot replaced the log; the write may or may not be committed", leader, false));
+      this.fail(p, new ReplicaError("UNKNOWN_OUTCOME", "a snapshot replaced the log; the write may or may not be committed", leader, false));
     }
   }
 
@@ -118,17 +118,29 @@ export class PendingProposals<R> {
       this.fail(
         p,
         p.index > 0
-          ? new ReplicaError("TIMEOUT", "leadership was lost before the write committed; it may or may not be committed", leader, false)
+          ? new ReplicaError("UNKNOWN_OUTCOME", "leadership was lost before the write committed; it may or may not be committed", leader, false)
           : new ReplicaError("NOT_LEADER", leader ? `node ${leader} is the leader now` : "leadership was lost; no leader is known yet", leader, true),
       );
     }
     this.queued = [];
   }
 
-  failAll(err: ReplicaError): void {
-    for (const p of this.open) this.fail(p, err);
+  /**
+   * The node is shutting down: writes not yet in the log certainly did not happen; those in it may still
+   * commit under the next leader.
+   */
+  stopped(leader: number): void {
+    for (const p of this.open) {
+      this.fail(
+        p,
+        p.index > 0
+          ? new ReplicaError("UNKNOWN_OUTCOME", "this node shut down before the write committed; it may or may not be committed", leader, false)
+          : new ReplicaError("STOPPED", "this node is shutting down; the write was not written", leader, true),
+      );
+    }
     this.queued = [];
   }
+
 
   fail(p: Pending<R>, err: ReplicaError): void {
     this.settle(p, () => p.reject(err));

@@ -6,6 +6,8 @@ export type ReplicaErrorCode =
   | "BUSY"
   | "LOST"
   | "TIMEOUT"
+  /** The write reached the log (or was sent to the leader) and then its fate could not be learned. */
+  | "UNKNOWN_OUTCOME"
   | "STOPPED"
   | "REJECTED";
 

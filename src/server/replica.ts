@@ -222,9 +222,8 @@ export class Replica<R> extends EventEmitter {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const err = new ReplicaError("STOPPED", "this node is shutting down", this.leader, false);
-    this.pending.failAll(err);
-    this.reads.failAll(err);
+    this.pending.stopped(this.leader);
+    this.reads.failAll(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
     while (this.running) await new Promise<void>((r) => this.once("idle", r));
   }
 

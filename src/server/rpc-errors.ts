@@ -7,6 +7,19 @@ import { ReplicaError } from "./replica-errors";
 
 export type Reason = Exclude<ErrorReason, number>;
 
+/** The longest status message we send, in UTF-8 bytes: far below C-core clients' 8 KiB metadata limit. */
+export const maxStatusMessageBytes = 512;
+
+/** `text` cut to at most `maxBytes` of UTF-8 on a character boundary, marked with "…" when cut. */
+export function boundedText(text: string, maxBytes = maxStatusMessageBytes): string {
+  if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
+  const bytes = Buffer.from(text, "utf8");
+  // "…" is three bytes; step back to the start of a character so none is split.
+  let end = maxBytes - 3;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString("utf8") + "…";
+}
+
 export class RpcError extends Error {
   constructor(
     readonly code: status,
@@ -14,7 +27,7 @@ export class RpcError extends Error {
     message: string,
     readonly leaderId = 0,
   ) {
-    super(message);
+    super(boundedText(message));
   }
 }
 
@@ -49,13 +62,16 @@ function fromReplicaError(err: ReplicaError): RpcError {
     case "BUSY":
       return new RpcError(status.UNAVAILABLE, "ERROR_REASON_OVERLOADED", err.message, err.leader);
     case "LOST":
-      return new RpcError(status.UNAVAILABLE, "ERROR_REASON_NOT_LEADER", err.message, err.leader);
     case "STOPPED":
-      return new RpcError(status.UNAVAILABLE, "ERROR_REASON_NOT_LEADER", err.message, err.leader);
+      return err.certain
+        ? new RpcError(status.UNAVAILABLE, err.leader ? "ERROR_REASON_NOT_LEADER" : "ERROR_REASON_NO_QUORUM", err.message, err.leader)
+        : new RpcError(status.UNAVAILABLE, "ERROR_REASON_OUTCOME_UNKNOWN", err.message, err.leader);
+    case "UNKNOWN_OUTCOME":
+      return new RpcError(status.UNAVAILABLE, "ERROR_REASON_OUTCOME_UNKNOWN", err.message, err.leader);
     case "TIMEOUT":
       return err.certain
         ? new RpcError(status.UNAVAILABLE, "ERROR_REASON_NO_QUORUM", err.message, err.leader)
-        : new RpcError(status.DEADLINE_EXCEEDED, "ERROR_REASON_NO_QUORUM", err.message, err.leader);
+        : new RpcError(status.DEADLINE_EXCEEDED, "ERROR_REASON_OUTCOME_UNKNOWN", err.message, err.leader);
     case "REJECTED":
       return new RpcError(status.FAILED_PRECONDITION, "ERROR_REASON_FAILED_PRECONDITION", err.message, err.leader);
   }

@@ -1,6 +1,7 @@
 // One node's process: open storage, restore raft and the broker, start the peer transport, the replica
 // loop and the public gRPC services; shut all of it down gracefully on SIGTERM/SIGINT.
 import * as grpc from "@grpc/grpc-js";
+import { setTimeout as delay } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
 import { RawNode, Role, type RaftConfig } from "../raft";
@@ -17,7 +18,9 @@ import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
-import { publicApi } from "./public-proto";
+import { ProtoTypes } from "./proto-descriptors";
+import { publicApi, publicPackageDefinition } from "./public-proto";
+import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
 import { Replica } from "./replica";
 import { adminService, bestFollower } from "./services/admin-service";
@@ -34,6 +37,8 @@ import { addReflection } from "./reflection";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
+/** The part of the grace left for writes failed by the stopping replica to be answered. */
+const stopAnswerMs = 500;
 
 export interface RunningNode {
   ctx: NodeContext;
@@ -175,11 +180,16 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   health.addTo(clientServer);
   addReflection(clientServer);
   const api = publicApi();
-  clientServer.addService(api.Producer.service, producerService(ctx));
-  clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
-  clientServer.addService(api.Admin.service, adminService(ctx));
+  const types = new ProtoTypes(publicPackageDefinition());
+  const addGuarded = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
+    const guarded = guardedService(definition, handlers, types, clientAddressOf);
+    clientServer.addService(guarded.definition, guarded.handlers);
+  };
+  addGuarded(api.Producer.service, producerService(ctx));
+  addGuarded(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
+  addGuarded(api.Admin.service, adminService(ctx));
   const groups = new GroupCoordinator(ctx);
-  clientServer.addService(api.ConsumerGroups.service, groupsService(ctx, groups));
+  addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
   await bind(clientServer, me.clientAddress);
 
   const leaders = new LeaderHistory(replica, Date.now);
@@ -220,8 +230,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
         }
       }
     }
-    await shutdownServer(clientServer, shutdownGraceMs);
+    // New calls are refused from here on. Writes still waiting after the grace period are failed by
+    // replica.stop() with their true outcome (not written, or unknown), so their callers hear which before
+    // the remaining calls (streams, long polls) are cut.
+    const drained = shutdownServer(clientServer, shutdownGraceMs);
+    await Promise.race([drained, delay(shutdownGraceMs - stopAnswerMs)]);
     await replica.stop();
+    await drained;
     forwarder.close();
     await transport.close();
     peerServer.forceShutdown();

@@ -78,7 +78,9 @@ function decodeMeta(value: Buffer | undefined): number {
 
 function encodeTopic(topic: TopicRecord): Buffer {
   const name = Buffer.from(topic.name, "utf8");
-  const value = Buffer.allocUnsafe(1 + 4 + 1 + 2 + name.length + 4 + 8 + 8 + 4 + 8);
+  // The create request id trails the fields from before it, and only when set.
+  const requestId = Buffer.from(topic.createRequestId, "utf8");
+  const value = Buffer.allocUnsafe(1 + 4 + 1 + 2 + name.length + 4 + 8 + 8 + 4 + 8 + (requestId.length > 0 ? 2 + requestId.length : 0));
   let at = 0;
   at = value.writeUInt8(topicFormatVersion, at);
   at = value.writeUInt32BE(topic.id, at);
@@ -90,6 +92,11 @@ function encodeTopic(topic: TopicRecord): Buffer {
   writeUint64BE(value, at + 8, topic.retentionBytes);
   at = value.writeUInt32BE(topic.maxRecordBytes, at + 16);
   writeUint64BE(value, at, topic.createdAtMs);
+  at += 8;
+  if (requestId.length > 0) {
+    at = value.writeUInt16BE(requestId.length, at);
+    requestId.copy(value, at);
+  }
   return value;
 }
 
@@ -106,8 +113,14 @@ function decodeTopic(value: Buffer): TopicRecord {
     retentionBytes: readUint64BE(value, at + 12),
     maxRecordBytes: value.readUInt32BE(at + 20),
     createdAtMs: readUint64BE(value, at + 24),
+    createRequestId: "",
   };
   at += 32;
+  if (at < value.length) {
+    const idLength = value.readUInt16BE(at);
+    topic.createRequestId = value.toString("utf8", at + 2, at + 2 + idLength);
+    at += 2 + idLength;
+  }
   if (at !== value.length) throw new Error(`topic record of ${value.length} bytes, expected ${at}`);
   return topic;
 }

@@ -10,6 +10,7 @@ import {
   identicalLogs,
   noIdempotentDuplicates,
   noPhantoms,
+  refusedAbsent,
   producerOrder,
   referenceLogs,
   subscriberPrefixes,
@@ -107,6 +108,20 @@ describe("phantoms", () => {
     const logs = nodeLogs(nodes, [[sends[0].value], [sends[0].value]]);
     const found = noPhantoms(sends, referenceLogs(logs)).map((v) => v.message);
     assert.deepEqual(found, ['t/0 offset 0 holds "chaos:p:0" (sent to t/1)']);
+  });
+});
+
+describe("refused sends", () => {
+  test("a send answered 'certainly not appended' that is in the log is caught; an unknown one is not", () => {
+    const sends = [send({ seq: 0, offset: 0 }), send({ seq: 1, failed: true, certain: true }), send({ seq: 2, failed: true })];
+    const logs = nodeLogs(nodes, [[sends[0].value, sends[1].value, sends[2].value]]);
+    const found = refusedAbsent(sends, referenceLogs(logs)).map((v) => v.message);
+    assert.deepEqual(found, ["chaos:p:1 was refused as certainly not appended (UNAVAILABLE) yet is at t/0 offset 1"]);
+    assert.deepEqual(
+      checkRun({ sends, logs, subscribers: [] }).violations.map((v) => v.check),
+      ["refused-appended"],
+    );
+    assert.deepEqual(refusedAbsent(sends, referenceLogs(nodeLogs(nodes, [[sends[0].value, sends[2].value]]))), []);
   });
 });
 

@@ -185,6 +185,18 @@ export function ackedPresent(sends: readonly SendOp[], reference: TopicLogs): Vi
   return found.list();
 }
 
+/** A send answered "certainly not appended" never shows up in the log. */
+export function refusedAbsent(sends: readonly SendOp[], reference: TopicLogs): Violation[] {
+  const found = new Findings("refused-appended");
+  const where = placements(reference);
+  for (const op of sends) {
+    if (op.outcome.kind !== "failed" || !op.outcome.certain) continue;
+    const offsets = where.get(`${op.topic}/${op.partition}`)?.get(op.value);
+    if (offsets) found.add(`${op.value} was refused as certainly not appended (${op.outcome.error}) yet is at ${op.topic}/${op.partition} offset ${offsets.join(", ")}`);
+  }
+  return found.list();
+}
+
 /** Every record in the log was sent by some attempt, to that partition. */
 export function noPhantoms(sends: readonly SendOp[], reference: TopicLogs): Violation[] {
   const found = new Findings("phantom");
@@ -346,6 +358,7 @@ export function checkRun(input: CheckInput): CheckOutcome {
     ...denseOffsets(input.logs),
     ...ackedPresent(input.sends, reference),
     ...noPhantoms(input.sends, reference),
+    ...refusedAbsent(input.sends, reference),
     ...noIdempotentDuplicates(input.sends, reference),
     ...producerOrder(input.sends, reference),
     ...subscriberPrefixes(input.subscribers, reference),

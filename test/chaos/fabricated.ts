@@ -36,6 +36,8 @@ export interface FabricatedSend {
   offset?: number;
   ackedAtMs?: number;
   failed?: boolean;
+  /** With failed: the answer said "certainly not appended". */
+  certain?: boolean;
 }
 
 export function send(s: FabricatedSend): SendOp {
@@ -43,7 +45,7 @@ export function send(s: FabricatedSend): SendOp {
   const invokedAtMs = s.invokedAtMs ?? s.seq * 10;
   let outcome: SendOutcome = { kind: "pending" };
   if (s.offset !== undefined) outcome = { kind: "acked", offset: s.offset, ackedAtMs: s.ackedAtMs ?? invokedAtMs + 5 };
-  else if (s.failed) outcome = { kind: "failed", atMs: invokedAtMs + 5, error: "UNAVAILABLE" };
+  else if (s.failed) outcome = { kind: "failed", atMs: invokedAtMs + 5, error: "UNAVAILABLE", certain: s.certain ?? false };
   return {
     value: sendValue(producer, s.seq),
     producer,

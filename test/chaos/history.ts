@@ -46,10 +46,10 @@ export class History {
     this.write({ type: "ack", t, value: op.value, offset });
   }
 
-  failed(op: SendOp, error: string): void {
+  failed(op: SendOp, error: string, certain = false): void {
     const t = this.nowMs();
-    op.outcome = { kind: "failed", atMs: t, error };
-    this.write({ type: "fail", t, value: op.value, error });
+    op.outcome = { kind: "failed", atMs: t, error, certain };
+    this.write({ type: "fail", t, value: op.value, error, certain });
   }
 
   /** True once a record sent at or after `sinceMs` has been acknowledged. */

@@ -9,8 +9,11 @@ export type FaultKind = (typeof faultKinds)[number];
 export type SendOutcome =
   | { kind: "pending" }
   | { kind: "acked"; offset: number; ackedAtMs: number }
-  /** Not acknowledged: the records may or may not have been appended (retries, unknown outcomes). */
-  | { kind: "failed"; atMs: number; error: string };
+  /**
+   * Not acknowledged. `certain`: the answer said the records were certainly not appended (see "Did my
+   * write happen?" in errors.proto), so they must never show up; otherwise they may or may not have been.
+   */
+  | { kind: "failed"; atMs: number; error: string; certain?: boolean };
 
 /** One attempt to append one record, from the moment send() was called. */
 export interface SendOp {
@@ -82,6 +85,8 @@ export type CheckName =
   | "group-at-least-once"
   | "group-commit-backwards"
   | "group-two-owners"
+  | "refused-appended"
+  | "create-retry"
   | "liveness";
 
 export interface Violation {

@@ -6,7 +6,7 @@
 // An idempotent producer stops for good when a batch's outcome stays unknown beyond its retry budget;
 // like an application would, the workload then opens a new one (a new producer id) under a new name,
 // `${producer}.${generation}`, so that exactly-once and order are checked per producer id.
-import { RaftlineClient } from "../../src/client";
+import { RaftlineClient, RaftlineError } from "../../src/client";
 import type { ProducerMessage, ProducerOptions, RecordMetadata } from "../../src/client";
 import { waitFor } from "../support/wait";
 import type { History } from "./history";
@@ -139,7 +139,9 @@ class ChaosProducerLoop {
       (err: unknown) => {
         if (!this.outstanding.delete(op)) return;
         const error = err instanceof Error ? err.message : String(err);
-        this.history.failed(op, error);
+        // Only the plain producer keeps an unknown outcome across its retries (RaftlineError.outcomeUnknown).
+        const certain = !this.options.idempotent && err instanceof RaftlineError && !err.outcomeUnknown;
+        this.history.failed(op, error, certain);
         if (this.options.idempotent) this.replace(generation, error);
       },
     );

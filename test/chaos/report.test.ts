@@ -129,11 +129,12 @@ describe("the environment switches", () => {
     assert.equal(bounded.mode, "bounded");
     assert.equal(bounded.seed, 123);
     assert.equal(bounded.chaosMs, boundedChaosMs);
-    assert.ok(bounded.testTimeoutMs <= 3 * 60_000);
+    assert.ok(bounded.maxChaosMs > bounded.chaosMs && bounded.testTimeoutMs > bounded.maxChaosMs && bounded.testTimeoutMs <= 6 * 60_000);
     assert.match(bounded.historyPath, /raftline-chaos-123-\d+\.jsonl$/);
     const soak = chaosConfig({ CHAOS_MINUTES: "10", CHAOS_HISTORY: "/x/h.jsonl", CHAOS_SEED: "0x10" });
     assert.deepEqual([soak.mode, soak.chaosMs, soak.historyPath, soak.seed], ["soak", 600_000, "/x/h.jsonl", 16]);
     assert.ok(soak.testTimeoutMs > soak.chaosMs);
+    assert.equal(soak.maxChaosMs, soak.chaosMs);
   });
 
   test("bad values are refused", () => {

@@ -3,8 +3,11 @@
 // node caught up) before the next — then the load stops, the nodes converge, every partition is read
 // from every node and checked. Everything that happened is in the history file.
 import { setTimeout as delay } from "node:timers/promises";
+import * as grpc from "@grpc/grpc-js";
 import { RaftlineClient } from "../../src/client";
+import type { CreateTopicResponse__Output } from "../../src/generated/raftline/v1/CreateTopicResponse";
 import { Cluster, startCluster } from "../support/cluster";
+import { rawStubs, unaryCall } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
 import { checkRun, referenceLogs } from "./checker";
 import { ClusterReader } from "./cluster-reader";
@@ -20,6 +23,12 @@ export interface ChaosOptions {
   seed: number;
   /** Faults keep coming for this long; the one in progress when it ends is still healed and recovered. */
   chaosMs: number;
+  /**
+   * Faults keep coming past chaosMs until this many leaders were killed (a loaded machine recovers more
+   * slowly, so fewer faults fit), but never past maxChaosMs.
+   */
+  minLeaderKills?: number;
+  maxChaosMs?: number;
   historyPath: string;
   workloads: Workload[];
   mix?: FaultMix;
@@ -45,13 +54,50 @@ export const convergeDeadlineMs = 30000;
 /** Deadline of one admin call while setting up. */
 const adminTimeoutMs = 10000;
 
+/** The CreateTopic request id of a run's topic: the replicated state must remember it through the chaos. */
+const createRequestId = (t: TopicSpec): string => `chaos-create-${t.name}`;
+
 async function createTopics(cluster: Cluster, topics: readonly TopicSpec[]): Promise<void> {
   const client = new RaftlineClient({ brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
   try {
-    for (const t of topics) await client.admin().createTopic({ name: t.name, partitions: t.partitions });
+    for (const t of topics) await client.admin().createTopic({ name: t.name, partitions: t.partitions, requestId: createRequestId(t) });
   } finally {
     await client.close({ flush: false });
   }
+}
+
+/**
+ * After the chaos, a retry of each topic's create through every node is still recognised as the same
+ * create (answered with the topic), and another request id still is not: the id survived leader changes,
+ * snapshots, wiped followers and restarts.
+ */
+async function createRetries(cluster: Cluster, topics: readonly TopicSpec[]): Promise<Violation[]> {
+  const violations: Violation[] = [];
+  for (const node of cluster.nodes) {
+    const stubs = rawStubs(node.clientAddress);
+    try {
+      for (const t of topics) {
+        const retry = { name: t.name, partitions: t.partitions, requestId: createRequestId(t) };
+        const again = await unaryCall<CreateTopicResponse__Output>((o, cb) => stubs.admin.CreateTopic(retry, new grpc.Metadata(), o, cb), adminTimeoutMs).catch(
+          (err: unknown) => err as Error,
+        );
+        if (again instanceof Error || again.topic?.name !== t.name || again.topic.partitions !== t.partitions) {
+          violations.push({ check: "create-retry", message: `a retry of ${t.name}'s create via node ${node.id} was not answered with the topic: ${again instanceof Error ? again.message : JSON.stringify(again)}` });
+        }
+        const other = { ...retry, requestId: `${retry.requestId}-other` };
+        const refused = await unaryCall((o, cb) => stubs.admin.CreateTopic(other, new grpc.Metadata(), o, cb), adminTimeoutMs).then(
+          () => undefined,
+          (err: grpc.ServiceError) => err,
+        );
+        if (refused?.code !== grpc.status.ALREADY_EXISTS) {
+          violations.push({ check: "create-retry", message: `a create of ${t.name} with another request id via node ${node.id} was not ALREADY_EXISTS: ${refused?.details ?? "it succeeded"}` });
+        }
+      }
+    } finally {
+      stubs.close();
+    }
+  }
+  return violations;
 }
 
 function distinctTopics(workloads: readonly Workload[]): TopicSpec[] {
@@ -112,8 +158,15 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
 
     const schedule = new FaultSchedule(o.seed, mix);
     const nemesis = new Nemesis(cluster, history);
-    const chaosEndMs = history.nowMs() + o.chaosMs;
-    while (history.nowMs() < chaosEndMs && !noteCrashes()) {
+    const startMs = history.nowMs();
+    const chaosEndMs = startMs + o.chaosMs;
+    const hardEndMs = startMs + Math.max(o.chaosMs, o.maxChaosMs ?? o.chaosMs);
+    const leaderKills = (): number => history.faults.filter((f) => f.kind === "kill-leader").length;
+    const moreFaults = (): boolean => {
+      const now = history.nowMs();
+      return now < chaosEndMs || (now < hardEndMs && leaderKills() < (o.minLeaderKills ?? 0));
+    };
+    while (moreFaults() && !noteCrashes()) {
       const plan = schedule.next();
       let fault: FaultRecord | undefined;
       try {
@@ -142,7 +195,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const final = { logs, reference: referenceLogs(logs) };
     // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
     const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
-    violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)));
+    violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)), ...(await createRetries(cluster, topics)));
     history.note("final", { converged, records: checked.stats.records });
 
     const report = buildReport({

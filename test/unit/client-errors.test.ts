@@ -87,3 +87,20 @@ test("anything else thrown becomes UNKNOWN and final", () => {
   assert.equal(err.message, "boom");
   assert.equal(err.retriable, false);
 });
+
+test("outcomeUnknown follows errors.proto's table: deadline, OUTCOME_UNKNOWN and a broken transport are unknown", () => {
+  const unknown = (code: status, reason: string, details = "x"): boolean =>
+    toRaftlineError(serviceError(code, details, reason ? { "raftline-error-reason": reason } : {})).outcomeUnknown;
+  assert.equal(unknown(status.DEADLINE_EXCEEDED, ""), true);
+  assert.equal(unknown(status.UNAVAILABLE, "ERROR_REASON_OUTCOME_UNKNOWN"), true);
+  assert.equal(unknown(status.UNAVAILABLE, "", "Connection dropped"), true);
+  assert.equal(unknown(status.UNAVAILABLE, "", "No connection established. Last error: ECONNREFUSED"), false);
+  assert.equal(unknown(status.UNAVAILABLE, "ERROR_REASON_NOT_LEADER"), false);
+  assert.equal(unknown(status.UNAVAILABLE, "ERROR_REASON_NO_QUORUM"), false);
+  assert.equal(unknown(status.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD"), false);
+  const certain = toRaftlineError(serviceError(status.UNAVAILABLE, "x", { "raftline-error-reason": "ERROR_REASON_NOT_LEADER" }));
+  const marked = certain.withOutcomeUnknown();
+  assert.equal(marked.outcomeUnknown, true, "an earlier unknown attempt makes the whole send unknown");
+  assert.equal(marked.reason, "ERROR_REASON_NOT_LEADER");
+  assert.equal(fromErrorStatus({ code: status.UNAVAILABLE, reason: "ERROR_REASON_OUTCOME_UNKNOWN", message: "m", leaderId: 0, leaderAddress: "" }).outcomeUnknown, true);
+});

@@ -263,3 +263,27 @@ test("closing without flushing fails unanswered sends with CANCELLED at once", a
   }
   await assert.rejects(producer.send({ topic: "t", records: [{ value: "late" }] }), (err: RaftlineError) => err.codeName === "CANCELLED");
 });
+
+test("the plain producer tells a send that was certainly not appended from one of unknown outcome", async (t) => {
+  const broker = await fakeBroker();
+  const client = new RaftlineClient({ brokers: [broker.address], retry: { initialBackoffMs: 1, maxBackoffMs: 5, maxAttempts: 2 } });
+  t.after(async () => {
+    await client.close();
+    await broker.stop();
+  });
+  const unknown: ErrorStatus = { code: grpc.status.UNAVAILABLE, reason: "ERROR_REASON_OUTCOME_UNKNOWN", message: "forward broke" };
+  const notLeader: ErrorStatus = { code: grpc.status.UNAVAILABLE, reason: "ERROR_REASON_NO_QUORUM", message: "no quorum" };
+  const script: Record<string, ErrorStatus[]> = { certain: [notLeader, notLeader], unknown: [unknown, notLeader] };
+  broker.refuse = (request) => script[request.batches[0].topic].shift();
+  const producer = client.producer({ lingerMs: 0 });
+  await assert.rejects(producer.send({ topic: "certain", partition: 0, records: [{ value: "x" }] }), (err: RaftlineError) => {
+    assert.equal(err.reason, "ERROR_REASON_NO_QUORUM");
+    assert.equal(err.outcomeUnknown, false, "every attempt was certainly refused");
+    return true;
+  });
+  await assert.rejects(producer.send({ topic: "unknown", partition: 0, records: [{ value: "x" }] }), (err: RaftlineError) => {
+    assert.equal(err.reason, "ERROR_REASON_NO_QUORUM", "the last attempt's reason");
+    assert.equal(err.outcomeUnknown, true, "an earlier attempt's outcome stays unknown");
+    return true;
+  });
+});

@@ -21,7 +21,7 @@ import type { GroupState } from "../../generated/raftline/v1/GroupState";
 import type { PartitionLag } from "../../generated/raftline/v1/PartitionLag";
 import type { NodeContext } from "../node-context";
 import { pageBounds, pageOf } from "../services/paging";
-import { callUnary, commit, deadlineMsOf, onLeader, unary } from "../services/rpc";
+import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
 import { byTopic } from "./assignment-view";
 import type { GroupCoordinator } from "./group-coordinator";
 import { serveJoin } from "./join-stream";
@@ -33,12 +33,14 @@ type Call = { metadata: grpc.Metadata; getDeadline(): grpc.Deadline };
 function onLeaderFresh<Res>(
   ctx: NodeContext,
   call: Call,
+  kind: CallKind,
   local: () => Promise<Res> | Res,
   forward: (client: ConsumerGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
 ): Promise<Res> {
   return onLeader(
     ctx,
     call,
+    kind,
     async () => {
       await ctx.replica.readBarrier(deadlineMsOf(call));
       return local();
@@ -137,6 +139,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeader(
         ctx,
         call,
+        "write",
         () => commitOffsets(ctx, coordinator, call.request, deadlineMsOf(call)),
         (leader, md, deadline) => callUnary((cb) => ctx.forwarder.groups(leader).CommitOffsets(call.request, md, { deadline }, cb)),
       ),
@@ -145,6 +148,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeaderFresh(
         ctx,
         call,
+        "query",
         () => {
           requireGroup(ctx, call.request.groupId);
           return { offsets: committedOffsets(ctx, call.request.groupId, call.request.topic) };
@@ -156,6 +160,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeaderFresh(
         ctx,
         call,
+        "query",
         () => {
           const bounds = pageBounds(call.request);
           const groups = ctx.machine.state.groups;
@@ -175,6 +180,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeaderFresh(
         ctx,
         call,
+        "query",
         () => describe(ctx, coordinator, call.request.groupId),
         (client, md, deadline, cb) => client.DescribeGroup(call.request, md, { deadline }, cb),
       ),
@@ -183,6 +189,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeaderFresh(
         ctx,
         call,
+        "write",
         async () => {
           requireGroup(ctx, call.request.groupId);
           await coordinator.propose({ kind: GroupCommandKind.DeleteGroup, nowMs: ctx.now(), groupId: call.request.groupId });
@@ -195,6 +202,7 @@ export function groupsService(ctx: NodeContext, coordinator: GroupCoordinator): 
       onLeaderFresh(
         ctx,
         call,
+        "write",
         async () => {
           const req = call.request;
           validateGroupId(req.groupId);

@@ -12,6 +12,8 @@ import { memberViews, selfInfo } from "../cluster-view";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
+import { isPlanted } from "../test-plants";
+import { pageBounds, pageOf } from "./paging";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
 
@@ -24,6 +26,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader<CreateTopicResponse>(
         ctx,
         call,
+        "write",
         async () => {
           const r = call.request;
           const command: Command = {
@@ -34,8 +37,12 @@ export function adminService(ctx: NodeContext): AdminHandlers {
             retentionMs: r.retentionMs,
             retentionBytes: r.retentionBytes,
             maxRecordBytes: r.maxRecordBytes,
+            requestId: r.requestId,
           };
           ctx.machine.state.checkCreateTopic(command);
+          // A retry of a create already applied: answered without another trip through the log.
+          const existing = ctx.machine.state.createdBy(command);
+          if (existing) return { topic: topicConfig(existing) };
           const result = await commit(ctx, command, deadlineMsOf(call));
           if (result.kind !== "topicCreated") throw unexpected(result);
           return { topic: topicConfig(result.topic) };
@@ -50,7 +57,11 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader(
         ctx,
         call,
+        "write",
         async () => {
+          if (isPlanted("refusal-writes") && !ctx.machine.state.listTopics().some((t) => t.name === call.request.name)) {
+            await commit(ctx, { kind: CommandKind.Tick, nowMs: ctx.now() }, deadlineMsOf(call));
+          }
           ctx.machine.state.requireTopic(call.request.name);
           const result = await commit(ctx, { kind: CommandKind.DeleteTopic, nowMs: ctx.now(), name: call.request.name }, deadlineMsOf(call));
           if (result.kind !== "topicDeleted") throw unexpected(result);
@@ -63,8 +74,10 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       ),
     ),
     ListTopics: unary(ctx, async (call) => {
+      const bounds = pageBounds(call.request);
       await ctx.replica.readBarrier(deadlineMsOf(call));
-      return { topics: ctx.machine.state.listTopics().map(topicConfig) };
+      const page = pageOf(ctx.machine.state.listTopics(), (t) => t.name, bounds);
+      return { topics: page.items.map(topicConfig), nextPageToken: page.nextPageToken };
     }),
     DescribeTopic: unary(ctx, async (call) => {
       await ctx.replica.readBarrier(deadlineMsOf(call));
@@ -85,6 +98,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       return onLeader(
         ctx,
         call,
+        "query",
         () => describeCluster(ctx),
         (leader, _forwardedMd, deadline) => {
           const c = ctx.forwarder.admin(leader);
@@ -97,6 +111,7 @@ export function adminService(ctx: NodeContext): AdminHandlers {
       onLeader(
         ctx,
         call,
+        "query",
         () => transferLeadership(ctx, call.request.toNodeId, deadlineMsOf(call)),
         (leader, md, deadline) => {
           const c = ctx.forwarder.admin(leader);
@@ -131,7 +146,7 @@ async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: numb
   if (!target) throw new RpcError(grpc.status.FAILED_PRECONDITION, "ERROR_REASON_FAILED_PRECONDITION", "no follower to transfer leadership to");
   if (target === previous) return { leaderId: previous, previousLeaderId: previous };
   if (!ctx.config.members.some((m) => m.id === target)) {
-    throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_FAILED_PRECONDITION", `node ${target} is not a member of the cluster`);
+    throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_UNKNOWN_NODE", `node ${target} is not a member of the cluster`);
   }
   ctx.replica.transferLeadership(target);
   const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;

@@ -11,29 +11,32 @@ import type { ProduceResponse, ProduceResponse__Output } from "../../generated/r
 import type { ProducerHandlers } from "../../generated/raftline/v1/Producer";
 import type { NodeContext } from "../node-context";
 import type { Acks } from "../pending-proposals";
-import { toErrorStatus } from "../rpc-errors";
-import { asRpcError, callUnary, commit, deadlineMsOf, onLeader, unary, unexpected } from "./rpc";
+import { isPlanted } from "../test-plants";
 import { LeaderForwarder } from "../leader-forwarder";
-
-/** Requests one ProduceStream may have in flight before the server stops reading it. */
-export const maxInFlightPerStream = 1024;
+import { countProduced } from "./produce-traffic";
+import { produceStream } from "./produce-stream";
+import { callUnary, commit, deadlineMsOf, invalid, onLeader, unary, unexpected } from "./rpc";
 
 export function producerService(ctx: NodeContext): ProducerHandlers {
   return {
     Produce: unary(ctx, (call) => produce(ctx, call.request, call)),
-    ProduceStream: (stream) => produceStream(ctx, stream),
+    ProduceStream: (stream) => produceStream(ctx, stream, (req, call) => produce(ctx, req, call)),
     InitProducer: unary(ctx, (call) => initProducer(ctx, call.request, call)),
   };
 }
 
-function initProducer(
+async function initProducer(
   ctx: NodeContext,
   req: InitProducerRequest__Output,
   call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
 ): Promise<InitProducerResponse> {
+  if (!Number.isSafeInteger(req.producerId) || req.producerId < 0) {
+    throw invalid("ERROR_REASON_INVALID_FIELD", `producer_id must be 0 or an id InitProducer returned, got ${req.producerId}`);
+  }
   return onLeader(
     ctx,
     call,
+    "write",
     async () => {
       const result = await commit(ctx, { kind: CommandKind.InitProducer, nowMs: ctx.now(), producerId: req.producerId }, deadlineMsOf(call));
       if (result.kind !== "producerInitialized") throw unexpected(result);
@@ -57,27 +60,17 @@ async function produce(
   return response;
 }
 
-function countProduced(ctx: NodeContext, req: ProduceRequest__Output): void {
-  let records = 0;
-  let bytes = 0;
-  for (const batch of req.batches) {
-    records += batch.records.length;
-    for (const r of batch.records) {
-      bytes += r.value.length + (r.key?.length ?? 0);
-      for (const h of r.headers) bytes += Buffer.byteLength(h.key) + h.value.length;
-    }
-  }
-  ctx.traffic.produced(records, bytes);
-}
-
 function routeProduce(
   ctx: NodeContext,
   req: ProduceRequest__Output,
   call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
 ): Promise<ProduceResponse> {
+  // Refused before forwarding: a follower answers it the same as the leader would.
+  acksOf(req.acks);
   return onLeader(
     ctx,
     call,
+    "write",
     () => produceOnLeader(ctx, req, deadlineMsOf(call)),
     (leader, md, deadline) => {
       const client = ctx.forwarder.producer(leader);
@@ -86,10 +79,19 @@ function routeProduce(
   );
 }
 
+/** The request's acks; a number outside the enum (an unknown value) is refused, never read as QUORUM. */
 function acksOf(acks: ProduceRequest__Output["acks"]): Acks {
-  if (acks === "ACKS_LEADER") return "leader";
-  if (acks === "ACKS_NONE") return "none";
-  return "quorum";
+  switch (acks) {
+    case "ACKS_LEADER":
+      return "leader";
+    case "ACKS_NONE":
+      return "none";
+    case "ACKS_QUORUM":
+      return "quorum";
+    default:
+      if (isPlanted("enum-unvalidated")) return "quorum";
+      throw invalid("ERROR_REASON_INVALID_FIELD", `acks: ${String(acks)} is not a value of Acks`);
+  }
 }
 
 async function produceOnLeader(ctx: NodeContext, req: ProduceRequest__Output, deadlineMs: number): Promise<ProduceResponse> {
@@ -105,47 +107,4 @@ async function produceOnLeader(ctx: NodeContext, req: ProduceRequest__Output, de
     produced = result.batches;
   }
   return { correlationId: req.correlationId, results: produceOutcome(plan, produced) };
-}
-
-function produceStream(ctx: NodeContext, stream: grpc.ServerDuplexStream<ProduceRequest__Output, ProduceResponse>): void {
-  let inFlight = 0;
-  let ended = false;
-  let closed = false;
-  const finishIfDone = (): void => {
-    if (ended && inFlight === 0 && !closed) {
-      closed = true;
-      stream.end();
-    }
-  };
-  stream.on("data", (req: ProduceRequest__Output) => {
-    inFlight++;
-    if (inFlight >= maxInFlightPerStream) stream.pause();
-    // Stream requests carry no per-request deadline: bound each by the stream's, or the default.
-    const call = { metadata: stream.metadata, getDeadline: () => LeaderForwarder.deadlineOf(stream) };
-    produce(ctx, req, call)
-      .then(
-        (res) => res,
-        (err: unknown): ProduceResponse => ({
-          correlationId: req.correlationId,
-          results: [],
-          error: toErrorStatus(asRpcError(err), ctx.clientAddressOf),
-        }),
-      )
-      .then((res) => {
-        inFlight--;
-        if (!closed) stream.write(res);
-        if (inFlight < maxInFlightPerStream) stream.resume();
-        finishIfDone();
-      });
-  });
-  stream.on("end", () => {
-    ended = true;
-    finishIfDone();
-  });
-  stream.on("error", () => {
-    closed = true;
-  });
-  stream.on("cancelled", () => {
-    closed = true;
-  });
 }

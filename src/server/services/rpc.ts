@@ -68,6 +68,7 @@ export async function waitForLeader(ctx: NodeContext, deadlineMs: number): Promi
 export async function onLeader<Res>(
   ctx: NodeContext,
   call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+  kind: CallKind,
   local: () => Promise<Res>,
   forward: (leaderId: number, md: grpc.Metadata, deadline: Date) => Promise<Res>,
 ): Promise<Res> {
@@ -78,7 +79,39 @@ export async function onLeader<Res>(
   }
   const leader = await waitForLeader(ctx, deadline.getTime());
   if (leader === ctx.config.id) return local();
-  return forward(leader, ctx.forwarder.metadata(), deadline);
+  try {
+    return await forward(leader, ctx.forwarder.metadata(), deadline);
+  } catch (err) {
+    throw forwardFailure(err, kind, leader);
+  }
+}
+
+/** A write may change replicated state, so a broken forward leaves its outcome unknown; a query does not. */
+export type CallKind = "write" | "query";
+
+/**
+ * Maps a failed forward to the status the caller must see. The leader's own answers carry a reason and
+ * are relayed as they are. A failure of the hop itself carries none: if the call was never sent (no
+ * connection), nothing happened; once sent, a write's outcome is unknown.
+ */
+export function forwardFailure(err: unknown, kind: CallKind, leader: number): RpcError {
+  const e = toRpcError(err);
+  if (e.reason !== "ERROR_REASON_UNSPECIFIED" || e.code === grpc.status.INTERNAL) return e;
+  const hop = `forward to leader ${leader} failed: ${e.message}`;
+  switch (e.code) {
+    case grpc.status.UNAVAILABLE:
+      if (kind === "query" || e.message.includes("No connection established")) {
+        return new RpcError(grpc.status.UNAVAILABLE, "ERROR_REASON_NOT_LEADER", hop, leader);
+      }
+      return new RpcError(grpc.status.UNAVAILABLE, "ERROR_REASON_OUTCOME_UNKNOWN", hop, leader);
+    case grpc.status.DEADLINE_EXCEEDED:
+    case grpc.status.CANCELLED:
+      return new RpcError(e.code, kind === "write" ? "ERROR_REASON_OUTCOME_UNKNOWN" : "ERROR_REASON_NO_QUORUM", hop, leader);
+    case grpc.status.RESOURCE_EXHAUSTED:
+      return new RpcError(e.code, "ERROR_REASON_REQUEST_TOO_LARGE", hop);
+    default:
+      return new RpcError(grpc.status.INTERNAL, "ERROR_REASON_UNSPECIFIED", hop);
+  }
 }
 
 function notLeaderMessage(ctx: NodeContext): string {

@@ -1,0 +1,147 @@
+// Every request is the caller's to get right, never a server bug: bytes that do not decode answer
+// INVALID_ARGUMENT + MALFORMED_REQUEST (not grpc-js's INTERNAL "Error deserializing request"), and an
+// enum field holding a number its enum does not define answers INVALID_ARGUMENT + INVALID_FIELD. Both
+// checks run for every method of every service added through `guardedService`, before its handler.
+import * as grpc from "@grpc/grpc-js";
+import type { MessageDescriptor, ProtoTypes } from "./proto-descriptors";
+import { RpcError, boundedText, toGrpcError } from "./rpc-errors";
+import { isPlanted } from "./test-plants";
+
+/** What a request deserializes to when its bytes are not a valid message. */
+export class MalformedRequest {
+  constructor(readonly detail: string) {}
+}
+
+interface GuardedMethod {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestDeserialize: (bytes: Buffer) => unknown;
+  requestType?: { type: object };
+}
+
+/** Why `request` must be refused before its handler sees it, or undefined. */
+export function requestError(request: unknown, type: MessageDescriptor | undefined, types: ProtoTypes): RpcError | undefined {
+  if (request instanceof MalformedRequest) {
+    return new RpcError(grpc.status.INVALID_ARGUMENT, "ERROR_REASON_MALFORMED_REQUEST", `the request does not decode: ${request.detail}`);
+  }
+  const bad = type && !isPlanted("enum-unvalidated") ? unknownEnum(request, type, types, "") : undefined;
+  return bad ? new RpcError(grpc.status.INVALID_ARGUMENT, "ERROR_REASON_INVALID_FIELD", bad) : undefined;
+}
+
+/** The first enum field (by path) set to a number outside its enum, described; undefined if none. */
+function unknownEnum(value: unknown, type: MessageDescriptor, types: ProtoTypes, prefix: string): string | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const fields = value as Record<string, unknown>;
+  for (const field of type.field) {
+    const inner = field.type === "TYPE_MESSAGE" ? types.message(field.typeName) : undefined;
+    // Only enum fields and messages that hold one are walked: records and headers never are.
+    if (field.type !== "TYPE_ENUM" && !(inner && types.hasEnums(inner))) continue;
+    const v = fields[field.name];
+    if (v === undefined || v === null) continue;
+    const path = prefix + field.name;
+    for (const item of Array.isArray(v) ? v : [v]) {
+      if (inner) {
+        const found = unknownEnum(item, inner, types, `${path}.`);
+        if (found) return found;
+      } else if (typeof item === "number") {
+        const e = types.enumType(field.typeName);
+        const valid = e.value.map((x) => x.name).join(", ");
+        return `${path}: ${item} is not a value of ${e.name} (${valid})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The definition with deserializers that never throw, and handlers that answer refused requests
+ * themselves. A request stream ends with the refusal after its first malformed message (whose correlation
+ * is unknown); its enum values are left to the handler, which can answer them in-band.
+ */
+export function guardedService(
+  definition: grpc.ServiceDefinition,
+  handlers: grpc.UntypedServiceImplementation,
+  types: ProtoTypes,
+  leaderAddress: (id: number) => string | undefined,
+): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
+  const guardedDefinition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  const guardedHandlers: grpc.UntypedServiceImplementation = {};
+  for (const [name, raw] of Object.entries(definition)) {
+    const method = raw as unknown as GuardedMethod;
+    const type = method.requestType ? (method.requestType.type as MessageDescriptor) : undefined;
+    guardedDefinition[name] = { ...(raw as grpc.MethodDefinition<unknown, unknown>), requestDeserialize: tolerant(method.requestDeserialize) };
+    const handler = handlers[name];
+    const refuse = (request: unknown): grpc.ServiceError | undefined => {
+      const err = requestError(request, type, types);
+      return err ? (toGrpcError(err, leaderAddress) as grpc.ServiceError) : undefined;
+    };
+    guardedHandlers[name] = method.requestStream ? guardStream(handler, refuse) : guardSingle(handler, method.responseStream, refuse);
+  }
+  return { definition: guardedDefinition, handlers: guardedHandlers };
+}
+
+function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => unknown {
+  return (bytes) => {
+    try {
+      return deserialize(bytes);
+    } catch (err) {
+      return new MalformedRequest(boundedText(err instanceof Error ? err.message : String(err), 200));
+    }
+  };
+}
+
+type Refuse = (request: unknown) => grpc.ServiceError | undefined;
+type AnyHandler = grpc.UntypedHandleCall;
+
+function guardSingle(handler: AnyHandler, responseStream: boolean, refuse: Refuse): AnyHandler {
+  if (!responseStream) {
+    const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
+    const guarded: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+      const err = refuse(call.request);
+      if (err) callback(err);
+      else unary(call, callback);
+    };
+    return guarded;
+  }
+  const streaming = handler as grpc.handleServerStreamingCall<unknown, unknown>;
+  const guarded: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
+    const err = refuse(call.request);
+    if (err) call.emit("error", err);
+    else streaming(call);
+  };
+  return guarded;
+}
+
+/**
+ * At a request stream's first malformed message the handler sees the stream end (so requests already
+ * taken are still answered), and the status it ends with is the refusal.
+ */
+function guardStream(handler: AnyHandler, refuse: Refuse): AnyHandler {
+  const guarded = (call: grpc.ServerDuplexStream<unknown, unknown>): void => {
+    const emit = call.emit.bind(call);
+    const end = call.end.bind(call);
+    let failure: grpc.ServiceError | undefined;
+    let failing = false;
+    call.emit = (event: string | symbol, ...args: unknown[]): boolean => {
+      if (event === "data" && args[0] instanceof MalformedRequest && !failure) {
+        failure = refuse(args[0]);
+        call.pause();
+        return emit("end");
+      }
+      // Nothing after the malformed message reaches the handler, nor the client's own half-close.
+      if (failure && (event === "data" || event === "end")) return true;
+      return emit(event, ...args);
+    };
+    call.end = ((...args: Parameters<typeof call.end>) => {
+      if (failure && !failing) {
+        failing = true;
+        emit("error", failure);
+        return call;
+      }
+      return end(...args);
+    }) as typeof call.end;
+    (handler as (call: grpc.ServerDuplexStream<unknown, unknown>) => void)(call);
+  };
+  return guarded as AnyHandler;
+}
