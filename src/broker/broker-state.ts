@@ -14,6 +14,9 @@ import {
   decodeCommand,
 } from "./commands";
 import { BrokerError, unknownTopic } from "./errors";
+import { isGroupCommandKind, type GroupCommand } from "./group-commands";
+import type { LoadedGroups } from "./group-records";
+import { GroupTable, type GroupTopicView } from "./group-table";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "./mutations";
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
 import { LoadedProducers, ProducerTable, defaultProducerExpiryMs } from "./producer-table";
@@ -52,6 +55,8 @@ export interface LoadedBrokerState {
   partitions: LoadedPartition[];
   /** Absent when no producer id was ever issued. */
   producers?: LoadedProducers;
+  /** Absent when no consumer group ever existed. */
+  groups?: LoadedGroups;
 }
 
 export interface ApplyOutcome {
@@ -82,6 +87,7 @@ export class BrokerState {
   private readonly deleted = new Map<number, TopicState>();
   private nextTopicId = firstTopicId;
   private producers = new ProducerTable();
+  private consumerGroups = new GroupTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -93,6 +99,7 @@ export class BrokerState {
     const state = new BrokerState(appliedIndex);
     state.nextTopicId = loaded.nextTopicId;
     state.producers = ProducerTable.restore(loaded.producers);
+    state.consumerGroups = GroupTable.restore(loaded.groups);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -129,6 +136,10 @@ export class BrokerState {
 
   private applyCommand(command: Command): ApplyOutcome {
     try {
+      if (isGroupCommandKind(command.kind)) {
+        const outcome = this.consumerGroups.apply(command as GroupCommand, this.topicView);
+        return { result: outcome.result, mutations: outcome.mutations };
+      }
       switch (command.kind) {
         case CommandKind.CreateTopic:
           return this.createTopic(command);
@@ -140,6 +151,8 @@ export class BrokerState {
           return this.tick(command);
         case CommandKind.InitProducer:
           return this.initProducer(command);
+        default:
+          throw new Error(`no handler for command kind ${command.kind}`);
       }
     } catch (err) {
       if (err instanceof BrokerError) return { result: { kind: "error", error: err }, mutations: [] };
@@ -301,6 +314,27 @@ export class BrokerState {
 
   // ---- queries ----
 
+  /** The consumer groups (read only: change them through commands). */
+  get groups(): GroupTable {
+    return this.consumerGroups;
+  }
+
+  /** The topics as the consumer groups see them. */
+  readonly topicView: GroupTopicView = {
+    liveTopic: (name) => {
+      const topic = this.live.get(name);
+      return topic ? { id: topic.record.id, partitions: topic.record.partitions } : undefined;
+    },
+    offsetRange: (name, partition) => {
+      const log = this.liveTopic(name).logs[partition];
+      return { startOffset: log.startOffset, highWatermark: log.highWatermark };
+    },
+    topicName: (topicId) => {
+      for (const topic of this.live.values()) if (topic.record.id === topicId) return topic.record.name;
+      return undefined;
+    },
+  };
+
   /** An idempotent producer's id, epoch and last activity, if it is live. */
   producer(producerId: number): ProducerRecord | undefined {
     return this.producers.producer(producerId);
@@ -346,6 +380,21 @@ export class BrokerState {
     const topic = this.liveTopic(name);
     validatePartition(name, partition, topic.record.partitions);
     return this.infoOfLog(topic, partition, topic.logs[partition]);
+  }
+
+  /**
+   * The first stored batch that may hold a record stamped at or after `timestampMs` (its largest
+   * timestamp is), or undefined when none does. The caller reads the batch to find the record.
+   */
+  batchForTimestamp(name: string, partition: number, timestampMs: number): { topicId: number; baseOffset: number } | undefined {
+    const topic = this.liveTopic(name);
+    validatePartition(name, partition, topic.record.partitions);
+    const log = topic.logs[partition];
+    for (let i = 0; i < log.batchCount; i++) {
+      const entry = log.entry(i);
+      if (entry.maxTimestampMs >= timestampMs) return { topicId: topic.record.id, baseOffset: entry.baseOffset };
+    }
+    return undefined;
   }
 
   private infoOfLog(topic: TopicState, partition: number, log: PartitionLog): PartitionInfo {

@@ -6,6 +6,7 @@
 // views of it, never re-encoded. Fields added to a kind later go in an optional trailing section that
 // is written only when used, so entries written before the field existed still decode unchanged.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
+import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -15,6 +16,7 @@ export enum CommandKind {
   Tick = 4,
   /** Allocates an idempotent producer id, or bumps an existing one's epoch. */
   InitProducer = 5,
+  // 10..19: the consumer-group commands of group-commands.ts (GroupCommandKind).
 }
 
 export interface CreateTopicCommand {
@@ -77,7 +79,26 @@ export interface InitProducerCommand {
   producerId: number;
 }
 
-export type Command = CreateTopicCommand | DeleteTopicCommand | ProduceCommand | TickCommand | InitProducerCommand;
+export type Command =
+  | CreateTopicCommand
+  | DeleteTopicCommand
+  | ProduceCommand
+  | TickCommand
+  | InitProducerCommand
+  | GroupCommand;
+
+function isGroupCommand(command: Command): command is GroupCommand {
+  return isGroupCommandKind(command.kind);
+}
+
+function encodeGroupCommand(command: GroupCommand): Uint8Array {
+  const body = encodeGroupBody(command);
+  const w = new ByteWriter(commandHeaderBytes + body.length);
+  w.u8(command.kind);
+  w.u64(command.nowMs);
+  w.raw(body);
+  return w.finish();
+}
 
 /** A command this build cannot decode: a newer node proposed it, or the entry is damaged. */
 export class UnsupportedCommandError extends Error {
@@ -102,6 +123,7 @@ function writeString(w: ByteWriter, bytes: Uint8Array): void {
 }
 
 export function encodeCommand(command: Command): Uint8Array {
+  if (isGroupCommand(command)) return encodeGroupCommand(command);
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
@@ -194,6 +216,7 @@ function readString(r: ByteReader, what: string): string {
 }
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
+  if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic:
       return {

@@ -14,7 +14,7 @@ export {
   encodeCommand,
   decodeCommand,
 } from "./commands";
-export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf } from "./errors";
+export { BrokerError, BrokerErrorCode, BrokerErrorReason, grpcStatusOf, invalidField, unknownTopic } from "./errors";
 export { StoredBatch } from "./fetch-records";
 export {
   BrokerMutation,
@@ -61,3 +61,19 @@ export {
 } from "./results";
 export { maxBatchDeletesPerTick } from "./retention";
 export { defaultMaxRecordBytes, maxPartitions, maxRecordBytesCeiling, validateTopicName } from "./validation";
+export { AssignorName, assign, assignorNames, compareTp, defaultAssignor, tpKey } from "./assignors";
+export {
+  CommitOffsetsCommand,
+  DeleteGroupCommand,
+  GroupCommand,
+  GroupCommandKind,
+  GroupJoinCommand,
+  GroupLeaveCommand,
+  GroupRevokedCommand,
+  OffsetToCommit,
+  ResetOffsetsCommand,
+  TopicPartition,
+} from "./group-commands";
+export { GroupMemberRecord, GroupMutation, GroupRecord, GroupStateName, LoadedGroups, OffsetRecord } from "./group-records";
+export { GroupResult, GroupTable, GroupTopicView, assignedOf, groupStateOf, revokingOf } from "./group-table";
+export * from "./group-validation";

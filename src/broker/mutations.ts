@@ -1,6 +1,7 @@
 // What apply asks storage to write: plain data, added by the server to the same atomic LevelDB batch as
 // the raft applied index (storage/broker-store.ts turns them into keys), so a restart never sees a state
 // change without its index or the reverse.
+import type { GroupMutation } from "./group-records";
 import type { BatchIndexEntry } from "./partition-log";
 
 /** A topic as stored; `deleted` topics keep their record until their data is gone. */
@@ -63,4 +64,5 @@ export type BrokerMutation =
   | { kind: "putProducer"; producer: ProducerRecord }
   | { kind: "putProducerPartition"; state: ProducerPartitionRecord }
   /** Removes the producer and its sequence state on each of `partitions`. */
-  | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] };
+  | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] }
+  | GroupMutation;

@@ -1,6 +1,7 @@
 // What apply returns to the server, and what the state's queries answer. Plain data: the server turns it
 // into gRPC responses and wakes waiters (long polls, subscriptions) from it.
 import type { BrokerError } from "./errors";
+import type { GroupResult } from "./group-table";
 import type { TopicRecord } from "./mutations";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
@@ -52,7 +53,8 @@ export type CommandResult =
   /** One entry per command batch, in command order. */
   | { kind: "produced"; batches: AppendedBatch[] }
   | { kind: "producerInitialized"; producerId: number; epoch: number }
-  | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] };
+  | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] }
+  | GroupResult;
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
 export interface FetchLocation {

@@ -4,6 +4,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../generated/raftline/v1/Consumer";
+import type { ConsumerGroupsClient } from "../generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../generated/raftline/v1/Producer";
 import type { RaftlineError } from "./errors";
 import { raftlineApi } from "./proto";
@@ -13,6 +14,7 @@ export interface BrokerStubs {
   producer: ProducerClient;
   consumer: ConsumerClient;
   admin: AdminClient;
+  groups: ConsumerGroupsClient;
 }
 
 export interface ChannelLimits {
@@ -104,6 +106,7 @@ export class BrokerPool {
       producer: new api.Producer(address, credentials, shared),
       consumer: new api.Consumer(address, credentials, shared),
       admin: new api.Admin(address, credentials, shared),
+      groups: new api.ConsumerGroups(address, credentials, shared),
     };
   }
 }

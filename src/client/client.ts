@@ -3,9 +3,11 @@
 import type { DescribeClusterResponse__Output } from "../generated/raftline/v1/DescribeClusterResponse";
 import type { InitProducerResponse__Output } from "../generated/raftline/v1/InitProducerResponse";
 import { Admin } from "./admin";
+import { GroupsAdmin } from "./groups-admin";
 import { BrokerPool, ChannelLimits, defaultChannelLimits } from "./broker-pool";
 import { CallRunner, callUnary } from "./call-runner";
 import { Consumer, ConsumerOptions } from "./consumer";
+import { GroupConsumer, GroupConsumerOptions, isGroupOptions } from "./group-consumer";
 import { IdempotenceCalls, Producer } from "./producer";
 import { ProducerOptions, resolveProducerLimits } from "./producer-options";
 import { RetryPolicy, resolvePolicy } from "./retry";
@@ -30,6 +32,7 @@ export class RaftlineClient {
   private readonly runner: CallRunner;
   private readonly requestTimeoutMs: number;
   private readonly producers = new Set<Producer>();
+  private readonly members = new Set<GroupConsumer>();
 
   constructor(options: RaftlineClientOptions) {
     const policy = resolvePolicy(options.retry);
@@ -45,6 +48,11 @@ export class RaftlineClient {
     return new Admin(this.runner, this.requestTimeoutMs);
   }
 
+  /** Consumer-group administration. */
+  groups(): GroupsAdmin {
+    return new GroupsAdmin(this.runner, this.requestTimeoutMs);
+  }
+
   producer(options: ProducerOptions = {}): Producer {
     const policy = options.retry ? resolvePolicy({ ...this.runner.policy, ...options.retry }) : this.runner.policy;
     const limits = resolveProducerLimits(options);
@@ -54,7 +62,15 @@ export class RaftlineClient {
     return producer;
   }
 
-  consumer(options: ConsumerOptions = {}): Consumer {
+  /** With a groupId: a member of that consumer group. Without: a reader of partitions it names. */
+  consumer(options: GroupConsumerOptions): GroupConsumer;
+  consumer(options?: ConsumerOptions): Consumer;
+  consumer(options: ConsumerOptions | GroupConsumerOptions = {}): Consumer | GroupConsumer {
+    if (isGroupOptions(options)) {
+      const member = new GroupConsumer(this.runner, this.requestTimeoutMs, options);
+      this.members.add(member);
+      return member;
+    }
     return new Consumer(this.runner, this.requestTimeoutMs, options);
   }
 
@@ -66,6 +82,8 @@ export class RaftlineClient {
     if (options.flush === false) for (const p of this.producers) p.abort();
     else await Promise.all([...this.producers].map((p) => p.close()));
     this.producers.clear();
+    await Promise.all([...this.members].map((m) => m.close()));
+    this.members.clear();
     this.runner.pool.close();
   }
 

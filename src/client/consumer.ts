@@ -6,6 +6,8 @@ import type { CallRunner } from "./call-runner";
 import { callUnary } from "./call-runner";
 import { ConsumedRecord, fromWireRecord } from "./records";
 import { SubscribeOptions, Subscription } from "./subscription";
+import { Admin } from "./admin";
+import { TopicSubscription } from "./topic-subscription";
 
 export interface ConsumerOptions {
   /** "leader" (default) or "any" broker in turn. */
@@ -69,5 +71,10 @@ export class Consumer {
   /** Records of one partition from `from` on, as they commit; iterate with `for await`, stop with close() or break. */
   subscribe(o: SubscribeOptions): Subscription {
     return new Subscription(this.runner, o, this.preferLeader);
+  }
+
+  /** Every partition of a topic, merged, without a group; each partition's records stay in order. */
+  subscribeTopic(o: { topic: string; from: "earliest" | "latest" }): TopicSubscription {
+    return new TopicSubscription(this.runner, new Admin(this.runner, this.requestTimeoutMs), o, this.preferLeader);
   }
 }

@@ -6,9 +6,10 @@ import * as protoLoader from "@grpc/proto-loader";
 import descriptor from "../generated/raftline-v1.descriptor.json";
 import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
+import type { ProtoGrpcType as GroupsProto } from "../generated/groups";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
 
-export type RaftlineApi = (AdminProto & ConsumerProto & ProducerProto)["raftline"]["v1"];
+export type RaftlineApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto)["raftline"]["v1"];
 
 let cached: RaftlineApi | undefined;
 
@@ -20,7 +21,7 @@ export function raftlineApi(): RaftlineApi {
       defaults: true,
       oneofs: true,
     });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto;
     cached = loaded.raftline.v1;
   }
   return cached;

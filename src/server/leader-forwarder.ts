@@ -3,6 +3,7 @@
 // leader hint, and never forwards it again (no forwarding loops during elections).
 import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../generated/raftline/v1/Admin";
+import type { ConsumerGroupsClient } from "../generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../generated/raftline/v1/Producer";
 import type { ClusterMember } from "./config";
 import { publicApi } from "./public-proto";
@@ -15,6 +16,7 @@ export const defaultForwardDeadlineMs = 10000;
 interface Clients {
   producer: ProducerClient;
   admin: AdminClient;
+  groups: ConsumerGroupsClient;
 }
 
 export class LeaderForwarder {
@@ -38,6 +40,10 @@ export class LeaderForwarder {
     return this.clientsFor(leaderId).admin;
   }
 
+  groups(leaderId: number): ConsumerGroupsClient {
+    return this.clientsFor(leaderId).groups;
+  }
+
   metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set(forwardedHeader, String(this.selfId));
@@ -55,6 +61,7 @@ export class LeaderForwarder {
     for (const c of this.clients.values()) {
       c.producer.close();
       c.admin.close();
+      c.groups.close();
     }
     this.clients.clear();
   }
@@ -73,6 +80,7 @@ export class LeaderForwarder {
       c = {
         producer: new api.Producer(member.clientAddress, creds, options),
         admin: new api.Admin(member.clientAddress, creds, options),
+        groups: new api.ConsumerGroups(member.clientAddress, creds, options),
       };
       this.clients.set(id, c);
     }

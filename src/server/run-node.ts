@@ -13,6 +13,8 @@ import { BrokerMachine } from "./broker-machine";
 import { NodeConfig, selfMember } from "./config";
 import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
+import { GroupCoordinator } from "./groups/group-coordinator";
+import { groupsService } from "./groups/groups-service";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
 import { publicApi } from "./public-proto";
@@ -176,6 +178,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   clientServer.addService(api.Producer.service, producerService(ctx));
   clientServer.addService(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
   clientServer.addService(api.Admin.service, adminService(ctx));
+  const groups = new GroupCoordinator(ctx);
+  clientServer.addService(api.ConsumerGroups.service, groupsService(ctx, groups));
   await bind(clientServer, me.clientAddress);
 
   const leaders = new LeaderHistory(replica, Date.now);
@@ -187,6 +191,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   replica.start();
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
+  groups.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -203,6 +208,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     health.stop();
     feed.close();
     const httpClosed = http?.close();
+    groups.stop();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {

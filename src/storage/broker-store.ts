@@ -11,6 +11,7 @@
 //   0x16 | u64 producerId | u32 topicId | u32 part
 //                                            sequence state: u8 format version, u32 epoch, u8 count, then
 //                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
+//   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
@@ -18,6 +19,7 @@ import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
 import { readUint64BE, writeUint64BE } from "./bytes";
 import type { Db } from "./db";
+import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
 
 const PREFIX_META = 0x10;
@@ -28,7 +30,7 @@ const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -249,6 +251,11 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         for (const p of m.partitions) batch.del(producerPartitionKey(m.producerId, p.topicId, p.partition));
         batch.del(producerKey(m.producerId));
         break;
+      case "putGroup":
+      case "removeGroup":
+      case "putOffset":
+        addGroupMutation(batch, m);
+        break;
     }
   }
 }
@@ -280,8 +287,12 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
       bytes: value.readUInt32BE(16),
     });
   }
+  const loaded: LoadedBrokerState = { nextTopicId, topics, partitions };
   const producers = await loadProducers(db);
-  return producers ? { nextTopicId, topics, partitions, producers } : { nextTopicId, topics, partitions };
+  if (producers) loaded.producers = producers;
+  const groups = await loadGroups(db);
+  if (groups) loaded.groups = groups;
+  return loaded;
 }
 
 function prefixOnly(prefix: number): { gte: Buffer; lt: Buffer } {

@@ -46,7 +46,7 @@ export interface CheckOutcome {
 }
 
 /** Collects one check's violations, keeping the first few messages and counting the rest. */
-class Findings {
+export class Findings {
   private readonly kept: Violation[] = [];
   private dropped = 0;
 

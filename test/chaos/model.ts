@@ -79,6 +79,9 @@ export type CheckName =
   | "dense-offsets"
   | "identical-logs"
   | "subscriber-prefix"
+  | "group-at-least-once"
+  | "group-commit-backwards"
+  | "group-two-owners"
   | "liveness";
 
 export interface Violation {

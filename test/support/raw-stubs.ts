@@ -3,6 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../../src/generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../../src/generated/raftline/v1/Consumer";
+import type { ConsumerGroupsClient } from "../../src/generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../../src/generated/raftline/v1/Producer";
 import { publicApi } from "../../src/server/public-proto";
 
@@ -10,6 +11,7 @@ export interface RawStubs {
   admin: AdminClient;
   producer: ProducerClient;
   consumer: ConsumerClient;
+  groups: ConsumerGroupsClient;
   close(): void;
 }
 
@@ -21,11 +23,14 @@ export function rawStubs(address: string, options: grpc.ChannelOptions = {}): Ra
   const admin = new api.Admin(address, creds, options);
   const producer = new api.Producer(address, creds, options);
   const consumer = new api.Consumer(address, creds, options);
+  const groups = new api.ConsumerGroups(address, creds, options);
   return {
     admin,
     producer,
     consumer,
+    groups,
     close: () => {
+      groups.close();
       admin.close();
       producer.close();
       consumer.close();

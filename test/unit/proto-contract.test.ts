@@ -10,6 +10,7 @@ const protoFiles = [
   "raftline/v1/producer.proto",
   "raftline/v1/consumer.proto",
   "raftline/v1/admin.proto",
+  "raftline/v1/groups.proto",
 ];
 
 // Compiled tests run from different output directories; find the repository by its proto folder.
@@ -54,6 +55,15 @@ test("every service has its rpcs with the documented streaming shape", () => {
       DescribeTopic: [false, false],
       DescribeCluster: [false, false],
       TransferLeadership: [false, false],
+    },
+    ConsumerGroups: {
+      Join: [true, true],
+      CommitOffsets: [false, false],
+      FetchOffsets: [false, false],
+      ListGroups: [false, false],
+      DescribeGroup: [false, false],
+      DeleteGroup: [false, false],
+      ResetOffsets: [false, false],
     },
   };
   for (const [serviceName, rpcs] of Object.entries(shapes)) {
@@ -107,4 +117,5 @@ test("enums start at their documented zero values", () => {
   assert.deepEqual(enumValues("StartPosition"), ["START_POSITION_UNSPECIFIED"]);
   assert.deepEqual(enumValues("ErrorReason"), ["ERROR_REASON_UNSPECIFIED"]);
   assert.deepEqual(enumValues("NodeRole"), ["NODE_ROLE_UNSPECIFIED"]);
+  assert.deepEqual(enumValues("GroupState"), ["GROUP_STATE_UNSPECIFIED"]);
 });

@@ -1,0 +1,249 @@
+// The consumer-group commands and their binary codec (the header, u8 kind and u64 nowMs, is written by
+// commands.ts). Strings are u32 length + UTF-8 (at most 65,535 bytes); lists are u32 count + items. Every field the coordinator
+// decided (the new member's id, which member expired) is in the command, so apply decides nothing from
+// a clock or a random source.
+import { ByteReader, ByteWriter, utf8 } from "./binary";
+
+export enum GroupCommandKind {
+  /** A new member joins, or a static member's new session takes its instance's place. */
+  GroupJoin = 10,
+  /** A member leaves, or the leader found its session expired. */
+  GroupLeave = 11,
+  /** A member released partitions revoked from it. */
+  GroupRevoked = 12,
+  CommitOffsets = 13,
+  /** Sets offsets of an empty group (creating it if needed). */
+  ResetOffsets = 14,
+  DeleteGroup = 15,
+}
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface GroupJoinCommand {
+  kind: GroupCommandKind.GroupJoin;
+  nowMs: number;
+  groupId: string;
+  /** Chosen by the leader. */
+  memberId: string;
+  /** "" = a dynamic member. */
+  instanceId: string;
+  clientId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  assignor: string;
+}
+
+export interface GroupLeaveCommand {
+  kind: GroupCommandKind.GroupLeave;
+  nowMs: number;
+  groupId: string;
+  memberId: string;
+  /** True when the leader removes the member because its session expired at `nowMs`. */
+  expired: boolean;
+}
+
+export interface GroupRevokedCommand {
+  kind: GroupCommandKind.GroupRevoked;
+  nowMs: number;
+  groupId: string;
+  memberId: string;
+  generation: number;
+  partitions: TopicPartition[];
+}
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  metadata: string;
+}
+
+export interface CommitOffsetsCommand {
+  kind: GroupCommandKind.CommitOffsets;
+  nowMs: number;
+  groupId: string;
+  memberId: string;
+  generation: number;
+  offsets: OffsetToCommit[];
+}
+
+export interface ResetOffsetsCommand {
+  kind: GroupCommandKind.ResetOffsets;
+  nowMs: number;
+  groupId: string;
+  topic: string;
+  offsets: { partition: number; offset: number }[];
+}
+
+export interface DeleteGroupCommand {
+  kind: GroupCommandKind.DeleteGroup;
+  nowMs: number;
+  groupId: string;
+}
+
+export type GroupCommand =
+  | GroupJoinCommand
+  | GroupLeaveCommand
+  | GroupRevokedCommand
+  | CommitOffsetsCommand
+  | ResetOffsetsCommand
+  | DeleteGroupCommand;
+
+/** Writes strings, numbers and lists into a growing list of parts, then one buffer. */
+class Parts {
+  private readonly chunks: Uint8Array[] = [];
+  private length = 0;
+
+  private push(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.length += bytes.length;
+  }
+
+  number(bytes: 1 | 4 | 8, value: number): void {
+    const w = new ByteWriter(bytes);
+    if (bytes === 1) w.u8(value);
+    else if (bytes === 4) w.u32(value);
+    else w.u64(value);
+    this.push(w.finish());
+  }
+
+  string(text: string): void {
+    const bytes = utf8(text);
+    if (bytes.length > 0xffff) throw new RangeError(`string of ${bytes.length} bytes is too long to encode`);
+    this.number(4, bytes.length);
+    this.push(bytes);
+  }
+
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}
+
+/** The body after the header. */
+export function encodeGroupBody(command: GroupCommand): Uint8Array {
+  const p = new Parts();
+  p.string(command.groupId);
+  switch (command.kind) {
+    case GroupCommandKind.GroupJoin:
+      p.string(command.memberId);
+      p.string(command.instanceId);
+      p.string(command.clientId);
+      p.number(4, command.topics.length);
+      for (const t of command.topics) p.string(t);
+      p.number(4, command.sessionTimeoutMs);
+      p.string(command.assignor);
+      break;
+    case GroupCommandKind.GroupLeave:
+      p.string(command.memberId);
+      p.number(1, command.expired ? 1 : 0);
+      break;
+    case GroupCommandKind.GroupRevoked:
+      p.string(command.memberId);
+      p.number(4, command.generation);
+      p.number(4, command.partitions.length);
+      for (const tp of command.partitions) {
+        p.string(tp.topic);
+        p.number(4, tp.partition);
+      }
+      break;
+    case GroupCommandKind.CommitOffsets:
+      p.string(command.memberId);
+      p.number(4, command.generation);
+      p.number(4, command.offsets.length);
+      for (const o of command.offsets) {
+        p.string(o.topic);
+        p.number(4, o.partition);
+        p.number(8, o.offset);
+        p.string(o.metadata);
+      }
+      break;
+    case GroupCommandKind.ResetOffsets:
+      p.string(command.topic);
+      p.number(4, command.offsets.length);
+      for (const o of command.offsets) {
+        p.number(4, o.partition);
+        p.number(8, o.offset);
+      }
+      break;
+    case GroupCommandKind.DeleteGroup:
+      break;
+  }
+  return p.finish();
+}
+
+function str(r: ByteReader, what: string): string {
+  return r.utf8(r.u32(what), what);
+}
+
+/** Decodes the body of a group command of `kind`; `malformed` makes the error for damaged bytes. */
+export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: number, malformed: (what: string) => Error): GroupCommand {
+  const list = <T>(what: string, item: () => T): T[] => {
+    const count = r.u32(what);
+    // Every item takes at least one byte: a larger count is damage, not a reason to allocate.
+    if (count > r.remaining) throw malformed(`${what}: ${count} items in ${r.remaining} bytes`);
+    return Array.from({ length: count }, item);
+  };
+  const groupId = str(r, "group id");
+  switch (kind) {
+    case GroupCommandKind.GroupJoin:
+      return {
+        kind,
+        nowMs,
+        groupId,
+        memberId: str(r, "member id"),
+        instanceId: str(r, "instance id"),
+        clientId: str(r, "client id"),
+        topics: list("topics", () => str(r, "topic")),
+        sessionTimeoutMs: r.u32("session timeout"),
+        assignor: str(r, "assignor"),
+      };
+    case GroupCommandKind.GroupLeave:
+      return { kind, nowMs, groupId, memberId: str(r, "member id"), expired: r.u8("expired") === 1 };
+    case GroupCommandKind.GroupRevoked:
+      return {
+        kind,
+        nowMs,
+        groupId,
+        memberId: str(r, "member id"),
+        generation: r.u32("generation"),
+        partitions: list("partitions", () => ({ topic: str(r, "topic"), partition: r.u32("partition") })),
+      };
+    case GroupCommandKind.CommitOffsets:
+      return {
+        kind,
+        nowMs,
+        groupId,
+        memberId: str(r, "member id"),
+        generation: r.u32("generation"),
+        offsets: list("offsets", () => ({
+          topic: str(r, "topic"),
+          partition: r.u32("partition"),
+          offset: r.u64("offset"),
+          metadata: str(r, "metadata"),
+        })),
+      };
+    case GroupCommandKind.ResetOffsets:
+      return {
+        kind,
+        nowMs,
+        groupId,
+        topic: str(r, "topic"),
+        offsets: list("offsets", () => ({ partition: r.u32("partition"), offset: r.u64("offset") })),
+      };
+    case GroupCommandKind.DeleteGroup:
+      return { kind, nowMs, groupId };
+  }
+}
+
+export function isGroupCommandKind(kind: number): kind is GroupCommandKind {
+  return kind >= GroupCommandKind.GroupJoin && kind <= GroupCommandKind.DeleteGroup;
+}
