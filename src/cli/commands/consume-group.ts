@@ -70,6 +70,10 @@ export async function consumeAsGroupMember(client: RaftlineClient, topic: string
       stopIfDone();
     }
   };
+  // Ctrl-C (or a TERM) leaves the group cleanly: what was printed is committed and the partitions move
+  // to the other members at once instead of after the session timeout.
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
   try {
     // A record's offset is marked processed when eachMessage returns, i.e. after it was printed; the
     // consumer commits those every second and on close.
@@ -77,6 +81,8 @@ export async function consumeAsGroupMember(client: RaftlineClient, topic: string
   } finally {
     stop();
     await closing;
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
     progress.stop();
   }
   if (failure !== undefined) throw failure;
