@@ -32,6 +32,7 @@
       leader ? `term ${leader.term}` : "",
       `<span class="${up === nodes.length ? "" : "warn"}">${up}/${nodes.length} nodes up</span>`,
       `${(s.topics && s.topics.topics.length) || 0} topics`,
+      `${(s.groups && s.groups.groups.length) || 0} groups`,
     ].filter(Boolean);
     document.getElementById("summary").innerHTML = parts.join(" · ");
     document.getElementById("foot").textContent = `served by node ${s.servedBy} · updated ${R.fmtTime(s.atMs)}`;
