@@ -117,7 +117,7 @@ export function addGroupCommands(program: Command): void {
       .argument("<group>", "group id"),
   )
     .requiredOption("-t, --topic <topic>", "the topic whose offsets move")
-    .option("-p, --partition <n...>", "only these partitions (repeat or comma-separate; default: all)", collect)
+    .option("-p, --partition <n>", "only this partition (repeat it, or comma-separate; default: all)", collect)
     .option("--to <where>", "earliest (log start), latest (high watermark) or an offset")
     .option("--to-time <time>", "the first record at/after this time (ms since epoch or ISO date)")
     .option("--by-duration <duration>", "the first record at/after now minus this (30s, 15m, 1h30m, 2d)")
