@@ -3,7 +3,7 @@
 // adds a section here and a panel there.
 import { assignedOf, groupStateOf, revokingOf, type TopicPartition } from "../../broker";
 import { memberViews } from "../cluster-view";
-import { groupPartitionLags } from "../group-lag";
+import { groupLagReader } from "../group-lag";
 import type { NodeContext } from "../node-context";
 import type { LeaderHistory } from "./leader-history";
 
@@ -79,12 +79,13 @@ const groupsSection: DashboardSection = {
   collect({ ctx }) {
     const state = ctx.machine.state;
     const ids = state.groups.groupIds();
+    const lagsOf = groupLagReader(state);
     let budget = dashboardPartitionsMax;
     let omittedPartitions = 0;
     const groups = ids.slice(0, dashboardGroupsMax).flatMap((groupId) => {
       const g = state.groups.group(groupId);
       if (!g) return [];
-      const lags = groupPartitionLags(state, groupId);
+      const lags = lagsOf(groupId);
       const shown = lags.slice(0, Math.max(0, budget));
       budget -= shown.length;
       omittedPartitions += lags.length - shown.length;

@@ -3,7 +3,7 @@
 // DescribeGroup reports it, see group-lag.ts). Every node reports the same values once it has applied the
 // same entries; deleted groups disappear from the next scrape.
 import { Gauge } from "prom-client";
-import { groupPartitionLags } from "../group-lag";
+import { groupLagReader } from "../group-lag";
 import type { MetricsArea } from "./metrics-area";
 
 type PartitionLabels = "group" | "topic" | "partition";
@@ -26,11 +26,12 @@ export const groupMetrics: MetricsArea = (registry, sources) => {
       members?.reset();
       generation?.reset();
       const state = sources.state();
+      const lagsOf = groupLagReader(state);
       for (const groupId of state.groups.groupIds()) {
         const g = state.groups.group(groupId);
         members?.set({ group: groupId }, g?.members.length ?? 0);
         generation?.set({ group: groupId }, g?.generation ?? 0);
-        for (const p of groupPartitionLags(state, groupId)) {
+        for (const p of lagsOf(groupId)) {
           const labels = { group: groupId, topic: p.topic, partition: String(p.partition) };
           this.set(labels, p.lag);
           if (p.committed !== undefined) committedOffset?.set(labels, p.committed);
