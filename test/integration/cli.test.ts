@@ -204,6 +204,17 @@ test("consumer groups: consume --group commits what it printed; describe shows t
   assert.match(gone.stderr, /NOT_FOUND UNKNOWN_GROUP/);
 });
 
+test("consume --group ends at once when the other members own every partition", async () => {
+  ok(await raftline(["topic", "create", "single"]), "topic create");
+  const owner = startRaftline(["consume", "single", "--group", "pair", "--follow"]);
+  await waitFor(async () => (await describeGroup("pair")).members.length === 1, commandDeadlineMs, "the --follow member to join");
+  const idle = ok(await raftline(["consume", "single", "--group", "pair"]), "consume --group with nothing assigned");
+  assert.equal(idle.stdout.length, 0);
+  assert.match(idle.stderr, /own every partition of single: nothing for this member to read/);
+  owner.child.kill("SIGINT");
+  ok(await owner.done, "the owner stopped by SIGINT");
+});
+
 test("group usage errors exit with 2", async () => {
   for (const args of [
     ["consume", "grouped", "--group", "g", "--offset", "3"],

@@ -1,7 +1,7 @@
 // `raftline consume TOPIC --group G`: reads as a member of a consumer group, from the group's committed
 // offsets, and commits each record's offset once it is printed. Like the plain consume it stops at the end
-// of the partitions as they were when it started (the partitions this member is assigned), after --count
-// records, or never with --follow.
+// of the partitions as they were when it started (the partitions this member is assigned; a member the
+// settled group gives none stops at once), after --count records, or never with --follow.
 import type { ConsumedRecord, RaftlineClient, TopicPartition } from "../../client";
 import { RaftlineError } from "../../client";
 import { writeOut } from "../output";
@@ -17,6 +17,9 @@ export interface GroupConsumeOptions {
   format: RecordFormat;
   keySeparator: string;
 }
+
+/** How often a member without partitions asks whether the group has settled without it. */
+const unassignedCheckMs = 500;
 
 export async function consumeAsGroupMember(client: RaftlineClient, topic: string, o: GroupConsumeOptions): Promise<void> {
   const described = await client.admin().describeTopic(topic);
@@ -56,6 +59,17 @@ export async function consumeAsGroupMember(client: RaftlineClient, topic: string
     });
   }
 
+  // A member the other members leave no partition to (a stable group, nothing assigned to it) is done.
+  const unassignedCheck = bounded ? setInterval(() => void stopIfUnassigned(), unassignedCheckMs) : undefined;
+  const stopIfUnassigned = async (): Promise<void> => {
+    if (closing || consumer.memberId === "" || consumer.assignment().length > 0) return;
+    const d = await client.groups().describeGroup(o.groupId).catch(() => undefined);
+    const me = d?.members.find((m) => m.memberId === consumer.memberId);
+    if (d?.state !== "GROUP_STATE_STABLE" || !me || me.assigned.length > 0 || me.revoking.length > 0 || closing) return;
+    process.stderr.write(`raftline: the other members of group ${o.groupId} own every partition of ${topic}: nothing for this member to read\n`);
+    stop();
+  };
+
   const print = async (r: ConsumedRecord): Promise<void> => {
     const out = formatRecord(r, o.format, o.keySeparator);
     progress.add(1, out.length);
@@ -80,6 +94,7 @@ export async function consumeAsGroupMember(client: RaftlineClient, topic: string
     await consumer.run({ eachMessage: print });
   } finally {
     stop();
+    clearInterval(unassignedCheck);
     await closing;
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
