@@ -23,6 +23,11 @@
     feedState.querySelector(".label").textContent = label;
   }
 
+  function groupCount(s) {
+    const n = (s.groups && s.groups.groups.length) || 0;
+    return `${n} group${n === 1 ? "" : "s"}`;
+  }
+
   function summarize(s) {
     const nodes = s.nodes || [];
     const up = nodes.filter((n) => n.up).length;
@@ -32,6 +37,7 @@
       leader ? `term ${leader.term}` : "",
       `<span class="${up === nodes.length ? "" : "warn"}">${up}/${nodes.length} nodes up</span>`,
       `${(s.topics && s.topics.topics.length) || 0} topics`,
+      groupCount(s),
     ].filter(Boolean);
     document.getElementById("summary").innerHTML = parts.join(" · ");
     document.getElementById("foot").textContent = `served by node ${s.servedBy} · updated ${R.fmtTime(s.atMs)}`;

@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { addClusterCommands } from "./commands/cluster";
 import { addConsumeCommand } from "./commands/consume";
+import { addGroupCommands } from "./commands/group";
 import { addProduceCommand } from "./commands/produce";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
@@ -24,6 +25,7 @@ program
 addServeCommand(program);
 addDevCommand(program);
 addTopicCommands(program);
+addGroupCommands(program);
 addProduceCommand(program);
 addConsumeCommand(program);
 addClusterCommands(program);

@@ -1,12 +1,14 @@
 // The `raftline` command against a live cluster: a file produced line by line and consumed back comes
-// out byte for byte; keys, headers and JSON output; exit codes.
+// out byte for byte; keys, headers and JSON output; exit codes; consumer groups (consume --group and the
+// group commands).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Cluster, cliPath, startCluster } from "../support/cluster";
+import { waitFor } from "../support/wait";
 
 const commandDeadlineMs = 60000;
 
@@ -29,7 +31,8 @@ interface Run {
   stderr: string;
 }
 
-function raftline(args: string[], options: { stdinFile?: string; brokers?: string } = {}): Promise<Run> {
+/** Starts the command; `done` resolves when it exits. */
+function startRaftline(args: string[], options: { stdinFile?: string; brokers?: string } = {}): { child: ChildProcess; done: Promise<Run> } {
   const stdin = options.stdinFile ? openSync(options.stdinFile, "r") : "ignore";
   const env = { ...process.env, RAFTLINE_BROKERS: options.brokers ?? cluster.brokers.join(",") };
   const child = spawn(process.execPath, [cliPath, ...args], { stdio: [stdin, "pipe", "pipe"], env, timeout: commandDeadlineMs });
@@ -38,7 +41,12 @@ function raftline(args: string[], options: { stdinFile?: string; brokers?: strin
   let err = "";
   child.stdout?.on("data", (b: Buffer) => out.push(b));
   child.stderr?.on("data", (b: Buffer) => (err += b.toString()));
-  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+  const done = new Promise<Run>((resolve) => child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out), stderr: err })));
+  return { child, done };
+}
+
+function raftline(args: string[], options: { stdinFile?: string; brokers?: string } = {}): Promise<Run> {
+  return startRaftline(args, options).done;
 }
 
 function ok(run: Run, what: string): Run {
@@ -117,4 +125,108 @@ test("exit codes: 1 refused by the cluster, 2 bad usage, 3 no broker reachable",
   const help = await raftline(["produce", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout.toString(), /--key-separator/);
+});
+
+interface DescribedGroup {
+  state: string;
+  members: { memberId: string }[];
+  partitions: { partition: number; committedOffset: number; highWatermark: number; lag: number }[];
+}
+
+async function describeGroup(group: string): Promise<DescribedGroup> {
+  return JSON.parse(ok(await raftline(["group", "describe", group, "--json"]), "group describe").stdout.toString()) as DescribedGroup;
+}
+
+function lines(run: Run): string[] {
+  return run.stdout.toString().split("\n").filter((l) => l.length > 0);
+}
+
+test("consumer groups: consume --group commits what it printed; describe shows the lag; reset-offsets (dry run first) re-reads; delete", async () => {
+  const file = join(dir, "grouped.txt");
+  writeFileSync(file, Array.from({ length: 20 }, (_, i) => `k${i}|v${i}`).join("\n") + "\n");
+  ok(await raftline(["topic", "create", "grouped", "--partitions", "2"]), "topic create");
+  ok(await raftline(["produce", "grouped", "-K", "|"], { stdinFile: file }), "produce");
+
+  // A first member reads everything there is and stops; its offsets are committed.
+  const first = ok(await raftline(["consume", "grouped", "--group", "readers", "--format", "kv", "-K", "|"]), "consume --group");
+  assert.deepEqual(lines(first).sort(), Array.from({ length: 20 }, (_, i) => `k${i}|v${i}`).sort());
+  let d = await describeGroup("readers");
+  assert.equal(d.state, "GROUP_STATE_EMPTY", "the member left when it stopped");
+  assert.deepEqual(d.partitions.map((p) => [p.committedOffset, p.lag]), d.partitions.map((p) => [p.highWatermark, 0]));
+  assert.equal(d.partitions.reduce((n, p) => n + p.committedOffset, 0), 20);
+  const table = ok(await raftline(["group", "describe", "readers"]), "group describe").stdout.toString();
+  assert.match(table, /group readers: EMPTY/);
+  assert.match(table, /COMMITTED +LOG START +HIGH WATERMARK +LAG/);
+  const listed = JSON.parse(ok(await raftline(["group", "list", "--json"]), "group list").stdout.toString()) as { groupId: string }[];
+  assert.ok(listed.some((g) => g.groupId === "readers"));
+
+  // Nothing new: a second run prints nothing and ends.
+  assert.equal(ok(await raftline(["consume", "grouped", "--group", "readers"]), "consume --group at the end").stdout.length, 0);
+
+  // Five more records are the group's lag; --count takes two of them and commits just those.
+  writeFileSync(file, Array.from({ length: 5 }, (_, i) => `more${i}`).join("\n") + "\n");
+  ok(await raftline(["produce", "grouped"], { stdinFile: file }), "produce more");
+  d = await describeGroup("readers");
+  assert.equal(d.partitions.reduce((n, p) => n + p.lag, 0), 5);
+  assert.equal(lines(ok(await raftline(["consume", "grouped", "--group", "readers", "--count", "2"]), "consume --count")).length, 2);
+  assert.equal((await describeGroup("readers")).partitions.reduce((n, p) => n + p.lag, 0), 3);
+
+  // A dry run shows the offsets it would set and changes nothing.
+  const before = (await describeGroup("readers")).partitions.map((p) => p.committedOffset);
+  const dry = ok(await raftline(["group", "reset-offsets", "readers", "--topic", "grouped", "--to", "earliest", "--dry-run"]), "reset --dry-run");
+  assert.match(dry.stdout.toString(), /dry run: would move 2 of 2 partitions of grouped; nothing changed/);
+  assert.deepEqual((await describeGroup("readers")).partitions.map((p) => p.committedOffset), before);
+
+  // While a member is in the group, offsets do not move.
+  const member = startRaftline(["consume", "grouped", "--group", "readers", "--follow"]);
+  await waitFor(async () => (await describeGroup("readers")).members.length === 1, commandDeadlineMs, "the --follow member to join");
+  const refused = await raftline(["group", "reset-offsets", "readers", "--topic", "grouped", "--to", "earliest"]);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /FAILED_PRECONDITION GROUP_NOT_EMPTY: .*stop its consumers/);
+  const undeletable = await raftline(["group", "delete", "readers"]);
+  assert.equal(undeletable.code, 1);
+  await waitFor(async () => (await describeGroup("readers")).partitions.every((p) => p.lag === 0), commandDeadlineMs, "the member to commit the rest");
+  member.child.kill("SIGINT");
+  const followed = ok(await member.done, "consume --follow stopped by SIGINT");
+  assert.equal(lines(followed).length, 3, "the member printed the three records left");
+  assert.equal((await describeGroup("readers")).members.length, 0, "SIGINT leaves the group at once");
+
+  // Reset to the start of partition 0 only, then the group reads partition 0 again.
+  const p0 = (await describeGroup("readers")).partitions[0];
+  const reset = ok(await raftline(["group", "reset-offsets", "readers", "--topic", "grouped", "--partition", "0", "--to", "earliest"]), "reset-offsets");
+  assert.match(reset.stdout.toString(), /moved 1 of 1 partition of grouped for group readers/);
+  assert.deepEqual((await describeGroup("readers")).partitions.map((p) => p.lag), [p0.highWatermark, 0]);
+  assert.equal(lines(ok(await raftline(["consume", "grouped", "--group", "readers"]), "consume after reset")).length, p0.highWatermark);
+
+  ok(await raftline(["group", "delete", "readers"]), "group delete");
+  const gone = await raftline(["group", "describe", "readers"]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /NOT_FOUND UNKNOWN_GROUP/);
+});
+
+test("consume --group ends at once when the other members own every partition", async () => {
+  ok(await raftline(["topic", "create", "single"]), "topic create");
+  const owner = startRaftline(["consume", "single", "--group", "pair", "--follow"]);
+  await waitFor(async () => (await describeGroup("pair")).members.length === 1, commandDeadlineMs, "the --follow member to join");
+  const idle = ok(await raftline(["consume", "single", "--group", "pair"]), "consume --group with nothing assigned");
+  assert.equal(idle.stdout.length, 0);
+  assert.match(idle.stderr, /own every partition of single: nothing for this member to read/);
+  owner.child.kill("SIGINT");
+  ok(await owner.done, "the owner stopped by SIGINT");
+});
+
+test("group usage errors exit with 2", async () => {
+  for (const args of [
+    ["consume", "grouped", "--group", "g", "--offset", "3"],
+    ["consume", "grouped", "--group", "g", "--from", "1700000000000"],
+    ["group", "reset-offsets", "g", "--topic", "grouped"],
+    ["group", "reset-offsets", "g", "--topic", "grouped", "--to", "earliest", "--to-time", "0"],
+    ["group", "reset-offsets", "g", "--topic", "grouped", "--by-duration", "5x"],
+    ["group", "reset-offsets", "g", "--topic", "grouped", "--to", "-1"],
+  ]) {
+    const run = await raftline(args);
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+  }
+  const help = ok(await raftline(["group", "reset-offsets", "--help"]), "help");
+  assert.match(help.stdout.toString(), /--by-duration/);
 });

@@ -1,7 +1,8 @@
 // The dashboard in a real browser (Debian's headless Chromium driven by playwright-core) against a live
 // three-node cluster: it shows the nodes and the leader, records produced show in the partition offsets
-// and the chart, and after the leader is killed it shows the new leader and the dead node as down,
-// without a reload. A screenshot is saved under test-output/dashboard-browser/.
+// and the chart, a consumer group shows its member, assignment and lag, and after the leader is killed
+// it shows the new leader and the dead node as down, without a reload. A screenshot is saved under
+// test-output/dashboard-browser/.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
@@ -91,6 +92,28 @@ test("the dashboard shows the cluster live and follows a leader change without a
     return hw === 120;
   }, pageDeadlineMs, "the orders partitions to add up to 120 records");
 
+  // A consumer group member that has processed 100 of the 120 orders: the groups panel shows it owning
+  // both partitions, and a lag of 20.
+  let unblock: () => void = () => undefined;
+  const blocked = new Promise<void>((resolve) => (unblock = resolve));
+  const member = client.consumer({ groupId: "order-audit", clientId: "auditor", autoCommit: false });
+  member.subscribe({ topics: ["orders"] });
+  let handled = 0;
+  const running = member.run({
+    eachMessage: async () => {
+      if (++handled > 100) await blocked;
+    },
+  });
+  await waitFor(() => handled > 100, pageDeadlineMs, "the member to process 100 orders");
+  await member.commit();
+  await waitFor(async () => {
+    const card = await page.$('.group-card[data-group="order-audit"]');
+    if (!card) return false;
+    const members = await card.$$eval("li.member", (items) => items.map((li) => li.querySelectorAll(".tp.owned").length));
+    const lag = await card.$$eval("td.lag", (cells) => cells.reduce((n, c) => n + Number((c.textContent ?? "0").replace(/,/g, "")), 0));
+    return members.length === 1 && members[0] === 2 && lag === 20 && (await card.getAttribute("data-state")) === "stable";
+  }, pageDeadlineMs, "the groups panel to show order-audit's member owning both partitions and a lag of 20");
+
   // Kill the leader: the page, served by a follower, shows the new leader and the dead node as down.
   await cluster.kill(leaderId);
   const newLeader = await cluster.waitForLeader(20000);
@@ -116,6 +139,9 @@ test("the dashboard shows the cluster live and follows a leader change without a
   const screenshot = join(outputDir, "dashboard.png");
   await page.screenshot({ path: screenshot, fullPage: true });
   t.diagnostic(`screenshot: ${screenshot}`);
+  unblock();
+  await member.close();
+  await running;
 
   // Kill the node serving the page: it switches to the last node's feed and shows both dead nodes down.
   await cluster.kill(follower.id);

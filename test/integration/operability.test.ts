@@ -107,6 +107,62 @@ test("/metrics follows produce traffic, raft state and partition offsets on ever
   }
 });
 
+test("/metrics shows each group's lag as what it has left unread, its committed offsets and members, on every node", async () => {
+  const client = cluster.client();
+  await client.admin().createTopic({ name: "lagging", partitions: 3 });
+  const producer = client.producer();
+  await producer.send({ topic: "lagging", partition: 0, records: Array.from({ length: 30 }, (_, i) => ({ value: `a${i}` })) });
+  await producer.send({ topic: "lagging", partition: 1, records: Array.from({ length: 20 }, (_, i) => ({ value: `b${i}` })) });
+  await producer.flush();
+  const members = async (id: number): Promise<number | undefined> => sampleValue(await scrape(httpOf(id)), "raftline_group_members", { group: "lag-readers" });
+
+  // A member reads 12 records, shows in the members gauge, and commits them as it leaves.
+  const consumer = client.consumer({ groupId: "lag-readers", autoCommit: false });
+  consumer.subscribe({ topics: ["lagging"] });
+  let read = 0;
+  for await (const record of consumer) {
+    assert.equal(record.topic, "lagging");
+    if (++read === 12) {
+      await waitFor(async () => (await members(leaderId)) === 1, 10000, "the members gauge to count the member");
+      break;
+    }
+  }
+  const committed = await client.groups().fetchOffsets("lag-readers", "lagging");
+  assert.equal(committed.reduce((n, o) => n + o.offset, 0), 12, "the 12 records read are committed");
+
+  // What remains unread, counted by reading it with a plain consumer from the committed offsets.
+  const reader = client.consumer();
+  const unread = new Map<number, number>();
+  for (const partition of [0, 1, 2]) {
+    const from = committed.find((o) => o.partition === partition)?.offset ?? 0;
+    const r = await reader.fetch({ topic: "lagging", partition, offset: from });
+    unread.set(partition, r.records.length);
+  }
+  assert.equal([...unread.values()].reduce((a, b) => a + b, 0), 38);
+
+  for (const node of cluster.nodes) {
+    await waitFor(
+      async () => {
+        const samples = await scrape(httpOf(node.id));
+        return [0, 1, 2].every(
+          (p) =>
+            sampleValue(samples, "raftline_group_lag_records", { group: "lag-readers", topic: "lagging", partition: String(p) }) === unread.get(p) &&
+            sampleValue(samples, "raftline_group_committed_offset", { group: "lag-readers", topic: "lagging", partition: String(p) }) ===
+              committed.find((o) => o.partition === p)?.offset,
+        ) && sampleValue(samples, "raftline_group_members", { group: "lag-readers" }) === 0;
+      },
+      10000,
+      `node ${node.id}'s group metrics to show the unread records and no members`,
+    );
+  }
+  const samples = await scrape(httpOf(leaderId));
+  assert.ok((sampleValue(samples, "raftline_group_generation", { group: "lag-readers" }) ?? 0) >= 1);
+
+  // A deleted group leaves the metrics.
+  await client.groups().deleteGroup("lag-readers");
+  await waitFor(async () => (await members(leaderId)) === undefined, 10000, "the deleted group to leave the metrics");
+});
+
 test("the metrics parser rejects a malformed line (so the check above can fail)", () => {
   assert.throws(() => parseMetrics("raftline_ok 1\nraftline broken line\n"), /not a Prometheus sample line/);
 });

@@ -1,11 +1,13 @@
 // `raftline consume TOPIC`: prints records of one or every partition from a start point, until the end
-// of the partitions as they were when it started (or --count records, or forever with --follow).
+// of the partitions as they were when it started (or --count records, or forever with --follow). With
+// --group it reads as a member of a consumer group instead (consume-group.ts).
 import { Command, Option } from "commander";
 import type { Consumer, ConsumedRecord, RaftlineClient, StartFrom, Subscription } from "../../client";
 import { ConnectionFlags, withBrokersOption, withClient } from "../connection";
 import { UsageError } from "../exit-codes";
 import { nonNegativeInt } from "../options";
 import { writeOut } from "../output";
+import { consumeAsGroupMember } from "./consume-group";
 import { startProgress } from "../progress";
 import { RecordFormat, formatRecord, recordFormats } from "../record-format";
 
@@ -17,6 +19,7 @@ interface ConsumeFlags extends ConnectionFlags {
   follow?: boolean;
   format: RecordFormat;
   keySeparator: string;
+  group?: string;
 }
 
 /** Where each partition starts: an offset or a position, and records older than a timestamp skipped. */
@@ -34,6 +37,17 @@ function parseStart(flags: ConsumeFlags): Start {
   return { from: "earliest", notBeforeMs: ms };
 }
 
+/** A group member reads what the group assigns it, from the group's offsets: only --from earliest|latest applies. */
+function groupStartFrom(flags: ConsumeFlags): "earliest" | "latest" {
+  if (flags.partition !== undefined || flags.offset !== undefined) {
+    throw new UsageError("--group reads the partitions the group assigns, from its committed offsets: to move them use `raftline group reset-offsets`, not --partition or --offset");
+  }
+  if (flags.from !== "earliest" && flags.from !== "latest") {
+    throw new UsageError("with --group, --from is earliest or latest (where partitions without a committed offset start); to start at a time use `raftline group reset-offsets --to-time`");
+  }
+  return flags.from;
+}
+
 export function addConsumeCommand(program: Command): void {
   withBrokersOption(
     program
@@ -48,7 +62,13 @@ export function addConsumeCommand(program: Command): void {
     .option("-F, --follow", "keep waiting for new records instead of stopping at the end")
     .addOption(new Option("--format <format>", "value | kv (key, separator, value) | json (lines; binary as base64)").choices(recordFormats).default("value"))
     .option("-K, --key-separator <sep>", "separator between key and value for --format kv", "=")
+    .option("-g, --group <id>", "read as a member of this consumer group, from its committed offsets, committing what is printed")
     .action(async (topic: string, flags: ConsumeFlags) => {
+      if (flags.group !== undefined) {
+        const group = flags.group;
+        const startFrom = groupStartFrom(flags);
+        return withClient(flags, (client) => consumeAsGroupMember(client, topic, { ...flags, groupId: group, startFrom }));
+      }
       const start = parseStart(flags);
       await withClient(flags, (client) => consume(client, topic, flags, start));
     });

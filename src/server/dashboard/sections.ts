@@ -1,7 +1,9 @@
 // What one dashboard update holds, section by section. A section is a name and a function that reads it
 // from this node; the page has a panel per section (dashboard/panels/). A new area (consumer groups, say)
 // adds a section here and a panel there.
+import { assignedOf, groupStateOf, revokingOf, type TopicPartition } from "../../broker";
 import { memberViews } from "../cluster-view";
+import { groupLagReader } from "../group-lag";
 import type { NodeContext } from "../node-context";
 import type { LeaderHistory } from "./leader-history";
 
@@ -59,12 +61,69 @@ const topicsSection: DashboardSection = {
   },
 };
 
+/** Groups listed per update; their partitions share dashboardPartitionsMax. */
+export const dashboardGroupsMax = 200;
+
+function byTopic(tps: readonly TopicPartition[]): { topic: string; partitions: number[] }[] {
+  const out: { topic: string; partitions: number[] }[] = [];
+  for (const tp of tps) {
+    const last = out[out.length - 1];
+    if (last && last.topic === tp.topic) last.partitions.push(tp.partition);
+    else out.push({ topic: tp.topic, partitions: [tp.partition] });
+  }
+  return out;
+}
+
+const groupsSection: DashboardSection = {
+  name: "groups",
+  collect({ ctx }) {
+    const state = ctx.machine.state;
+    const ids = state.groups.groupIds();
+    const lagsOf = groupLagReader(state);
+    let budget = dashboardPartitionsMax;
+    let omittedPartitions = 0;
+    const groups = ids.slice(0, dashboardGroupsMax).flatMap((groupId) => {
+      const g = state.groups.group(groupId);
+      if (!g) return [];
+      const lags = lagsOf(groupId);
+      const shown = lags.slice(0, Math.max(0, budget));
+      budget -= shown.length;
+      omittedPartitions += lags.length - shown.length;
+      return [
+        {
+          groupId,
+          state: groupStateOf(g).toLowerCase(),
+          generation: g.generation,
+          assignor: g.assignor,
+          totalLag: lags.reduce((n, p) => n + p.lag, 0),
+          members: g.members.map((m) => ({
+            memberId: m.memberId,
+            clientId: m.clientId,
+            instanceId: m.instanceId,
+            assigned: byTopic(assignedOf(m)),
+            revoking: byTopic(revokingOf(m)),
+          })),
+          partitions: shown.map((p) => ({
+            topic: p.topic,
+            partition: p.partition,
+            committed: p.committed ?? null,
+            highWatermark: p.highWatermark,
+            lag: p.lag,
+            owner: p.owner ?? "",
+          })),
+        },
+      ];
+    });
+    return { groups, omittedGroups: Math.max(0, ids.length - dashboardGroupsMax), omittedPartitions };
+  },
+};
+
 const leadersSection: DashboardSection = {
   name: "leaderChanges",
   collect: ({ leaders }) => leaders.list(),
 };
 
-export const dashboardSections: DashboardSection[] = [nodesSection, topicsSection, leadersSection];
+export const dashboardSections: DashboardSection[] = [nodesSection, topicsSection, groupsSection, leadersSection];
 
 export async function dashboardSnapshot(sources: DashboardSources): Promise<Record<string, unknown>> {
   const { ctx } = sources;

@@ -4,13 +4,14 @@ import type { ServerInterceptor } from "@grpc/grpc-js";
 import { Registry, collectDefaultMetrics } from "prom-client";
 import type { TrafficCounters } from "../traffic";
 import type { MetricsArea, MetricsSources } from "./metrics-area";
+import { groupMetrics } from "./group-metrics";
 import { partitionMetrics } from "./partition-metrics";
 import { raftMetrics } from "./raft-metrics";
 import { rpcInterceptor } from "./rpc-metrics";
 import { storageMetrics } from "./storage-metrics";
 import { trafficMetrics } from "./traffic-metrics";
 
-const areas: MetricsArea[] = [raftMetrics, partitionMetrics, storageMetrics];
+const areas: MetricsArea[] = [raftMetrics, partitionMetrics, storageMetrics, groupMetrics];
 
 export interface NodeMetrics {
   registry: Registry;
