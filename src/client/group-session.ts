@@ -91,8 +91,12 @@ export class GroupSession {
     const budget = new RetryBudget({ ...this.runner.policy, maxAttempts: Number.MAX_SAFE_INTEGER }, this.runner.clock);
     while (!this.closed) {
       const address = this.runner.pool.target(true);
+      let established = false;
       try {
-        await this.session(address, () => budget.reset());
+        await this.session(address, () => {
+          established = true;
+          budget.reset();
+        });
         if (this.closed) return;
         throw new RaftlineError({ code: status.UNAVAILABLE, message: "the coordinator ended the session", address });
       } catch (thrown) {
@@ -107,6 +111,9 @@ export class GroupSession {
           continue;
         }
         this.runner.pool.noteError(err);
+        // A break of a session that was up starts a fresh retry budget, however long the session lasted
+        // since its last push.
+        if (established) budget.reset();
         const waitMs = err.reason === "ERROR_REASON_MEMBER_ALREADY_JOINED" ? 100 : budget.next(err);
         if (waitMs === undefined) {
           this.closed = true;

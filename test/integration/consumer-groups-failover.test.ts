@@ -78,3 +78,27 @@ test("a leader kill during consumption moves no partition and loses no committed
   await Promise.all(members.map((m) => m.close()));
   await cluster.restart(leader);
 });
+
+test("a member whose last assignment is older than its retry budget still rejoins after a leader kill", async () => {
+  // The session's retry budget starts when the session breaks, not at the last push it received.
+  const retryMs = 8000;
+  const patient = cluster.client({ retry: { maxRetryTimeMs: retryMs } });
+  await patient.admin().createTopic({ name: "long-lived", partitions: 2 });
+  const member = new RecordingMember(patient, { groupId: "g-long-lived", sessionTimeoutMs: 3000, autoCommitIntervalMs: 200 }, ["long-lived"]).start();
+  let failed: unknown;
+  member.running?.catch((err: unknown) => (failed = err));
+  await waitFor(() => member.owned().length === 2, deadlineMs, "the member to own both partitions");
+  const assignedAt = Date.now();
+  await waitFor(() => Date.now() - assignedAt > retryMs, 2 * retryMs, "the assignment to outlive the retry budget", 250);
+
+  const leader = await cluster.waitForLeader(deadlineMs);
+  await cluster.kill(leader);
+  const producer = patient.producer();
+  await producer.send({ topic: "long-lived", partition: 0, records: [{ value: "after the kill" }] });
+  await waitFor(() => failed !== undefined || member.records.some((r) => r.value.toString() === "after the kill"), deadlineMs, "the record sent after the kill");
+  assert.equal(failed, undefined, `the member gave up: ${String(failed)}`);
+  assert.deepEqual(member.owned(), ["long-lived/0", "long-lived/1"], "no partition moved");
+  await producer.close();
+  await member.close();
+  await cluster.restart(leader);
+});
