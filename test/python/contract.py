@@ -22,38 +22,11 @@ from raftline.v1 import consumer_pb2, consumer_pb2_grpc
 from raftline.v1 import producer_pb2, producer_pb2_grpc
 from raftline.v1 import records_pb2
 
-CALL_TIMEOUT_S = 10
+from checks import CALL_TIMEOUT_S, CheckFailed, check, retrying_unavailable, reason_of
+
 STREAM_TIMEOUT_S = 60
-UNAVAILABLE_RETRY_DEADLINE_S = 15
 PIPELINED_REQUESTS = 80
 MAX_MESSAGE_BYTES = 512
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def retrying_unavailable(what, call):
-    deadline = time.monotonic() + UNAVAILABLE_RETRY_DEADLINE_S
-    while True:
-        try:
-            return call()
-        except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
-                raise CheckFailed(f"{what}: {err.code().name}: {err.details()}") from err
-            time.sleep(0.1)
-
-
-def reason_of(err):
-    for key, value in err.trailing_metadata() or ():
-        if key == "raftline-error-reason":
-            return value
-    return ""
 
 
 def expect_refusal(what, call, code, reason):

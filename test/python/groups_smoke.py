@@ -20,35 +20,8 @@ from raftline.v1 import groups_pb2, groups_pb2_grpc
 from raftline.v1 import producer_pb2, producer_pb2_grpc
 from raftline.v1 import records_pb2
 
-CALL_TIMEOUT_S = 10
-UNAVAILABLE_RETRY_DEADLINE_S = 15
+from checks import CALL_TIMEOUT_S, CheckFailed, check, retrying_unavailable, reason_of
 
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def retrying_unavailable(what, call):
-    deadline = time.monotonic() + UNAVAILABLE_RETRY_DEADLINE_S
-    while True:
-        try:
-            return call()
-        except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
-                raise CheckFailed(f"{what}: {err.code().name}: {err.details()}") from err
-            time.sleep(0.1)
-
-
-def reason_of(err):
-    for key, value in err.trailing_metadata() or ():
-        if key == "raftline-error-reason":
-            return value
-    return ""
 
 
 def main():

@@ -19,31 +19,10 @@ from raftline.v1 import consumer_pb2, consumer_pb2_grpc
 from raftline.v1 import producer_pb2, producer_pb2_grpc
 from raftline.v1 import records_pb2
 
-CALL_TIMEOUT_S = 10
+from checks import CALL_TIMEOUT_S, CheckFailed, check, retrying_unavailable
+
 # How long a follower may trail the leader before its fetch must show the records.
 CATCH_UP_DEADLINE_S = 10
-# The leader may still be settling right after the cluster starts: retry UNAVAILABLE this long.
-UNAVAILABLE_RETRY_DEADLINE_S = 15
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def check(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-def retrying_unavailable(what, call):
-    deadline = time.monotonic() + UNAVAILABLE_RETRY_DEADLINE_S
-    while True:
-        try:
-            return call()
-        except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
-                raise CheckFailed(f"{what}: {err.code().name}: {err.details()}") from err
-            time.sleep(0.1)
 
 
 def record(value, key=None, headers=()):

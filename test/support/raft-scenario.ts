@@ -9,6 +9,7 @@
 // restart() can rebuild the node), queues the messages on the network, applies committed entries
 // (conf changes included), then calls advance(). Messages stay queued until deliver()/stabilize(), so a
 // test can hold, drop, reorder or partition them.
+import { seededRandom } from "./seeded-random";
 import {
   ConfChange,
   ConfState,
@@ -521,15 +522,3 @@ export const to = (id: NodeId): MessageFilter => (m) => m.to === id;
 export const from = (id: NodeId): MessageFilter => (m) => m.from === id;
 export const ofType = (type: MessageType): MessageFilter => (m) => m.type === type;
 export const between = (a: NodeId, b: NodeId): MessageFilter => (m) => m.from === a && m.to === b;
-
-/** mulberry32: a tiny seeded generator, so that randomized election timeouts replay exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -8,6 +8,7 @@ import { assign, tpKey, type AssignorMember } from "../../src/broker/assignors";
 import { ApplyOutcome, BrokerState } from "../../src/broker/broker-state";
 import { Command, CommandKind, UnsupportedCommandError, decodeCommand, encodeCommand } from "../../src/broker/commands";
 import { GroupCommandKind, type TopicPartition } from "../../src/broker/group-commands";
+import { seededRandom } from "../support/seeded-random";
 import { assignedOf, groupStateOf, revokingOf } from "../../src/broker/group-table";
 import { encodeRecordBatch } from "../../src/broker/record-batch";
 import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
@@ -245,21 +246,10 @@ test("group keys lie in the state range, so snapshots carry them", () => {
   assert.ok(isStateKey(Buffer.from([PREFIX_GROUP_OFFSET, 0, 1, 0x67])));
 });
 
-/** A small seeded generator (mulberry32), so a failing sequence replays from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test("random joins, leaves and releases: never two owners, generations never back, balanced once settled", () => {
   for (let seed = 1; seed <= 40; seed++) {
-    const random = seeded(seed);
+    const random = seededRandom(seed);
     const d = new Driver();
     const partitions = 1 + Math.floor(random() * 12);
     d.topic("t", partitions);

@@ -4,21 +4,12 @@
 // round's answers release only the reads queued up to that round.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfChangeType, Entry, EntryType, Message, MessageType, RaftConfig, RawNode } from "../../src/raft";
+import { ConfChangeType, Entry, EntryType, Message, MessageType, RawNode } from "../../src/raft";
 import { newMessage } from "../../src/raft/messages";
+import { raftTestConfig } from "../support/raft-test-config";
 import { RaftScenario } from "../support/raft-scenario";
 
-const config: RaftConfig = {
-  id: 2,
-  electionTicks: 10,
-  heartbeatTicks: 1,
-  preVote: true,
-  checkQuorum: true,
-  maxMsgBytes: 1024 * 1024,
-  maxInflightMsgs: 256,
-  maxUncommittedBytes: 1024 * 1024,
-  learnerCatchUpEntries: 10,
-};
+const config = raftTestConfig(2);
 
 function voteRequest(from: number, term: number, index: number, logTerm: number): Message {
   const m = newMessage(MessageType.Vote, from, 2, term);

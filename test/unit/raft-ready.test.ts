@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EntryType, Message, MessageType, NONE, RaftConfig, RaftState, RawNode, Role } from "../../src/raft";
-import { bytes, seededRandom } from "../support/raft-scenario";
+import { bytes } from "../support/raft-scenario";
+import { seededRandom } from "../support/seeded-random";
 
 const conf = { voters: [1, 2, 3], learners: [] };
 

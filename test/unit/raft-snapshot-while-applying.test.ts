@@ -3,20 +3,11 @@
 // (simulation finding F3).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ConfChangeType, encodeConfChange, Entry, EntryType, Message, MessageType, RaftConfig, RawNode } from "../../src/raft";
+import { ConfChangeType, encodeConfChange, Entry, EntryType, Message, MessageType, RawNode } from "../../src/raft";
 import { newMessage } from "../../src/raft/messages";
+import { raftTestConfig } from "../support/raft-test-config";
 
-const config: RaftConfig = {
-  id: 2,
-  electionTicks: 10,
-  heartbeatTicks: 1,
-  preVote: true,
-  checkQuorum: true,
-  maxMsgBytes: 1024 * 1024,
-  maxInflightMsgs: 256,
-  maxUncommittedBytes: 1024 * 1024,
-  learnerCatchUpEntries: 10,
-};
+const config = raftTestConfig(2);
 
 const addLearner4: Entry = { term: 1, index: 1, type: EntryType.ConfChange, data: encodeConfChange({ type: ConfChangeType.AddLearner, nodeId: 4 }) };
 const noop: Entry = { term: 1, index: 2, type: EntryType.Normal, data: new Uint8Array() };
