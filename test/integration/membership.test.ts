@@ -94,6 +94,19 @@ async function expectRefusal(call: Promise<unknown>, code: grpc.status, reason: 
   });
 }
 
+/** Retries a change refused because another (or the new leader's term start) is still being applied. */
+async function whenIdle<T>(change: () => Promise<T>): Promise<T> {
+  return waitFor(
+    () =>
+      change().catch((err: unknown) => {
+        if (err instanceof RaftlineError && err.reason === "ERROR_REASON_MEMBERSHIP_CHANGE_IN_PROGRESS") return undefined;
+        throw err;
+      }),
+    changeDeadlineMs,
+    "the membership change to be accepted",
+  );
+}
+
 function logOf(cluster: Cluster, id: number): string {
   return readFileSync(cluster.node(id).logPath, "utf8");
 }
@@ -140,12 +153,12 @@ test("grow 3 → 5 and shrink back to 3, the leader removed, under writes: nothi
 
     // Shrink: the leader first (it hands over, then the new leader removes it), then one more.
     const leader = await cluster.waitForLeader(electionDeadlineMs, { among: [1, 2, 3, 4, 5] });
-    const afterLeader = await admin.removeNode(leader);
+    const afterLeader = await whenIdle(() => admin.removeNode(leader));
     assert.ok(!afterLeader.voters.includes(leader), `node ${leader} removed`);
     await writer.progress(20);
     const rest = afterLeader.voters;
     const second = rest.find((id) => id !== 1) ?? rest[0];
-    const three = await admin.removeNode(second);
+    const three = await whenIdle(() => admin.removeNode(second));
     assert.equal(three.voters.length, 3);
     await writer.progress(20);
     const acked = await writer.stop();
@@ -185,7 +198,7 @@ test("a voter restarted on a wiped disk under its old id is refused, the cluster
   await write(30);
   assert.deepEqual(await readAll(cluster.node(wiped).clientAddress, "w").catch(() => []), []);
 
-  const m = await admin.replaceNode(wiped);
+  const m = await whenIdle(() => admin.replaceNode(wiped));
   assert.ok(m.learners.includes(wiped) && !m.voters.includes(wiped), `node ${wiped} is a learner again: ${JSON.stringify(m)}`);
   await waitVoters(client, [1, 2, 3]);
   await write(30);
