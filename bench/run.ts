@@ -1,6 +1,7 @@
 // `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
+import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
 import { runRaftCoreBench } from "./raft-core";
@@ -9,6 +10,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
+  membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,
   "raft-core": runRaftCoreBench,

@@ -1,7 +1,7 @@
 // Membership with real processes: a cluster grows 3 → 5 and shrinks back (its leader removed) while a
 // producer writes, losing nothing; bad membership requests are refused with their documented status; a
 // voter restarted on a wiped disk under its old id is refused while the cluster keeps serving, and
-// ReplaceNode lets its new incarnation back in.
+// ReplaceNode lets its new incarnation back in; a node added while a member is down reaches it later.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -173,7 +173,7 @@ test("grow 3 → 5 and shrink back to 3, the leader removed, under writes: nothi
   }
 });
 
-test("a voter restarted on a wiped disk under its old id is refused, the cluster keeps serving, and ReplaceNode lets it back", async () => {
+test("a voter restarted on a wiped disk under its old id is refused, the cluster keeps serving, ReplaceNode lets it back; a node added while another is down", async () => {
   const cluster = await startCluster({ extraArgs: ["--snapshot-entries", "20"] });
   const leader = await cluster.waitForLeader(electionDeadlineMs);
   const client = cluster.client();
@@ -205,5 +205,18 @@ test("a voter restarted on a wiped disk under its old id is refused, the cluster
   await waitFor(async () => (await readAll(cluster.node(wiped).clientAddress, "w")).length >= acked.length, 20000, "the new incarnation to catch up");
   assert.deepEqual(await readAll(cluster.node(wiped).clientAddress, "w"), acked);
   assert.match(logOf(cluster, wiped), /installed snapshot/, "it caught up by snapshot");
+
+  // A node added while a member is down: the down member learns the newcomer's address from its peers
+  // when it comes back, and holds every write.
+  const down = cluster.nodes.map((n) => n.id).find((id) => id !== wiped) ?? 0;
+  await cluster.stop(down);
+  const n4 = await cluster.startJoiner(4, cluster.node(wiped).clientAddress);
+  await whenIdle(() => admin.addNode({ nodeId: 4, clientAddress: n4.clientAddress, peerAddress: n4.peerAddress }));
+  await waitVoters(client, [1, 2, 3, 4]);
+  await write(10);
+  await cluster.restart(down);
+  await waitFor(async () => (await readAll(cluster.node(down).clientAddress, "w")).length >= acked.length, 20000, `node ${down} to catch up`);
+  assert.deepEqual(await readAll(cluster.node(down).clientAddress, "w"), acked);
+  await waitFor(() => /learned a member's addresses/.test(logOf(cluster, down)), 20000, `node ${down} to learn node 4's addresses`);
   await producer.close();
 });
