@@ -3,9 +3,9 @@
 import * as grpc from "@grpc/grpc-js";
 import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
-import { RawNode, Role, type RaftConfig } from "../raft";
+import { type ConfState, RawNode, Role, type RaftConfig } from "../raft";
 import { RaftStore } from "../storage/raft-store";
-import { loadMemberAddresses, loadPeerIncarnations, saveMemberAddress, savePeerIncarnation } from "../storage/cluster-identity";
+import { forgetPeerIncarnation, loadMemberAddresses, loadPeerIncarnations, saveMemberAddress, savePeerIncarnation } from "../storage/cluster-identity";
 import { openDatabase, type Db } from "../storage/db";
 import { PeerTransport } from "../transport/peer-transport";
 import { peerServerOptions } from "../transport/transport-bounds";
@@ -145,9 +145,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const admission = new PeerAdmission(
     identity,
     await loadPeerIncarnations(db),
-    { save: (id, inc) => savePeerIncarnation(db, id, inc) },
+    { save: (id, inc) => savePeerIncarnation(db, id, inc), forget: (id) => forgetPeerIncarnation(db, id) },
     logger,
-    (id) => replicaRef.current?.membership.voters.includes(id) ?? state.conf.voters.includes(id),
+    {
+      isVoter: (id) => replicaRef.current?.membership.voters.includes(id) ?? state.conf.voters.includes(id),
+      applied: () => replicaRef.current?.appliedIndex ?? state.applied,
+    },
   );
   const transport = new PeerTransport({
     selfId: config.id,
@@ -177,6 +180,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     { raft, persistence: store, machine, links: transport, snapshots, logger, now: Date.now },
   );
   replicaRef.current = replica;
+  replica.on("conf", (conf: ConfState) => {
+    admission.membershipApplied(conf).catch((err: unknown) => logger.error({ err }, "forgetting a removed member's incarnation failed"));
+  });
   replica.on("applied", () => applied.notify());
   replica.on("role", (role: Role, leader: number) => {
     logger.info({ leader }, "role changed");

@@ -92,3 +92,7 @@ export async function loadMemberAddresses(db: Db): Promise<StoredMemberAddress[]
 export async function saveMemberAddress(db: Db, m: StoredMemberAddress): Promise<void> {
   await db.put(memberKey(m.id), Buffer.from(JSON.stringify({ clientAddress: m.clientAddress, peerAddress: m.peerAddress }), "utf8"));
 }
+
+export async function forgetPeerIncarnation(db: Db, id: number): Promise<void> {
+  await db.del(peerKey(id), { sync: true });
+}

@@ -8,6 +8,7 @@ import type { NodeId } from "../raft/types";
 export const clusterIdHeader = "raftline-cluster-id";
 export const nodeIdHeader = "raftline-node-id";
 export const incarnationHeader = "raftline-incarnation";
+export const appliedHeader = "raftline-applied";
 export const refusalHeader = "raftline-refusal";
 
 export type RefusalKind = "cluster" | "incarnation";
@@ -16,6 +17,8 @@ export interface PeerClaim {
   clusterId: string;
   nodeId: NodeId;
   incarnation: string;
+  /** The sender's applied index when the stream opened: how much of the membership history it has seen. */
+  applied: number;
 }
 
 export interface Refusal {
@@ -25,7 +28,8 @@ export interface Refusal {
 
 /** The node's side of admission: what it sends, and whether it takes what a peer claims. */
 export interface PeerGate {
-  readonly self: PeerClaim;
+  /** What this node claims, as of now. */
+  self(): PeerClaim;
   /** Resolves once the decision is durable: undefined admits the peer. */
   admit(claim: PeerClaim): Promise<Refusal | undefined>;
   /** A peer refused this node. */
@@ -37,6 +41,7 @@ export function claimMetadata(claim: PeerClaim): grpc.Metadata {
   md.set(clusterIdHeader, claim.clusterId);
   md.set(nodeIdHeader, String(claim.nodeId));
   md.set(incarnationHeader, claim.incarnation);
+  md.set(appliedHeader, String(claim.applied));
   return md;
 }
 
@@ -49,8 +54,10 @@ export function claimFromMetadata(md: grpc.Metadata): PeerClaim | undefined {
   const clusterId = one(md, clusterIdHeader);
   const nodeId = Number(one(md, nodeIdHeader));
   const incarnation = one(md, incarnationHeader);
+  const applied = Number(one(md, appliedHeader) ?? "0");
   if (clusterId === undefined || incarnation === undefined || !Number.isSafeInteger(nodeId) || nodeId < 1) return undefined;
-  return { clusterId, nodeId, incarnation };
+  if (!Number.isSafeInteger(applied) || applied < 0) return undefined;
+  return { clusterId, nodeId, incarnation, applied };
 }
 
 export function refusalStatus(refusal: Refusal): Partial<grpc.StatusObject> {

@@ -40,7 +40,7 @@ export interface PeerLinkDeps {
   /** Called on a later turn, never from inside enqueue. */
   onUnreachable(id: NodeId): void;
   /** Sent when the stream opens, so the peer can admit this node. */
-  claim?: PeerClaim;
+  claim?: () => PeerClaim;
   /** The peer refused this node (another cluster, or a stale incarnation). */
   onRefused?(id: NodeId, refusal: Refusal): void;
   /** Sent along when it has grown since this stream last carried it. */
@@ -188,7 +188,7 @@ export class PeerLink {
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
-      this.deps.claim ? claimMetadata(this.deps.claim) : new grpc.Metadata(),
+      this.deps.claim ? claimMetadata(this.deps.claim()) : new grpc.Metadata(),
       {},
       (err) => this.onStreamEnd(call, err),
     );

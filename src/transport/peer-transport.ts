@@ -87,7 +87,7 @@ export class PeerTransport {
           logger: this.opts.logger,
           signal: this.closing.signal,
           isIsolated: () => this.isolatedNow,
-          claim: this.opts.gate?.self,
+          claim: this.opts.gate?.self(),
         },
         message,
         chunks,
@@ -118,7 +118,7 @@ export class PeerTransport {
       logger: this.opts.logger,
       stats: this.counters,
       onUnreachable: this.opts.onUnreachable,
-      claim: gate?.self,
+      claim: gate ? () => gate.self() : undefined,
       onRefused: gate ? (peer: NodeId, refusal: Refusal) => gate.refused(peer, refusal) : undefined,
       directory: this.opts.directory,
     };

@@ -205,6 +205,12 @@ test("a voter restarted on a wiped disk under its old id is refused, the cluster
   await waitFor(async () => (await readAll(cluster.node(wiped).clientAddress, "w")).length >= acked.length, 20000, "the new incarnation to catch up");
   assert.deepEqual(await readAll(cluster.node(wiped).clientAddress, "w"), acked);
   assert.match(logOf(cluster, wiped), /installed snapshot/, "it caught up by snapshot");
+  // Leading, the new incarnation reaches the peer that only ever knew the old one as a voter.
+  await admin.transferLeadership(wiped);
+  await write(10);
+  for (const node of cluster.nodes) {
+    await waitFor(async () => (await readAll(node.clientAddress, "w")).length >= acked.length, 20000, `node ${node.id} to follow the new leader`);
+  }
 
   // A node added while a member is down: the down member learns the newcomer's address from its peers
   // when it comes back, and holds every write.

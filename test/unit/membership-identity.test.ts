@@ -86,19 +86,20 @@ describe("node identity", () => {
   });
 });
 
-function admission(voters: number[], known: [number, string][] = []) {
+function admission(voters: number[], known: [number, string][] = [], applied = 100) {
   const saved: [number, string][] = [];
+  const forgotten: number[] = [];
   const gate = new PeerAdmission(
     { clusterId: "c1", nodeId: 1, incarnation: "i1", joined: false },
     new Map(known),
-    { save: (id, inc) => Promise.resolve(void saved.push([id, inc])) },
+    { save: (id, inc) => Promise.resolve(void saved.push([id, inc])), forget: (id) => Promise.resolve(void forgotten.push(id)) },
     logger,
-    (id) => voters.includes(id),
+    { isVoter: (id) => voters.includes(id), applied: () => applied },
   );
-  return { gate, saved };
+  return { gate, saved, forgotten };
 }
 
-const claim = (nodeId: number, incarnation: string, clusterId = "c1"): PeerClaim => ({ clusterId, nodeId, incarnation });
+const claim = (nodeId: number, incarnation: string, clusterId = "c1", applied = 0): PeerClaim => ({ clusterId, nodeId, incarnation, applied });
 
 describe("peer admission", () => {
   it("admits a peer's first incarnation, saved before the answer, and the same one again", async () => {
@@ -114,9 +115,26 @@ describe("peer admission", () => {
     const refusal = await gate.admit(claim(2, "b"));
     assert.equal(refusal?.kind, "incarnation");
     assert.match(refusal?.message ?? "", /knows node 2 as incarnation a, but it came back as b/);
-    assert.match(refusal?.message ?? "", /replace-node 2/);
+    assert.match(refusal?.message ?? "", /replace-node --id 2/);
     assert.deepEqual(saved, [], "nothing changed");
     assert.equal(await gate.admit(claim(2, "a")), undefined, "the known incarnation still gets in");
+  });
+
+  it("forgets a removed member's incarnation: its replacement is taken under a new one, even as a voter", async () => {
+    const { gate, forgotten } = admission([1, 2, 3], [[2, "a"], [3, "c"]]);
+    await gate.membershipApplied({ voters: [1, 3], learners: [] });
+    assert.deepEqual(forgotten, [2]);
+    assert.equal(gate.incarnationOf(2), undefined);
+    assert.equal(gate.incarnationOf(3), "c");
+    assert.equal(await gate.admit(claim(2, "b")), undefined);
+  });
+
+  it("takes a voter's new incarnation from a node that has applied further (this node lags behind its replacement)", async () => {
+    const { gate } = admission([1, 2, 3], [[2, "a"]], 100);
+    assert.equal((await gate.admit(claim(2, "b", "c1", 100)))?.kind, "incarnation", "not further: refused");
+    assert.equal(await gate.admit(claim(2, "b", "c1", 101)), undefined);
+    assert.equal(gate.incarnationOf(2), "b");
+    assert.deepEqual(gate.self(), { clusterId: "c1", nodeId: 1, incarnation: "i1", applied: 100 });
   });
 
   it("takes a learner's or a non-member's new incarnation: neither votes (a replaced node gets back in)", async () => {

@@ -54,6 +54,10 @@ test("every service has its rpcs with the documented streaming shape", () => {
       DescribeTopic: [false, false],
       DescribeCluster: [false, false],
       TransferLeadership: [false, false],
+      AddNode: [false, false],
+      RemoveNode: [false, false],
+      ReplaceNode: [false, false],
+      PromoteLearner: [false, false],
     },
   };
   for (const [serviceName, rpcs] of Object.entries(shapes)) {

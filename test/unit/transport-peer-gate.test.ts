@@ -13,9 +13,12 @@ import { waitFor } from "../support/wait";
 class Gate implements PeerGate {
   readonly refusals: [NodeId, Refusal][] = [];
   constructor(
-    readonly self: PeerClaim,
+    private readonly claim: PeerClaim,
     private readonly decide: (claim: PeerClaim) => Refusal | undefined = () => undefined,
   ) {}
+  self(): PeerClaim {
+    return this.claim;
+  }
   admit(claim: PeerClaim): Promise<Refusal | undefined> {
     return Promise.resolve(this.decide(claim));
   }
@@ -44,9 +47,9 @@ after(async () => {
 describe("peer gate", () => {
   it("delivers an admitted peer's messages and refuses another's, telling the sender why", async () => {
     const gates = new Map<NodeId, Gate>([
-      [1, new Gate({ clusterId: "c", nodeId: 1, incarnation: "a" }, (c) => (c.nodeId === 3 ? { kind: "incarnation", message: "stale node 3" } : undefined))],
-      [2, new Gate({ clusterId: "c", nodeId: 2, incarnation: "b" })],
-      [3, new Gate({ clusterId: "c", nodeId: 3, incarnation: "z" })],
+      [1, new Gate({ clusterId: "c", nodeId: 1, incarnation: "a", applied: 0 }, (c) => (c.nodeId === 3 ? { kind: "incarnation", message: "stale node 3" } : undefined))],
+      [2, new Gate({ clusterId: "c", nodeId: 2, incarnation: "b", applied: 0 })],
+      [3, new Gate({ clusterId: "c", nodeId: 3, incarnation: "z", applied: 0 })],
     ]);
     const books = new Map<NodeId, Book>([
       [1, new Book([])],
@@ -65,10 +68,10 @@ describe("peer gate", () => {
   });
 
   it("refuses a peer of another cluster, and a stream that names no cluster at all", async () => {
-    const strict = new Gate({ clusterId: "c", nodeId: 1, incarnation: "a" }, (c) =>
+    const strict = new Gate({ clusterId: "c", nodeId: 1, incarnation: "a", applied: 0 }, (c) =>
       c.clusterId === "c" ? undefined : { kind: "cluster", message: `cluster ${c.clusterId} is not c` },
     );
-    const foreign = new Gate({ clusterId: "d", nodeId: 2, incarnation: "b" });
+    const foreign = new Gate({ clusterId: "d", nodeId: 2, incarnation: "b", applied: 0 });
     const started = await startPeers([1, 2, 3], (id) => (id === 1 ? { gate: strict } : id === 2 ? { gate: foreign } : {}));
     peers.push(...started);
     const [one, two, anonymous] = started;
