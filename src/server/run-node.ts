@@ -5,7 +5,14 @@ import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
 import { type ConfState, RawNode, Role, type RaftConfig } from "../raft";
 import { RaftStore } from "../storage/raft-store";
-import { forgetPeerIncarnation, loadMemberAddresses, loadPeerIncarnations, saveMemberAddress, savePeerIncarnation } from "../storage/cluster-identity";
+import {
+  type NodeIdentity,
+  forgetPeerIncarnation,
+  loadMemberAddresses,
+  loadPeerIncarnations,
+  saveMemberAddress,
+  savePeerIncarnation,
+} from "../storage/cluster-identity";
 import { openDatabase, type Db } from "../storage/db";
 import { PeerTransport } from "../transport/peer-transport";
 import { peerServerOptions } from "../transport/transport-bounds";
@@ -107,7 +114,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const db: Db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
   const joinAddress = config.join;
   let joining: ClusterToJoin | undefined;
-  let identity;
+  let identity: NodeIdentity;
   try {
     identity = await resolveIdentity(
       db,
