@@ -2,6 +2,7 @@
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
 import { runGroupsBench } from "./groups";
+import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
 import { runRaftCoreBench } from "./raft-core";
@@ -11,6 +12,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   groups: runGroupsBench,
+  membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,
   "raft-core": runRaftCoreBench,

@@ -1,35 +1,42 @@
-// `raftline dev`: a local three-node cluster on 127.0.0.1 with data under ./data, for trying Raftline
-// out. Each node is a real `raftline serve` child process; Ctrl-C stops them gracefully.
+// `raftline dev`: a local three-node (or, with --nodes, larger) cluster on 127.0.0.1 with data under
+// ./data, for trying Raftline out. Each node is a real `raftline serve` child process; Ctrl-C stops them gracefully.
 import { Command } from "commander";
 import { ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseNodeEvent } from "../server/node-events";
+import { UsageError } from "./exit-codes";
 
 interface DevFlags {
   dataDir: string;
   clientPort: string;
   peerPort: string;
   httpPort: string;
+  nodes: string;
 }
 
-const nodeCount = 3;
+const defaultNodeCount = 3;
+/** An even count adds a node without adding fault tolerance; beyond seven, raft's quorums get slow. */
+const allowedNodeCounts = [1, 3, 5, 7];
 const stopGraceMs = 15000;
 
 export function addDevCommand(program: Command): void {
   program
     .command("dev")
-    .description("run a local three-node cluster on 127.0.0.1 (data under ./data); Ctrl-C stops it")
+    .description("run a local cluster of three nodes (--nodes for another count) on 127.0.0.1, data under ./data; Ctrl-C stops it")
     .option("--data-dir <dir>", "parent directory for the nodes' data and logs", "data")
-    .option("--client-port <port>", "first client port (nodes use this and the next two)", "7001")
-    .option("--peer-port <port>", "first peer port (nodes use this and the next two)", "7101")
-    .option("--http-port <port>", "first HTTP port for metrics and the dashboard (nodes use this and the next two)", "8001")
+    .option("--client-port <port>", "first client port (node N uses this + N - 1)", "7001")
+    .option("--peer-port <port>", "first peer port (node N uses this + N - 1)", "7101")
+    .option("--http-port <port>", "first HTTP port for metrics and the dashboard (node N uses this + N - 1)", "8001")
+    .option("--nodes <n>", `how many nodes: ${allowedNodeCounts.join(", ")}`, String(defaultNodeCount))
     .action(async (flags: DevFlags) => {
-      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort));
+      const nodeCount = Number(flags.nodes);
+      if (!allowedNodeCounts.includes(nodeCount)) throw new UsageError(`--nodes must be one of ${allowedNodeCounts.join(", ")}, got "${flags.nodes}"`);
+      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort), nodeCount);
     });
 }
 
-async function runDevCluster(dataDir: string, clientPort: number, peerPort: number, httpPort: number): Promise<void> {
+async function runDevCluster(dataDir: string, clientPort: number, peerPort: number, httpPort: number, nodeCount: number): Promise<void> {
   const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const members = ids.map((id) => `${id}=127.0.0.1:${clientPort + id - 1},127.0.0.1:${peerPort + id - 1}`);
   mkdirSync(join(dataDir, "logs"), { recursive: true });

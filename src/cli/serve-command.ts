@@ -30,6 +30,7 @@ interface ServeFlags {
   producerExpiryMs?: string;
   logLevel?: string;
   httpAddress?: string;
+  join?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -73,6 +74,10 @@ export function addServeCommand(program: Command): void {
     )
     .option("--log-level <level>", "pino log level (RAFTLINE_LOG_LEVEL)")
     .option("--http-address <host:port>", "serve /metrics (Prometheus) and the dashboard here; off unless set, port 0 picks one (RAFTLINE_HTTP_ADDRESS)")
+    .option(
+      "--join <host:port>",
+      "join a running cluster through any member's client address: with an empty data dir this node waits to be added (raftline cluster add-node) (RAFTLINE_JOIN)",
+    )
     .action(async (flags: ServeFlags) => {
       const fromFlags: RawConfig = {
         id: flags.id,
@@ -100,6 +105,7 @@ export function addServeCommand(program: Command): void {
         producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
         httpAddress: flags.httpAddress,
+        join: flags.join,
       };
       const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;
       try {

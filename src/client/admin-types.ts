@@ -54,6 +54,10 @@ export interface ClusterNode {
   lag?: number;
   /** host:port of the node's metrics and dashboard; "" when it serves none or was unreachable. */
   httpAddress: string;
+  /** A voting member; false for a learner. */
+  voter: boolean;
+  /** host:port of the node's raft port. */
+  peerAddress: string;
 }
 
 export interface ClusterDescription {
@@ -61,6 +65,22 @@ export interface ClusterDescription {
   leaderId: number;
   nodes: ClusterNode[];
   answeredBy: number;
+  /** The cluster's id, fixed at bootstrap. */
+  clusterId: string;
+}
+
+/** The membership after a change: voters and learners, ascending ids. */
+export interface Membership {
+  voters: number[];
+  learners: number[];
+}
+
+export interface AddNodeOptions {
+  nodeId: number;
+  clientAddress: string;
+  peerAddress: string;
+  /** Keep it a learner until promoteLearner; by default the leader promotes it once caught up. */
+  stayLearner?: boolean;
 }
 
 export function topicFrom(t: TopicConfig__Output | null | undefined): TopicConfig {
@@ -87,6 +107,8 @@ export function nodeFrom(n: NodeInfo__Output): ClusterNode {
     commitIndex: n.commitIndex,
     appliedIndex: n.appliedIndex,
     httpAddress: n.httpAddress,
+    voter: n.voter,
+    peerAddress: n.peerAddress,
   };
   if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
   return node;

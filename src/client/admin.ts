@@ -7,10 +7,17 @@ import type { DescribeTopicResponse__Output } from "../generated/raftline/v1/Des
 import type { ListTopicsResponse__Output } from "../generated/raftline/v1/ListTopicsResponse";
 import type { TransferLeadershipResponse__Output } from "../generated/raftline/v1/TransferLeadershipResponse";
 import { randomUUID } from "node:crypto";
+import type { AddNodeResponse__Output } from "../generated/raftline/v1/AddNodeResponse";
+import type { Membership__Output } from "../generated/raftline/v1/Membership";
+import type { PromoteLearnerResponse__Output } from "../generated/raftline/v1/PromoteLearnerResponse";
+import type { RemoveNodeResponse__Output } from "../generated/raftline/v1/RemoveNodeResponse";
+import type { ReplaceNodeResponse__Output } from "../generated/raftline/v1/ReplaceNodeResponse";
 import type { CallRunner } from "./call-runner";
 import { callUnary } from "./call-runner";
 import {
+  AddNodeOptions,
   ClusterDescription,
+  Membership,
   CreateTopicOptions,
   TopicConfig,
   TopicDescription,
@@ -22,6 +29,12 @@ import type { RetryPolicy } from "./retry";
 
 /** Deadline of TransferLeadership, which answers only once the target leads. */
 const transferTimeoutMs = 30000;
+/** Deadline of a membership change, which answers once applied (a replacement is two changes). */
+const membershipTimeoutMs = 30000;
+
+function membershipFrom(m: Membership__Output | null): Membership {
+  return { voters: m?.voters ?? [], learners: m?.learners ?? [] };
+}
 
 /** The largest page ListTopics answers (admin.proto). */
 const maxListPageSize = 1000;
@@ -83,8 +96,10 @@ export class Admin {
       leaderId: response.leaderId,
       nodes: response.nodes.map(nodeFrom),
       answeredBy: response.answeredBy,
+      clusterId: response.clusterId,
     };
     this.runner.pool.noteLeader(description.nodes.find((n) => n.id === description.leaderId)?.address);
+    this.runner.pool.noteMembers(description.nodes.map((n) => n.address));
     return description;
   }
 
@@ -94,5 +109,40 @@ export class Admin {
       callUnary<TransferLeadershipResponse__Output>(s.address, transferTimeoutMs, (o, done) => s.admin.TransferLeadership({ toNodeId }, o, done)),
     );
     return { leaderId: response.leaderId, previousLeaderId: response.previousLeaderId };
+  }
+
+  /**
+   * Membership changes are retried like other admin writes, so a retry of a change whose first answer was
+   * lost but which was applied is refused (NODE_EXISTS, UNKNOWN_NODE): describeCluster() tells.
+   */
+  async addNode(options: AddNodeOptions): Promise<Membership> {
+    const request = { nodeId: options.nodeId, clientAddress: options.clientAddress, peerAddress: options.peerAddress, stayLearner: options.stayLearner ?? false };
+    const response = await this.runner.run(true, (s) =>
+      callUnary<AddNodeResponse__Output>(s.address, membershipTimeoutMs, (o, done) => s.admin.AddNode(request, o, done)),
+    );
+    return membershipFrom(response.membership);
+  }
+
+  /** Removes a voter or learner; the leader removing itself hands leadership over first. */
+  async removeNode(nodeId: number): Promise<Membership> {
+    const response = await this.runner.run(true, (s) =>
+      callUnary<RemoveNodeResponse__Output>(s.address, membershipTimeoutMs, (o, done) => s.admin.RemoveNode({ nodeId }, o, done)),
+    );
+    return membershipFrom(response.membership);
+  }
+
+  /** Gives a lost node's slot to its next incarnation (same id and addresses, empty data directory). */
+  async replaceNode(nodeId: number): Promise<Membership> {
+    const response = await this.runner.run(true, (s) =>
+      callUnary<ReplaceNodeResponse__Output>(s.address, membershipTimeoutMs, (o, done) => s.admin.ReplaceNode({ nodeId }, o, done)),
+    );
+    return membershipFrom(response.membership);
+  }
+
+  async promoteLearner(nodeId: number): Promise<Membership> {
+    const response = await this.runner.run(true, (s) =>
+      callUnary<PromoteLearnerResponse__Output>(s.address, membershipTimeoutMs, (o, done) => s.admin.PromoteLearner({ nodeId }, o, done)),
+    );
+    return membershipFrom(response.membership);
   }
 }

@@ -1,5 +1,6 @@
 // One gRPC channel per broker address, shared by that broker's Producer, Consumer and Admin stubs, and
-// what the client knows of who leads. Addresses come from the bootstrap list and from leader hints, which
+// what the client knows of who leads. Addresses come from the bootstrap list, from leader hints, and from
+// the members DescribeCluster lists (so a client given one address finds nodes added later), which
 // name cluster members only, so the pool holds at most one channel per member.
 import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../generated/raftline/v1/Admin";
@@ -39,6 +40,8 @@ export class BrokerPool {
   private readonly connections = new Map<string, Connection>();
   private leaderAddress: string | undefined;
   private nextBootstrap = 0;
+  /** The brokers tried in turn: the cluster's members as last described, then the bootstrap list. */
+  private rotation: readonly string[];
   private closed = false;
 
   constructor(
@@ -47,12 +50,25 @@ export class BrokerPool {
     private readonly limits: ChannelLimits = defaultChannelLimits,
   ) {
     if (bootstrap.length === 0) throw new RangeError("at least one broker address is required");
+    this.rotation = bootstrap;
+  }
+
+  /** The members' client addresses from DescribeCluster: tried before the bootstrap list from now on. */
+  noteMembers(addresses: readonly string[]): void {
+    const members = addresses.filter((a) => a.length > 0);
+    if (members.length === 0) return;
+    this.rotation = [...new Set([...members, ...this.bootstrap])];
+  }
+
+  /** The brokers this client rotates through. */
+  get brokers(): readonly string[] {
+    return this.rotation;
   }
 
   /** The known leader when `preferLeader` and one is known, else the bootstrap brokers in turn. */
   target(preferLeader: boolean): string {
     if (preferLeader && this.leaderAddress !== undefined) return this.leaderAddress;
-    return this.bootstrap[this.nextBootstrap % this.bootstrap.length];
+    return this.rotation[this.nextBootstrap % this.rotation.length];
   }
 
   get leader(): string | undefined {
@@ -71,7 +87,7 @@ export class BrokerPool {
     }
     if (!err.retriable || err.address === undefined) return;
     if (err.address === this.leaderAddress) this.leaderAddress = undefined;
-    if (this.bootstrap[this.nextBootstrap % this.bootstrap.length] === err.address) this.nextBootstrap++;
+    if (this.rotation[this.nextBootstrap % this.rotation.length] === err.address) this.nextBootstrap++;
   }
 
   stubs(address: string): BrokerStubs {

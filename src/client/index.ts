@@ -3,8 +3,10 @@ export { RaftlineClient } from "./client";
 export type { RaftlineClientOptions } from "./client";
 export { Admin } from "./admin";
 export type {
+  AddNodeOptions,
   ClusterDescription,
   ClusterNode,
+  Membership,
   CreateTopicOptions,
   NodeRole,
   PartitionInfo,

@@ -29,6 +29,8 @@ export function selfInfo(ctx: NodeContext): NodeInfo {
     commitIndex: s.commit,
     appliedIndex: ctx.replica.appliedIndex,
     httpAddress: ctx.httpAddress() ?? "",
+    voter: s.conf.voters.includes(ctx.config.id),
+    peerAddress: ctx.addressBook.get(ctx.config.id)?.peerAddress ?? "",
   };
 }
 
@@ -44,7 +46,9 @@ export async function memberViews(ctx: NodeContext): Promise<NodeInfo[]> {
     const p = progress.get(id);
     return leading && p ? Math.max(0, status.lastIndex - p.match) : undefined;
   };
-  const peers = ctx.config.members.filter((m) => m.id !== ctx.config.id);
+  // The members as this node's applied membership has them (a joiner not yet added knows none but itself).
+  const ids = [...status.conf.voters, ...status.conf.learners].filter((id) => id !== ctx.config.id);
+  const peers = ids.map((id) => ctx.addressBook.get(id) ?? { id, clientAddress: "", peerAddress: "" });
   const views = await Promise.all(
     peers.map(async (m): Promise<NodeInfo> => {
       const lag = lagOf(m.id);
@@ -54,9 +58,20 @@ export async function memberViews(ctx: NodeContext): Promise<NodeInfo[]> {
         const res = await callUnary<DescribeClusterResponse__Output>((cb) => c.DescribeCluster({}, ctx.forwarder.metadata(), { deadline }, cb));
         const own = res.nodes.find((n) => n.id === m.id);
         if (!own) throw new Error("no self view");
-        return { ...own, lag };
+        return { ...own, lag, voter: status.conf.voters.includes(m.id), peerAddress: m.peerAddress };
       } catch {
-        return { id: m.id, address: m.clientAddress, reachable: false, role: "NODE_ROLE_UNSPECIFIED", term: 0, commitIndex: 0, appliedIndex: 0, lag };
+        return {
+          id: m.id,
+          address: m.clientAddress,
+          reachable: false,
+          role: "NODE_ROLE_UNSPECIFIED",
+          term: 0,
+          commitIndex: 0,
+          appliedIndex: 0,
+          lag,
+          voter: status.conf.voters.includes(m.id),
+          peerAddress: m.peerAddress,
+        };
       }
     }),
   );

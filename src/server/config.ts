@@ -54,6 +54,11 @@ export interface NodeConfig {
   logLevel: string;
   /** host:port of the HTTP server for /metrics and the dashboard; absent = no HTTP server. Port 0 picks one. */
   httpAddress?: string;
+  /**
+   * Any member's client address: this node is new to a running cluster. With an empty data directory it
+   * takes the cluster's id and members from there and waits, as a non-voter, to be added (AddNode).
+   */
+  join?: string;
 }
 
 export const defaultConfig = {
@@ -109,6 +114,7 @@ export interface RawConfig {
   enableFaults?: string | boolean;
   logLevel?: string;
   httpAddress?: string;
+  join?: string;
 }
 
 const envNames: Record<keyof RawConfig, string> = {
@@ -138,6 +144,7 @@ const envNames: Record<keyof RawConfig, string> = {
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
   httpAddress: "RAFTLINE_HTTP_ADDRESS",
+  join: "RAFTLINE_JOIN",
 };
 
 export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
@@ -234,6 +241,10 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
   if (raw.httpAddress !== undefined) {
     if (!addressPattern.test(raw.httpAddress)) throw new ConfigError(`bad httpAddress "${raw.httpAddress}": expected HOST:PORT`);
     config.httpAddress = raw.httpAddress;
+  }
+  if (raw.join !== undefined) {
+    if (!addressPattern.test(raw.join)) throw new ConfigError(`bad join address "${raw.join}": expected HOST:PORT`);
+    config.join = raw.join;
   }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError("heartbeatTicks must be smaller than electionTicks");

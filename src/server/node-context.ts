@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { CommandResult, StickyPartitioner } from "../broker";
 import type { Db } from "../storage/db";
+import type { AddressBook } from "./address-book";
 import type { ApplySignal } from "./apply-signal";
 import type { BrokerMachine } from "./broker-machine";
 import type { NodeConfig } from "./config";
@@ -29,4 +30,8 @@ export interface NodeContext {
   httpAddress(): string | undefined;
   /** A member's client address, for leader hints. */
   clientAddressOf(id: number): string | undefined;
+  /** The cluster this node's data belongs to. */
+  clusterId: string;
+  /** Where every member (bootstrap or added since) is reached. */
+  addressBook: AddressBook;
 }

@@ -5,6 +5,7 @@
 import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import {
+  ConfChange,
   ConfState,
   Entry,
   EntryType,
@@ -51,6 +52,17 @@ export interface ReplicaDeps<R> {
   now: () => number;
 }
 
+/** A membership change waiting to be proposed, then applied. */
+interface ConfWaiter {
+  cc: ConfChange;
+  deadlineMs: number;
+  /** Where raft put it; 0 until proposed. */
+  index: number;
+  term: number;
+  resolve: (conf: ConfState) => void;
+  reject: (err: ReplicaError) => void;
+}
+
 interface StagedSnapshot {
   meta: SnapshotMeta;
   /** Set once its Snap message went into raft. */
@@ -92,6 +104,7 @@ export class Replica<R> extends EventEmitter {
   private forceCompaction = false;
   private readonly sendingSnapshotTo = new Set<number>();
   private reportQueue: { to: number; ok: boolean }[] = [];
+  private confWaiters: ConfWaiter[] = [];
 
   constructor(
     private readonly opts: ReplicaOptions,
@@ -204,6 +217,23 @@ export class Replica<R> extends EventEmitter {
     });
   }
 
+  /**
+   * Proposes one membership change (leader only); resolves with the membership once it is applied here.
+   * Raft refuses a second change while one is in flight, and a promotion of a learner still catching up.
+   */
+  changeMembership(cc: ConfChange, deadlineMs: number): Promise<ConfState> {
+    if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    if (this.role !== Role.Leader) return Promise.reject(this.notLeader());
+    return new Promise((resolve, reject) => {
+      this.confWaiters.push({ cc, deadlineMs, index: 0, term: 0, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  get membership(): ConfState {
+    return { voters: [...this.conf.voters], learners: [...this.conf.learners] };
+  }
+
   /** Resolves once this node has applied everything committed when the call began (linearizable read). */
   readBarrier(deadlineMs: number): Promise<void> {
     if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
@@ -223,6 +253,9 @@ export class Replica<R> extends EventEmitter {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.pending.stopped(this.leader);
+    const unknown = new ReplicaError("UNKNOWN_OUTCOME", "this node shut down before the membership change was applied; it may or may not be", this.leader, false);
+    for (const w of this.confWaiters) w.reject(unknown);
+    this.confWaiters = [];
     this.reads.failAll(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
     while (this.running) await new Promise<void>((r) => this.once("idle", r));
   }
@@ -280,6 +313,7 @@ export class Replica<R> extends EventEmitter {
       this.raft.step(m);
     }
     this.proposeQueued();
+    this.proposeConfChanges();
     for (const ctx of this.reads.takeQueued()) {
       const r = this.raft.readIndex(ctx);
       if (!r.ok) this.reads.fail(ctx, new ReplicaError(r.code === ProposalErrorCode.ReadQueueFull ? "BUSY" : "NOT_LEADER", r.message, r.leader, true));
@@ -289,7 +323,52 @@ export class Replica<R> extends EventEmitter {
       const now = this.deps.now();
       this.pending.expire(now, this.leader);
       this.reads.expire(now, this.leader);
+      this.expireConfWaiters(now);
     }
+  }
+
+  private proposeConfChanges(): void {
+    for (const w of this.confWaiters) {
+      if (w.index !== 0) continue;
+      const r = this.raft.proposeConfChange(w.cc);
+      if (r.ok) {
+        w.index = r.index;
+        w.term = r.term;
+        continue;
+      }
+      const code = r.code === ProposalErrorCode.NotLeader ? "NOT_LEADER" : r.code === ProposalErrorCode.ConfChangeRejected ? "REJECTED" : "BUSY";
+      this.settleConf(w, new ReplicaError(code, r.message, r.leader, true));
+    }
+  }
+
+  private expireConfWaiters(now: number): void {
+    for (const w of [...this.confWaiters]) {
+      if (now < w.deadlineMs) continue;
+      // Proposed: it may still commit, so the outcome is unknown; not proposed: it certainly did not happen.
+      const certain = w.index === 0;
+      this.settleConf(w, new ReplicaError("TIMEOUT", "the membership change was not applied in time", this.leader, certain));
+    }
+  }
+
+  /** The conf change entry at (index, term) was applied: answer whoever proposed it. */
+  private confApplied(index: number, term: number): void {
+    for (const w of [...this.confWaiters]) {
+      if (w.index === index && w.term === term) this.settleConf(w, this.membership);
+    }
+  }
+
+  /** Everything through `applied` is applied: a change proposed there and not answered was replaced. */
+  private confLostThrough(applied: number): void {
+    for (const w of [...this.confWaiters]) {
+      if (w.index === 0 || w.index > applied) continue;
+      this.settleConf(w, new ReplicaError("LOST", "leadership changed before the membership change committed", this.leader, true));
+    }
+  }
+
+  private settleConf(w: ConfWaiter, outcome: ConfState | ReplicaError): void {
+    this.confWaiters = this.confWaiters.filter((x) => x !== w);
+    if (outcome instanceof ReplicaError) w.reject(outcome);
+    else w.resolve(outcome);
   }
 
   private proposeQueued(): void {
@@ -315,6 +394,8 @@ export class Replica<R> extends EventEmitter {
     this.applied = meta.index;
     this.appliedTerm = meta.term;
     this.conf = meta.conf;
+    this.emit("conf", this.membership, undefined);
+    this.confLostThrough(meta.index);
     this.lastCompacted = meta.index;
     this.appliedBytes = 0;
     this.deps.logger.info({ index: meta.index, term: meta.term }, "installed snapshot");
@@ -371,8 +452,11 @@ export class Replica<R> extends EventEmitter {
     for (const e of entries) {
       if (e.index <= this.applied) continue; // covered by an installed snapshot
       if (e.type === EntryType.ConfChange) {
-        this.conf = this.raft.applyConfChange(decodeConfChange(e.data));
+        const cc = decodeConfChange(e.data);
+        this.conf = this.raft.applyConfChange(cc);
         this.deps.logger.info({ index: e.index, conf: this.conf }, "membership changed");
+        this.emit("conf", this.membership, cc);
+        this.confApplied(e.index, e.term);
       } else if (e.data.length > 0) {
         results.set(e.index, this.deps.machine.apply(e.index, e.data, batch));
       }
@@ -380,6 +464,7 @@ export class Replica<R> extends EventEmitter {
       this.appliedTerm = e.term;
       this.appliedBytes += e.data.length;
     }
+    this.confLostThrough(this.applied);
     this.deps.persistence.addApplied(batch, this.applied, this.conf);
     return results;
   }

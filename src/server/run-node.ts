@@ -4,8 +4,16 @@ import * as grpc from "@grpc/grpc-js";
 import { setTimeout as delay } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
-import { RawNode, Role, type RaftConfig } from "../raft";
+import { type ConfState, RawNode, Role, type RaftConfig } from "../raft";
 import { RaftStore } from "../storage/raft-store";
+import {
+  type NodeIdentity,
+  forgetPeerIncarnation,
+  loadMemberAddresses,
+  loadPeerIncarnations,
+  saveMemberAddress,
+  savePeerIncarnation,
+} from "../storage/cluster-identity";
 import { openDatabase, type Db } from "../storage/db";
 import { PeerTransport } from "../transport/peer-transport";
 import { peerServerOptions } from "../transport/transport-bounds";
@@ -16,6 +24,11 @@ import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
+import { Membership } from "./membership";
+import { AddressBook } from "./address-book";
+import { describeClusterToJoin, type ClusterToJoin } from "./join";
+import { bootstrapClusterId, resolveIdentity } from "./node-identity";
+import { PeerAdmission } from "./peer-admission";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
 import { ProtoTypes } from "./proto-descriptors";
@@ -80,6 +93,10 @@ function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
   });
 }
 
+/** How often (in ticks) the leader looks for a learner to promote, and how long one promotion may take. */
+const promoteEveryTicks = 5;
+const promoteDeadlineMs = 10000;
+
 /** Per-record wire overhead beyond what max_bytes counts (offset, timestamp, field tags), generously. */
 const recordWireOverheadBytes = 64;
 
@@ -102,24 +119,65 @@ function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const me = selfMember(config);
   const db: Db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
-  const { store, state } = await RaftStore.load(db, { voters: config.members.map((m) => m.id), learners: [] });
+  const joinAddress = config.join;
+  let joining: ClusterToJoin | undefined;
+  let identity: NodeIdentity;
+  try {
+    identity = await resolveIdentity(
+      db,
+      config.dataDir,
+      config.id,
+      joinAddress === undefined
+        ? { joined: false, clusterId: bootstrapClusterId(config.members) }
+        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress)).clusterId },
+    );
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  logger.info({ clusterId: identity.clusterId, incarnation: identity.incarnation, joined: identity.joined }, "node identity");
+  // A joining node knows no membership until the leader's snapshot brings it: it cannot campaign, and
+  // counts in no quorum, before it has been added.
+  const initialConf = identity.joined ? { voters: [], learners: [] } : { voters: config.members.map((m) => m.id), learners: [] };
+  const { store, state } = await RaftStore.load(db, initialConf);
   const machine = await BrokerMachine.load(db, state.applied);
   const raft = new RawNode(raftConfig(config), state, Math.random);
   const snapshots = new DbSnapshotSource(db);
   const applied = new ApplySignal();
-  const forwarder = new LeaderForwarder(config.members, config.id, config.maxRequestBytes + 64 * 1024);
-  const clientAddressOf = (id: number): string | undefined => config.members.find((m) => m.id === id)?.clientAddress;
+  const transportRef: { current?: PeerTransport } = {};
+  const addressBook = new AddressBook(
+    config.members.map((m) => ({ ...m })),
+    (m) => transportRef.current?.setPeer(m.id, m.peerAddress),
+    (m) => saveMemberAddress(db, m),
+    logger,
+  );
+  for (const m of [...(await loadMemberAddresses(db)), ...(joining?.members ?? [])]) await addressBook.learn(m);
+  const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024);
+  const clientAddressOf = (id: number): string | undefined => addressBook.get(id)?.clientAddress;
 
   const replicaRef: { current?: Replica<ReturnType<BrokerMachine["apply"]>> } = {};
+  const admission = new PeerAdmission(
+    identity,
+    await loadPeerIncarnations(db),
+    { save: (id, inc) => savePeerIncarnation(db, id, inc), forget: (id) => forgetPeerIncarnation(db, id) },
+    logger,
+    {
+      isVoter: (id) => replicaRef.current?.membership.voters.includes(id) ?? state.conf.voters.includes(id),
+      applied: () => replicaRef.current?.appliedIndex ?? state.applied,
+    },
+  );
   const transport = new PeerTransport({
     selfId: config.id,
-    peers: new Map(config.members.map((m) => [m.id, m.peerAddress])),
+    peers: new Map(addressBook.members.map((m) => [m.id, m.peerAddress])),
     onMessages: (msgs) => replicaRef.current?.receive(msgs),
     onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
     onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
     logger,
     enableFaults: config.enableFaults,
+    gate: admission,
+    directory: addressBook,
   });
+  transportRef.current = transport;
   const replica = new Replica(
     {
       id: config.id,
@@ -136,6 +194,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     { raft, persistence: store, machine, links: transport, snapshots, logger, now: Date.now },
   );
   replicaRef.current = replica;
+  replica.on("conf", (conf: ConfState) => {
+    admission.membershipApplied(conf).catch((err: unknown) => logger.error({ err }, "forgetting a removed member's incarnation failed"));
+  });
   replica.on("applied", () => applied.notify());
   replica.on("role", (role: Role, leader: number) => {
     logger.info({ leader }, "role changed");
@@ -169,6 +230,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     traffic: metrics.traffic,
     httpAddress: () => http?.address,
     clientAddressOf,
+    clusterId: identity.clusterId,
+    addressBook,
   };
 
   const peerServer = new grpc.Server(peerServerOptions());
@@ -187,7 +250,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   };
   addGuarded(api.Producer.service, producerService(ctx));
   addGuarded(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
-  addGuarded(api.Admin.service, adminService(ctx));
+  const membership = new Membership(ctx);
+  addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
   await bind(clientServer, me.clientAddress);
@@ -210,10 +274,22 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     replica.propose(tick, "none", Date.now() + config.retentionCheckMs).catch(() => undefined);
   }, config.retentionCheckMs);
 
+  // The leader makes caught-up learners voters, one at a time, unless an operator holds one back.
+  let promoting = false;
+  const promoter = setInterval(() => {
+    if (promoting || !replica.isLeader) return;
+    promoting = true;
+    membership
+      .promoteCaughtUp(Date.now() + promoteDeadlineMs)
+      .catch((err: unknown) => logger.debug({ err }, "learner promotion not done yet"))
+      .finally(() => (promoting = false));
+  }, config.tickMs * promoteEveryTicks);
+
   logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
 
   const shutdown = async (): Promise<void> => {
     clearInterval(retention);
+    clearInterval(promoter);
     clearInterval(healthCheck);
     health.stop();
     feed.close();

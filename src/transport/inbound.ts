@@ -4,6 +4,8 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { type Message, MessageType, type NodeId } from "../raft/types";
+import type { PeerDirectory } from "./peer-directory";
+import { type PeerGate, type Refusal, claimFromMetadata, refusalStatus } from "./peer-gate";
 import type { TransportBounds } from "./transport-bounds";
 import type { TransportStats } from "./transport-stats";
 import { messageFromWire } from "./wire-convert";
@@ -25,6 +27,10 @@ export interface InboundDeps {
   setIsolated(isolated: boolean): void;
   onMessages(messages: Message[]): void;
   onSnapshot(message: Message, chunks: AsyncIterable<Buffer>): Promise<void>;
+  /** Admits peers by cluster and incarnation; without one, every peer is taken (tests of the transport alone). */
+  gate?: PeerGate;
+  /** Merges the address books peers send. */
+  directory?: PeerDirectory;
 }
 
 export class PeerInbound {
@@ -72,14 +78,40 @@ export class PeerInbound {
       callback(null, {});
     };
     this.openStreams.add(end);
-    call.sendMetadata(new grpc.Metadata());
-    call.on("data", (batch: WireRaftBatch) => this.deliver(batch));
     call.on("end", end);
     call.on("cancelled", end);
     call.on("error", (err: Error) => {
       this.deps.logger.debug({ err }, "inbound peer stream error");
       end();
     });
+    // Nothing is read from the stream until the sender is admitted (and that decision is on disk).
+    void this.admit(call.metadata).then((refused) => {
+      if (ended) return;
+      if (refused !== undefined) {
+        ended = true;
+        this.openStreams.delete(end);
+        callback(refusalStatus(refused));
+        return;
+      }
+      call.sendMetadata(new grpc.Metadata());
+      call.on("data", (batch: WireRaftBatch) => this.deliver(batch));
+    });
+  }
+
+  /** Undefined admits the peer. */
+  private async admit(md: grpc.Metadata): Promise<Refusal | undefined> {
+    const gate = this.deps.gate;
+    if (gate === undefined) return undefined;
+    const claim = claimFromMetadata(md);
+    if (claim === undefined) return { kind: "cluster", message: "peer stream without a cluster id, node id and incarnation: refused" };
+    try {
+      const refusal = await gate.admit(claim);
+      if (refusal !== undefined) this.deps.logger.warn({ peer: claim.nodeId, reason: refusal.message }, "refused a peer");
+      return refusal;
+    } catch (err) {
+      this.deps.logger.error({ err, peer: claim.nodeId }, "peer admission failed");
+      return { kind: "cluster", message: "peer admission failed on the receiver" };
+    }
   }
 
   private deliver(batch: WireRaftBatch): void {
@@ -87,6 +119,7 @@ export class PeerInbound {
       this.deps.stats.inboundDropped += batch.messages.length;
       return;
     }
+    if (batch.members !== undefined && batch.members.length > 0) this.deps.directory?.merge(batch.members);
     const messages: Message[] = [];
     let dropped = 0;
     for (const wire of batch.messages) {
@@ -110,6 +143,8 @@ export class PeerInbound {
     if (this.closed) return refused("peer transport is closed");
     if (this.deps.isIsolated()) return refused("node is isolated");
     if (this.activeInstalls >= this.deps.bounds.maxConcurrentSnapshotInstalls) return refused("busy installing another snapshot");
+    const refusal = await this.admit(call.metadata);
+    if (refusal !== undefined) return refused(refusal.message);
     this.activeInstalls++;
     try {
       const parts: AsyncIterator<WireSnapshotChunk> = call[Symbol.asyncIterator]();

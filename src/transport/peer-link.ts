@@ -6,6 +6,8 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Message, NodeId } from "../raft/types";
 import { Backoff } from "./backoff";
+import type { PeerDirectory } from "./peer-directory";
+import { type PeerClaim, type Refusal, claimMetadata, refusalOf } from "./peer-gate";
 import { peerMethods } from "./peer-proto";
 import { type TransportBounds, peerChannelOptions } from "./transport-bounds";
 import type { TransportStats } from "./transport-stats";
@@ -37,6 +39,12 @@ export interface PeerLinkDeps {
   stats: TransportStats;
   /** Called on a later turn, never from inside enqueue. */
   onUnreachable(id: NodeId): void;
+  /** Sent when the stream opens, so the peer can admit this node. */
+  claim?: () => PeerClaim;
+  /** The peer refused this node (another cluster, or a stale incarnation). */
+  onRefused?(id: NodeId, refusal: Refusal): void;
+  /** Sent along when it has grown since this stream last carried it. */
+  directory?: PeerDirectory;
 }
 
 export class PeerLink {
@@ -52,6 +60,8 @@ export class PeerLink {
   private unreachable = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The directory version this stream last carried; -1 = not yet on this stream. */
+  private sentDirectory = -1;
 
   constructor(
     readonly id: NodeId,
@@ -148,7 +158,13 @@ export class PeerLink {
         messages.push(next.wire);
       }
       this.deps.stats.messagesSent += messages.length;
-      if (!call.write({ messages })) {
+      const directory = this.deps.directory;
+      const batch: WireRaftBatch = { messages };
+      if (directory !== undefined && directory.version !== this.sentDirectory) {
+        batch.members = directory.entries();
+        this.sentDirectory = directory.version;
+      }
+      if (!call.write(batch)) {
         this.waitingForDrain = true;
         break;
       }
@@ -172,11 +188,12 @@ export class PeerLink {
       method.path,
       method.requestSerialize,
       method.responseDeserialize,
-      new grpc.Metadata(),
+      this.deps.claim ? claimMetadata(this.deps.claim()) : new grpc.Metadata(),
       {},
       (err) => this.onStreamEnd(call, err),
     );
     this.call = call;
+    this.sentDirectory = -1;
     this.connected = false;
     this.waitingForDrain = false;
     // The receiver sends headers as soon as it accepts the stream: the link is up end to end.
@@ -203,6 +220,8 @@ export class PeerLink {
     this.connected = false;
     this.waitingForDrain = false;
     this.clear();
+    const refusal = refusalOf(err);
+    if (refusal !== undefined) this.deps.onRefused?.(this.id, refusal);
     const delayMs = this.backoff.nextDelayMs();
     const detail = { peer: this.id, address: this.address, code: err?.code, reason: err?.details, retryInMs: delayMs };
     if (wasConnected) this.deps.logger.warn(detail, "peer link lost");

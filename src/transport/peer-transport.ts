@@ -5,6 +5,8 @@ import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { type Message, MessageType, type NodeId } from "../raft/types";
 import { PeerInbound } from "./inbound";
+import type { PeerDirectory } from "./peer-directory";
+import type { PeerGate, Refusal } from "./peer-gate";
 import { PeerLink } from "./peer-link";
 import { peerMethods } from "./peer-proto";
 import { streamSnapshot } from "./snapshot-sender";
@@ -25,6 +27,10 @@ export interface PeerTransportOptions {
   /** Serves SetIsolated; off in production (the rpc then answers PERMISSION_DENIED). */
   enableFaults: boolean;
   bounds?: Partial<TransportBounds>;
+  /** Cluster and incarnation checks on every peer stream, both ways. */
+  gate?: PeerGate;
+  /** The address book shared with peers (see peer-directory.ts). */
+  directory?: PeerDirectory;
 }
 
 export class PeerTransport {
@@ -49,6 +55,8 @@ export class PeerTransport {
       setIsolated: (isolated) => this.setIsolated(isolated),
       onMessages: opts.onMessages,
       onSnapshot: opts.onSnapshot,
+      gate: opts.gate,
+      directory: opts.directory,
     });
   }
 
@@ -73,7 +81,14 @@ export class PeerTransport {
     if (this.closing.signal.aborted || this.isolatedNow || link === undefined || message.snapshot === undefined) return false;
     try {
       return await streamSnapshot(
-        { address: link.address, bounds: this.bounds, logger: this.opts.logger, signal: this.closing.signal, isIsolated: () => this.isolatedNow },
+        {
+          address: link.address,
+          bounds: this.bounds,
+          logger: this.opts.logger,
+          signal: this.closing.signal,
+          isIsolated: () => this.isolatedNow,
+          claim: this.opts.gate?.self(),
+        },
         message,
         chunks,
       );
@@ -97,7 +112,16 @@ export class PeerTransport {
   setPeer(id: NodeId, address: string): void {
     if (id === this.opts.selfId || this.links.get(id)?.address === address) return;
     this.links.get(id)?.close();
-    const deps = { bounds: this.bounds, logger: this.opts.logger, stats: this.counters, onUnreachable: this.opts.onUnreachable };
+    const gate = this.opts.gate;
+    const deps = {
+      bounds: this.bounds,
+      logger: this.opts.logger,
+      stats: this.counters,
+      onUnreachable: this.opts.onUnreachable,
+      claim: gate ? () => gate.self() : undefined,
+      onRefused: gate ? (peer: NodeId, refusal: Refusal) => gate.refused(peer, refusal) : undefined,
+      directory: this.opts.directory,
+    };
     this.links.set(id, new PeerLink(id, address, deps));
   }
 

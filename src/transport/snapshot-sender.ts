@@ -3,6 +3,7 @@
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { Message } from "../raft/types";
+import { type PeerClaim, claimMetadata } from "./peer-gate";
 import { peerMethods } from "./peer-proto";
 import { type TransportBounds, peerChannelOptions } from "./transport-bounds";
 import { messageToWire } from "./wire-convert";
@@ -15,6 +16,8 @@ export interface SnapshotSendContext {
   signal: AbortSignal;
   /** True while the node is isolated: the send stops. */
   isIsolated(): boolean;
+  /** Sent in the stream's metadata so the receiver can admit this node. */
+  claim?: PeerClaim;
 }
 
 interface Outcome {
@@ -33,7 +36,7 @@ export async function streamSnapshot(ctx: SnapshotSendContext, message: Message,
     method.path,
     method.requestSerialize,
     method.responseDeserialize,
-    new grpc.Metadata(),
+    ctx.claim ? claimMetadata(ctx.claim) : new grpc.Metadata(),
     { deadline: Date.now() + ctx.bounds.maxSnapshotSendMs },
     (err, result) => {
       settled = true;

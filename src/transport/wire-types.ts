@@ -36,8 +36,15 @@ export interface WireMessage {
   context?: string;
 }
 
+export interface WireMemberAddress {
+  id: number;
+  clientAddress: string;
+  peerAddress: string;
+}
+
 export interface WireRaftBatch {
   messages: WireMessage[];
+  members?: WireMemberAddress[];
 }
 
 export type WireRaftStreamEnd = Record<string, never>;

@@ -1,5 +1,5 @@
 // Durability and failover with real processes: a killed leader is replaced and writes resume, a whole
-// cluster restarted from disk keeps every acknowledged record at its offset, a wiped node catches up by
+// cluster restarted from disk keeps every acknowledged record at its offset, a wiped node (replaced) catches up by
 // snapshot, a stopped leader hands over, and a cluster without quorum answers instead of hanging.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -138,7 +138,7 @@ test("restart all three from disk: every acknowledged record is there with the s
   });
 });
 
-test("a node restarted with an empty data dir catches up by snapshot and then holds the identical log", async () => {
+test("a node restarted with an empty data dir and replaced catches up by snapshot and then holds the identical log", async () => {
   await withCluster({ extraArgs: ["--snapshot-entries", "20"] }, async (h) => {
     const { cluster } = h;
     const leader = await cluster.waitForLeader(electionDeadlineMs);
@@ -152,6 +152,8 @@ test("a node restarted with an empty data dir catches up by snapshot and then ho
     }
     const follower = cluster.nodes.map((n) => n.id).find((id) => id !== leader) ?? 0;
     await cluster.restart(follower, { wipe: true });
+    // Its peers refuse it under its old id (it may have forgotten a vote) until it is replaced.
+    await cluster.client().admin().replaceNode(follower);
     await waitFor(async () => (await h.readAll(follower, "snap")).length >= acked.size, 20000, "the wiped node to catch up");
     const log = readFileSync(cluster.node(follower).logPath, "utf8");
     assert.match(log, /installed snapshot/, "it caught up by snapshot, not by replaying the whole log");

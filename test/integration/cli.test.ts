@@ -114,6 +114,23 @@ test("cluster status lists the nodes and the leader", async () => {
   assert.match(table, new RegExp(`leader: node ${c.leaderId}`));
 });
 
+test("cluster membership commands: refusals name their reason and change nothing; a missing --id is bad usage", async () => {
+  const unknown = await raftline(["cluster", "remove-node", "--id", "9"]);
+  assert.equal(unknown.code, 1, unknown.stderr);
+  assert.match(unknown.stderr, /NOT_FOUND/);
+  assert.match(unknown.stderr, /UNKNOWN_NODE/);
+  const taken = await raftline(["cluster", "add-node", "--id", "1", "--client", cluster.node(1).clientAddress, "--peer", cluster.node(1).peerAddress]);
+  assert.equal(taken.code, 1, taken.stderr);
+  assert.match(taken.stderr, /NODE_EXISTS/);
+  const noId = await raftline(["cluster", "replace-node"]);
+  assert.equal(noId.code, 2, noId.stderr);
+  const status = ok(await raftline(["cluster", "status", "--json"]), "cluster status");
+  const c = JSON.parse(status.stdout.toString()) as { nodes: { id: number; voter: boolean }[] };
+  assert.deepEqual(c.nodes.map((n) => [n.id, n.voter]), [[1, true], [2, true], [3, true]]);
+  const table = ok(await raftline(["cluster", "status"]), "cluster status table").stdout.toString();
+  assert.match(table, /VOTER/);
+});
+
 test("exit codes: 1 refused by the cluster, 2 bad usage, 3 no broker reachable", async () => {
   const missing = await raftline(["topic", "describe", "no-such-topic"]);
   assert.equal(missing.code, 1);

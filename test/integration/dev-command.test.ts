@@ -60,3 +60,12 @@ test("raftline dev prints the dashboard and metrics URLs next to the gRPC endpoi
   child.kill("SIGINT");
   await waitFor(() => child.exitCode !== null || child.signalCode !== null, stopDeadlineMs, "the dev cluster to stop");
 });
+
+test("raftline dev --nodes takes an odd count up to seven and refuses others as bad usage", async () => {
+  const child = spawn(process.execPath, [cliPath, "dev", "--nodes", "4", "--data-dir", join(tmpdir(), "raftline-dev-unused")], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /--nodes must be one of 1, 3, 5, 7/);
+});

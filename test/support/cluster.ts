@@ -4,9 +4,10 @@
 // sure none outlives the test, even a failing one. RAFTLINE_TEST_KEEP_DIRS=1 keeps data and logs.
 import { after } from "node:test";
 import { mkdirSync, rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { RaftlineClient, RaftlineClientOptions } from "../../src/client";
 import { ClusterNode, killNodesSync, layOutLocalCluster } from "./cluster-node";
+import { freePorts } from "./ports";
 import { waitFor } from "./wait";
 
 export interface ClusterOptions {
@@ -56,7 +57,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     serveArgs: [...timing, ...(options.extraArgs ?? [])],
     env: options.env,
   });
-  const cluster = new Cluster(root, nodes);
+  const cluster = new Cluster(root, nodes, { serveArgs: [...timing, ...(options.extraArgs ?? [])], env: options.env });
   liveClusters.add(cluster);
   if (options.cleanupAfter !== false) after(() => cluster.cleanup());
   for (const node of nodes) node.start();
@@ -72,8 +73,38 @@ export class Cluster {
   constructor(
     /** Temporary folder holding every node's data directory and log. */
     readonly root: string,
-    readonly nodes: readonly ClusterNode[],
+    /** The founding nodes, then any started later with startJoiner. */
+    readonly nodes: ClusterNode[],
+    /** What a node started later runs with, like the founders. */
+    private readonly joinerSetup: { serveArgs: string[]; env?: NodeJS.ProcessEnv } = { serveArgs: [] },
   ) {}
+
+  /**
+   * Lays out and starts a node new to the cluster on its own ports and empty data dir, with
+   * `serve --join` through `via` (a member's client address). It serves, but takes part only once added.
+   */
+  async startJoiner(id: number, via: string, deadlineMs = defaultStartDeadlineMs): Promise<ClusterNode> {
+    if (this.nodes.some((n) => n.id === id)) throw new Error(`node ${id} exists already`);
+    const [clientPort, peerPort] = await freePorts(2);
+    const clientAddress = `127.0.0.1:${clientPort}`;
+    const peerAddress = `127.0.0.1:${peerPort}`;
+    const dataDir = join(this.root, `node-${id}`);
+    mkdirSync(dataDir);
+    const self = `${id}=${clientAddress},${peerAddress}`;
+    const node = new ClusterNode({
+      id,
+      clientAddress,
+      peerAddress,
+      dataDir,
+      logPath: join(this.root, `node-${id}.log`),
+      args: [cliPath, "serve", "--id", String(id), "--data-dir", dataDir, "--member", self, "--join", via, ...this.joinerSetup.serveArgs],
+      env: { ...process.env, ...this.joinerSetup.env },
+    });
+    this.nodes.push(node);
+    node.start();
+    await node.waitServing(deadlineMs);
+    return node;
+  }
 
   node(id: number): ClusterNode {
     const n = this.nodes.find((x) => x.id === id);

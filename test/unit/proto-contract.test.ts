@@ -55,6 +55,10 @@ test("every service has its rpcs with the documented streaming shape", () => {
       DescribeTopic: [false, false],
       DescribeCluster: [false, false],
       TransferLeadership: [false, false],
+      AddNode: [false, false],
+      RemoveNode: [false, false],
+      ReplaceNode: [false, false],
+      PromoteLearner: [false, false],
     },
     ConsumerGroups: {
       Join: [true, true],

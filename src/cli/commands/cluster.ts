@@ -1,5 +1,6 @@
-// `raftline cluster status|transfer-leader`.
+// `raftline cluster status|transfer-leader`, and the membership commands.
 import { Command } from "commander";
+import { addMembershipCommands } from "./cluster-membership";
 import { ConnectionFlags, withBrokersOption, withClient } from "../connection";
 import { nonNegativeInt } from "../options";
 import { writeOut } from "../output";
@@ -26,11 +27,12 @@ export function addClusterCommands(program: Command): void {
         const withHttp = c.nodes.some((n) => n.httpAddress);
         await writeOut(
           table(
-            ["NODE", "ADDRESS", "ROLE", "TERM", "COMMIT", "APPLIED", "LAG", ...(withHttp ? ["DASHBOARD"] : [])],
+            ["NODE", "ADDRESS", "ROLE", "VOTER", "TERM", "COMMIT", "APPLIED", "LAG", ...(withHttp ? ["DASHBOARD"] : [])],
             c.nodes.map((n) => [
               n.id,
               n.address,
               n.reachable ? n.role.replace("NODE_ROLE_", "").toLowerCase() : "unreachable",
+              n.voter ? "yes" : "no",
               n.reachable ? n.term : "-",
               n.reachable ? n.commitIndex : "-",
               n.reachable ? n.appliedIndex : "-",
@@ -50,4 +52,6 @@ export function addClusterCommands(program: Command): void {
         await writeOut(`leader: node ${r.leaderId} (was node ${r.previousLeaderId})\n`);
       });
     });
+
+  addMembershipCommands(cluster);
 }

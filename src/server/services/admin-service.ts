@@ -16,12 +16,15 @@ import { isPlanted } from "../test-plants";
 import { pageBounds, pageOf } from "./paging";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRole } from "./rpc";
 import { LeaderForwarder } from "../leader-forwarder";
+import type { Membership } from "../membership";
+import { membershipService } from "./membership-service";
 
 /** How long TransferLeadership waits for the new leader to take over. */
 export const transferWaitMs = 5000;
 
-export function adminService(ctx: NodeContext): AdminHandlers {
+export function adminService(ctx: NodeContext, membership: Membership): AdminHandlers {
   return {
+    ...membershipService(ctx, membership),
     CreateTopic: unary(ctx, (call) =>
       onLeader<CreateTopicResponse>(
         ctx,
@@ -133,11 +136,11 @@ function topicConfig(t: TopicInfo): TopicConfig {
 }
 
 function selfView(ctx: NodeContext): DescribeClusterResponse {
-  return { leaderId: ctx.replica.leaderId, nodes: [selfInfo(ctx)], answeredBy: ctx.config.id };
+  return { leaderId: ctx.replica.leaderId, nodes: [selfInfo(ctx)], answeredBy: ctx.config.id, clusterId: ctx.clusterId };
 }
 
 async function describeCluster(ctx: NodeContext): Promise<DescribeClusterResponse> {
-  return { leaderId: ctx.config.id, nodes: await memberViews(ctx), answeredBy: ctx.config.id };
+  return { leaderId: ctx.config.id, nodes: await memberViews(ctx), answeredBy: ctx.config.id, clusterId: ctx.clusterId };
 }
 
 async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: number): Promise<TransferLeadershipResponse> {
@@ -145,7 +148,8 @@ async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: numb
   const target = to || bestFollower(ctx);
   if (!target) throw new RpcError(grpc.status.FAILED_PRECONDITION, "ERROR_REASON_FAILED_PRECONDITION", "no follower to transfer leadership to");
   if (target === previous) return { leaderId: previous, previousLeaderId: previous };
-  if (!ctx.config.members.some((m) => m.id === target)) {
+  const conf = ctx.replica.membership;
+  if (!conf.voters.includes(target) && !conf.learners.includes(target)) {
     throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_UNKNOWN_NODE", `node ${target} is not a member of the cluster`);
   }
   ctx.replica.transferLeadership(target);

@@ -2,10 +2,13 @@
 // configuration, every partition's high watermark, and the leader's term and commit index. Producer ids
 // (and everything else replicated) change only through log entries, so an unchanged commit index shows
 // them unchanged too. (A few refusals are decided when the entry is applied, as producer.proto documents
-// for idempotent batches: they consume a log entry, and only the topics part must stay the same.)
+// for idempotent batches: they consume a log entry, and only the topics part must stay the same. So does
+// a cluster where consumer-group members are alive: the leader writes their session expiries to the log
+// on its own.)
 import * as grpc from "@grpc/grpc-js";
 import type { DescribeClusterResponse__Output } from "../../../src/generated/raftline/v1/DescribeClusterResponse";
 import type { DescribeTopicResponse__Output } from "../../../src/generated/raftline/v1/DescribeTopicResponse";
+import type { ListGroupsResponse__Output } from "../../../src/generated/raftline/v1/ListGroupsResponse";
 import type { ListTopicsResponse__Output } from "../../../src/generated/raftline/v1/ListTopicsResponse";
 import type { Cluster } from "../cluster";
 import { RawStubs, rawStubs, unaryCall } from "../raw-stubs";
@@ -17,6 +20,14 @@ const settleDeadlineMs = 20000;
 const settleIntervalMs = 50;
 
 const topicsMark = " | ";
+
+const liveMembersMark = " members ";
+
+/** True when group members were alive: the leader may append their expiries to the log at any time. */
+export function membersAlive(state: string): boolean {
+  const at = state.indexOf(liveMembersMark);
+  return at >= 0 && Number.parseInt(state.slice(at + liveMembersMark.length), 10) > 0;
+}
 
 /** The topics part of a state, without the log position. */
 export function topicsOf(state: string): string {
@@ -46,7 +57,14 @@ export class ClusterState {
       }
       pageToken = page.nextPageToken;
     } while (pageToken !== "");
-    return `leader ${view.leaderId} term ${self?.term} commit ${self?.commitIndex}${topicsMark}${topics.join(" ")}`;
+    let members = 0;
+    pageToken = "";
+    do {
+      const page = await unaryCall<ListGroupsResponse__Output>((o, cb) => leader.groups.ListGroups({ pageSize: 1000, pageToken }, new grpc.Metadata(), o, cb), stateCallTimeoutMs);
+      for (const g of page.groups) members += g.members;
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "");
+    return `leader ${view.leaderId} term ${self?.term} commit ${self?.commitIndex}${liveMembersMark}${members}${topicsMark}${topics.join(" ")}`;
   }
 
   /** The state once it has stopped changing (a call of unknown outcome may still be landing). */

@@ -15,6 +15,8 @@ export interface ContractMethod {
   responseStream: boolean;
   requestType: MessageDescriptor;
   serialize(message: object): Buffer;
+  /** Throws on bytes that do not decode. */
+  deserializeRequest(bytes: Buffer): unknown;
   deserializeResponse(bytes: Buffer): unknown;
 }
 
@@ -35,6 +37,7 @@ export function contractMethods(definition: protoLoader.PackageDefinition = publ
         responseStream: m.responseStream,
         requestType: m.requestType.type as MessageDescriptor,
         serialize: (message) => m.requestSerialize(message),
+        deserializeRequest: (bytes) => m.requestDeserialize(bytes),
         deserializeResponse: (bytes) => m.responseDeserialize(bytes),
       });
     }

@@ -23,6 +23,7 @@ export const documentedCodes: ReadonlySet<number> = new Set([
   status.ALREADY_EXISTS,
   status.RESOURCE_EXHAUSTED,
   status.FAILED_PRECONDITION,
+  status.ABORTED,
   status.OUT_OF_RANGE,
   status.UNAVAILABLE,
 ]);
