@@ -5,7 +5,8 @@ export interface Sample {
   value: number;
 }
 
-const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|NaN|[+-]Inf)$/;
+// Values are Go float syntax: NaN in any case (prom-client writes "Nan" for an empty event-loop histogram).
+const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (-?[0-9.eE+-]+|[nN][aA][nN]|[+-]Inf)$/;
 const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
 /** Parses every sample line; throws on a line that is neither a comment nor a valid sample. */
