@@ -3,6 +3,7 @@
 import { cloneConfState } from "./conf-state";
 import { Raft } from "./raft";
 import {
+  BasicStatus,
   ConfChange,
   ConfState,
   FollowerProgress,
@@ -148,6 +149,11 @@ export class RawNode {
 
   reportUnreachable(to: NodeId): void {
     this.raft.reportUnreachable(to);
+  }
+
+  basicStatus(): BasicStatus {
+    const raft = this.raft;
+    return { term: raft.term, vote: raft.vote, role: raft.role, leader: raft.lead };
   }
 
   status(): RaftStatus {
