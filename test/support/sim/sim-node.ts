@@ -123,6 +123,11 @@ export class SimNode implements NodeView {
     return this.store;
   }
 
+  /** A disk write is under way: a crash now loses it. */
+  get writeUnderWay(): boolean {
+    return this.writing !== undefined;
+  }
+
   get pendingProposals(): number {
     return this.up ? this.tracker.size : 0;
   }
@@ -478,10 +483,9 @@ export class SimNode implements NodeView {
     }
     if (msg.type !== MessageType.Vote && msg.type !== MessageType.PreVote) return;
     const status = this.node().basicStatus();
-    if (msg.term <= status.term) return;
     const key = requestKey(msg.type, msg.from, msg.term);
-    const leader = this.leaseHolder(status.term, status.leader, status.role);
-    // The latest copy of a request decides: a retry outside the lease may be granted.
+    const leader = msg.term > status.term ? this.leaseHolder(status.term, status.leader, status.role) : undefined;
+    // The latest copy of a request decides: a copy that arrives outside the lease may be granted.
     if (leader === undefined) {
       this.leasedRequests.delete(key);
       return;
