@@ -135,6 +135,7 @@ export class RawNode {
     }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
     this.raft.onPersisted();
+    log.checkInvariants();
   }
 
   /** The app holds a snapshot at `index` (<= applied): drop log entries <= index. */
