@@ -97,13 +97,13 @@ export class SimNode implements NodeView {
   /** Snapshot bytes that arrived with Snap messages, by index, until the core asks to install one. */
   protected readonly incomingSnapshots = new Map<number, Uint8Array>();
   /** Ticks of this incarnation. */
-  protected ticks = 0;
+  private ticks = 0;
   private lease: Lease | undefined;
   /** Pre-vote grants delivered to this node, by the term they grant. */
   private readonly preVoteGrants = new Map<number, Set<NodeId>>();
   /** (Pre-)vote requests for a higher term that reached this node within a lease: the lease's leader, by request. */
   private readonly leasedRequests = new Map<string, { leader: NodeId; claimsTransfer: boolean }>();
-  protected transfer: TransferUnderWay | undefined;
+  private transfer: TransferUnderWay | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -192,8 +192,10 @@ export class SimNode implements NodeView {
 
   proposeConfChange(change: ConfChange): ProposeResult {
     const result = this.node().proposeConfChange(change);
-    if (result.ok) this.noteProposalAccepted(result.index, result.term);
-    if (result.ok) this.tracker.track(result.index, result.term, { kind: "conf", change, index: result.index });
+    if (result.ok) {
+      this.noteProposalAccepted(result.index, result.term);
+      this.tracker.track(result.index, result.term, { kind: "conf", change, index: result.index });
+    }
     this.handleReady();
     return result;
   }
