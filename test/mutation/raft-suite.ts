@@ -19,6 +19,7 @@ console.log(`simulation: ${seeds} seeds x ${steps} steps passed`);
 
 const unitTests = [
   "../unit/raft-codec.test",
+  "../unit/raft-election-rules.test",
   "../unit/raft-election.test",
   "../unit/raft-invariants.test",
   "../unit/raft-log.test",
@@ -28,6 +29,7 @@ const unitTests = [
   "../unit/raft-proposals.test",
   "../unit/raft-quorum-kinds.test",
   "../unit/raft-read-index.test",
+  "../unit/raft-read-only.test",
   "../unit/raft-ready.test",
   "../unit/raft-replication.test",
   "../unit/raft-snapshot-while-applying.test",
