@@ -1,10 +1,12 @@
 // The leader's queue of reads waiting for a heartbeat round (ReadIndex, thesis §6.4), on its own: an
 // acknowledged round serves its read and every earlier one at once, in arrival order, and nothing else;
-// the newest waiting read is what the next heartbeat carries. Written for mutants that survived the run
+// the newest waiting read is what the next heartbeat carries; the leader bounds the reads it holds. Written for mutants that survived the run
 // of test/sim/MUTATION.md.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ReadOnly } from "../../src/raft/read-only";
+import { MessageType, ProposalErrorCode, RaftConfig, RawNode, Role } from "../../src/raft";
+import { newMessage } from "../../src/raft/messages";
+import { maxPendingReadRequests, ReadOnly } from "../../src/raft/read-only";
 
 test("an acknowledged round serves its read and every earlier one, in order, and nothing else", () => {
   const ro = new ReadOnly();
@@ -49,4 +51,42 @@ test("a read added twice keeps its first place and index; acks are counted per r
   assert.deepEqual([...(ro.recvAck(3, "a") ?? [])].sort(), [2, 3]);
   assert.equal(ro.recvAck(2, "unknown"), undefined);
   assert.deepEqual(ro.advance("a").map((r) => r.index), [3]);
+});
+
+test("a leader holds at most 65,536 waiting reads, deferred or in a round, and refuses more", () => {
+  const conf = { voters: [1, 2, 3], learners: [] };
+  const cfg: RaftConfig = {
+    id: 1,
+    electionTicks: 10,
+    heartbeatTicks: 1,
+    preVote: false,
+    checkQuorum: false,
+    maxMsgBytes: 1 << 20,
+    maxInflightMsgs: 256,
+    maxUncommittedBytes: 1 << 20,
+    learnerCatchUpEntries: 10,
+  };
+  const n = new RawNode(cfg, { hardState: { term: 1, vote: 0, commit: 0 }, snapshot: { index: 0, term: 0, conf }, entries: [], applied: 0, conf }, () => 0);
+  const drain = () => {
+    while (n.hasReady()) n.advance(n.ready());
+  };
+  n.campaign();
+  drain();
+  n.step(newMessage(MessageType.VoteResp, 2, 1, 2));
+  drain();
+  assert.equal(n.basicStatus().role, Role.Leader);
+
+  // Before its term-start entry commits, a new leader defers reads.
+  for (let k = 0; k < maxPendingReadRequests; k++) assert.equal(n.readIndex(`d${k}`).ok, true);
+  const deferredFull = n.readIndex("one-more");
+  assert.equal(!deferredFull.ok && deferredFull.code, ProposalErrorCode.ReadQueueFull);
+
+  // The entry commits: the deferred reads move into a heartbeat round, which is now full.
+  const ack = newMessage(MessageType.AppResp, 2, 1, 2);
+  ack.index = 1;
+  n.step(ack);
+  drain();
+  const roundFull = n.readIndex("another");
+  assert.equal(!roundFull.ok && roundFull.code, ProposalErrorCode.ReadQueueFull);
+  assert.equal(n.readIndex("d7").ok, true, "a read already waiting may be asked again");
 });
