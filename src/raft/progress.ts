@@ -3,6 +3,7 @@
 //  replicate: the follower is matching; App messages are pipelined, at most maxInflightMsgs unacknowledged.
 //  snapshot:  the follower needs a snapshot; nothing is sent until it is reported done or the follower catches up.
 import { Inflights } from "./inflights";
+import { invariant } from "./invariants";
 
 export type ProgressState = "probe" | "replicate" | "snapshot";
 
@@ -38,11 +39,13 @@ export class Progress {
     // After a snapshot the follower has at least the snapshot; probe from just above it.
     this.next = this.state === "snapshot" ? Math.max(this.match + 1, this.pendingSnapshot + 1) : this.match + 1;
     this.reset("probe");
+    this.checkOrder();
   }
 
   becomeReplicate(): void {
     this.next = this.match + 1;
     this.reset("replicate");
+    this.checkOrder();
   }
 
   becomeSnapshot(snapshotIndex: number): void {
@@ -59,6 +62,7 @@ export class Progress {
       this.probeSent = false;
     }
     this.next = Math.max(this.next, n + 1);
+    this.checkOrder();
     return updated;
   }
 
@@ -85,6 +89,7 @@ export class Progress {
     }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1);
     this.probeSent = false;
+    this.checkOrder();
     return true;
   }
 
@@ -94,6 +99,7 @@ export class Progress {
       if (entries > 0) {
         this.next = lastIndex + 1;
         this.inflights.add(lastIndex);
+        this.checkOrder();
       }
     } else if (this.state === "probe") {
       this.probeSent = true;
@@ -109,6 +115,11 @@ export class Progress {
       case "snapshot":
         return true;
     }
+  }
+
+  /** The leader never sends a follower what it already acknowledged: match < next. */
+  private checkOrder(): void {
+    invariant(this.match < this.next, () => `progress match ${this.match} is not below next ${this.next}`);
   }
 
   private reset(state: ProgressState): void {

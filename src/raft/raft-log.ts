@@ -3,6 +3,7 @@
 // compacted prefix is dropped lazily so that compaction does not shift the array on every call.
 import { applyChangeTo, cloneConfState } from "./conf-state";
 import { decodeConfChange } from "./conf-change-codec";
+import { invariant } from "./invariants";
 import { ConfState, Entry, EntryType, NodeId, SnapshotMeta } from "./types";
 
 /** Shift the backing array only once at least this many compacted entries sit in front of it. */
@@ -246,6 +247,15 @@ export class RaftLog {
     this.pendingSnapshot = undefined;
     this.applied = Math.max(this.applied, index);
     this.applying = Math.max(this.applying, index);
+  }
+
+  /** applied <= applying <= committed <= last index, and nothing beyond the last index counts as persisted. */
+  checkInvariants(): void {
+    const last = this.lastIndex();
+    invariant(
+      this.applied <= this.applying && this.applying <= this.committed && this.committed <= last && this.stabled <= last,
+      () => `raft log: applied ${this.applied}, applying ${this.applying}, committed ${this.committed}, stabled ${this.stabled}, last ${last}`,
+    );
   }
 
   appliedTo(index: number): void {

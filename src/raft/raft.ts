@@ -282,6 +282,9 @@ export class Raft {
       case MessageType.VoteResp: {
         const expected = this.role === Role.PreCandidate ? MessageType.PreVoteResp : MessageType.VoteResp;
         if (m.type !== expected) return;
+        // A pre-vote granted in an earlier pre-election (for the term this node has since reached) is no
+        // grant for this one: counting it would let a node short of a quorum raise its term.
+        if (m.type === MessageType.PreVoteResp && !m.reject && m.term !== this.term + 1) return;
         this.tracker.recordVote(m.from, !m.reject);
         this.pollVotes();
         return;

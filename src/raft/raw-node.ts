@@ -3,6 +3,7 @@
 import { cloneConfState } from "./conf-state";
 import { Raft } from "./raft";
 import {
+  BasicStatus,
   ConfChange,
   ConfState,
   FollowerProgress,
@@ -134,6 +135,7 @@ export class RawNode {
     }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
     this.raft.onPersisted();
+    log.checkInvariants();
   }
 
   /** The app holds a snapshot at `index` (<= applied): drop log entries <= index. */
@@ -148,6 +150,11 @@ export class RawNode {
 
   reportUnreachable(to: NodeId): void {
     this.raft.reportUnreachable(to);
+  }
+
+  basicStatus(): BasicStatus {
+    const raft = this.raft;
+    return { term: raft.term, vote: raft.vote, role: raft.role, leader: raft.lead };
   }
 
   status(): RaftStatus {

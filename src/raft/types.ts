@@ -193,6 +193,14 @@ export interface FollowerProgress {
   recentActive: boolean;
 }
 
+/** What a driver may read on every input, without building status()'s progress list. */
+export interface BasicStatus {
+  term: number;
+  vote: NodeId;
+  role: Role;
+  leader: NodeId;
+}
+
 export interface RaftStatus {
   id: NodeId;
   role: Role;

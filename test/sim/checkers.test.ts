@@ -12,6 +12,7 @@ import {
   proposalOutcomes,
   stateMachineSafety,
 } from "../support/sim/checkers";
+import { leaderStability, termStability, transferFreeze } from "../support/sim/availability-checkers";
 import { FabricatedLog, fabricatedCluster, fabricatedNode } from "../support/sim/fabricated";
 import { History } from "../support/sim/history";
 
@@ -212,5 +213,43 @@ describe("proposal outcomes", () => {
     h.recordLost(7);
     h.recordApplied({ node: 2, index: 4, key: "3:n:w8", digest: 1, prevApplied: 3, writeId: 8 });
     assert.equal(proposalOutcomes(noNodes, h), undefined);
+  });
+});
+
+describe("availability", () => {
+  const raft = { preVote: true, checkQuorum: true, electionTicks: 10 };
+  const cluster = { ...noNodes, raft };
+
+  test("leader stability: a (pre-)vote granted within a lease is caught, unless a TimeoutNow started the campaign", () => {
+    const h = new History(threeVoters);
+    h.beginStep(1);
+    h.recordLeasedGrant({ node: 2, candidate: 3, kind: "pre-vote", term: 5, leader: 1, claimsTransfer: false });
+    assert.match(leaderStability(cluster, h)?.message ?? "", /node 2 granted a pre-vote for term 5 to node 3 while in the lease of leader 1/);
+    assert.equal(leaderStability({ ...noNodes, raft: { ...raft, checkQuorum: false } }, h), undefined, "no lease without CheckQuorum");
+    h.beginStep(2);
+    h.recordTermStart({ node: 3, term: 5, cause: "transfer", preVoteGrants: [], voters: [1, 2, 3] });
+    h.recordLeasedGrant({ node: 2, candidate: 3, kind: "vote", term: 5, leader: 1, claimsTransfer: true });
+    assert.equal(leaderStability(cluster, h), undefined);
+  });
+
+  test("term inflation: a term started without a quorum of pre-votes is caught", () => {
+    const h = new History(threeVoters);
+    h.beginStep(1);
+    h.recordTermStart({ node: 3, term: 5, cause: "election", preVoteGrants: [2], voters: [1, 2, 3] });
+    assert.equal(termStability(cluster, h), undefined);
+    h.beginStep(2);
+    h.recordTermStart({ node: 3, term: 6, cause: "election", preVoteGrants: [], voters: [1, 2, 3, 4] });
+    assert.match(termStability(cluster, h)?.message ?? "", /node 3 started term 6 with pre-votes from only \[\]/);
+  });
+
+  test("transfer freeze: a proposal within an election timeout of an accepted transfer is caught", () => {
+    const h = new History(threeVoters);
+    const proposal = { node: 1, term: 4, index: 9, transferee: 2, ticksSinceTransfer: 3, transfereeIsVoter: true };
+    h.beginStep(1);
+    h.recordProposalDuringTransfer({ ...proposal, ticksSinceTransfer: 10 });
+    h.recordProposalDuringTransfer({ ...proposal, transfereeIsVoter: false });
+    assert.equal(transferFreeze(cluster, h), undefined, "the transfer was abandoned, or its target left");
+    h.recordProposalDuringTransfer(proposal);
+    assert.match(transferFreeze(cluster, h)?.message ?? "", /leader 1 of term 4 accepted a proposal at index 9 3 ticks after/);
   });
 });

@@ -7,7 +7,10 @@ import { MessageType, Role } from "../../src/raft";
 import {
   answersBeforePersisting,
   appliesBeforeCommit,
+  claimsTransferOnEveryCampaign,
   commitsOldTermByCounting,
+  defersTransfer,
+  dropsPreVote,
   failsWritesOnStepDown,
   keepsStaleSuffix,
   losesUnsyncedTail,
@@ -48,6 +51,10 @@ describe("each checker catches the bug it guards against", () => {
   test("proposal outcomes: a driver that reports writes lost when its leader steps down", () =>
     expectCaught(failsWritesOnStepDown));
   test("liveness: nodes whose timers never fire", () => expectCaught(neverTicks));
+  test("leader stability: a driver that marks every campaign as a leadership transfer", () =>
+    expectCaught(claimsTransferOnEveryCampaign));
+  test("term inflation: a driver that builds its core without PreVote", () => expectCaught(dropsPreVote));
+  test("transfer freeze: a driver that acknowledges a transfer before the core has it", () => expectCaught(defersTransfer));
 });
 
 /**

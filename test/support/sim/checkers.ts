@@ -2,7 +2,8 @@
 // was observed. The simulation runs every one of them after every step. Each looks only at the facts of
 // the latest step (history.latest) and compares them with the first sighting the history remembers, so
 // that checking stays cheap while still covering the whole run.
-import { NodeId, Role } from "../../../src/raft";
+import { NodeId, RaftConfig, Role } from "../../../src/raft";
+import { availabilityCheckers } from "./availability-checkers";
 import { History } from "./history";
 
 /** A node's durable log, as it would be found after a crash. */
@@ -27,6 +28,8 @@ export interface NodeView {
 export interface ClusterView {
   nodes(): Iterable<NodeView>;
   node(id: NodeId): NodeView | undefined;
+  /** The configuration the cluster was meant to run with (the availability checkers depend on it). */
+  readonly raft?: Pick<RaftConfig, "preVote" | "checkQuorum" | "electionTicks">;
 }
 
 export type CheckerName =
@@ -38,6 +41,9 @@ export type CheckerName =
   | "linearizable-reads"
   | "proposal-outcomes"
   | "liveness"
+  | "leader-stability"
+  | "term-inflation"
+  | "transfer-proposals"
   /** The core or the driver threw: a broken contract or an internal assertion. */
   | "exception";
 
@@ -227,8 +233,13 @@ export const safetyCheckers: readonly Checker[] = [
   proposalOutcomes,
 ];
 
+/** Every safety checker, then every availability checker (availability-checkers.ts). */
 export function checkSafety(cluster: ClusterView, history: History): Violation | undefined {
   for (const check of safetyCheckers) {
+    const found = check(cluster, history);
+    if (found !== undefined) return found;
+  }
+  for (const check of availabilityCheckers) {
     const found = check(cluster, history);
     if (found !== undefined) return found;
   }
@@ -240,6 +251,6 @@ function holdsEntry(log: DurableLogView, index: number, term: number): boolean {
   return log.termAt(index) === term;
 }
 
-function violation(checker: CheckerName, message: string): Violation {
+export function violation(checker: CheckerName, message: string): Violation {
   return { checker, message };
 }

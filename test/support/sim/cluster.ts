@@ -89,6 +89,10 @@ export class SimCluster implements ClusterView {
     return this.scheduler.nowMs;
   }
 
+  get raft(): RaftConfig {
+    return this.options.raft;
+  }
+
   nodes(): Iterable<SimNode> {
     return this.members.values();
   }

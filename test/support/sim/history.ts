@@ -62,6 +62,45 @@ export interface ReadDoneObservation {
   appliedIndex: number;
 }
 
+/** A node raised its own term by campaigning (it became a candidate, or won at once). */
+export interface TermStartObservation {
+  node: NodeId;
+  term: number;
+  /** "transfer": a TimeoutNow from its leader made it campaign; "election": its timer or the harness did. */
+  cause: "election" | "transfer";
+  /** Voters that had granted it a pre-vote for this term, as delivered to it. */
+  preVoteGrants: NodeId[];
+  /** The voters of its configuration when it campaigned (it counts its own pre-vote too). */
+  voters: NodeId[];
+}
+
+/**
+ * A node granted a (pre-)vote for a term above its own while within the lease of a leader: it led, or
+ * had heard from the leader of its current term fewer than an election timeout's ticks ago.
+ */
+export interface LeasedGrantObservation {
+  node: NodeId;
+  candidate: NodeId;
+  kind: "vote" | "pre-vote";
+  term: number;
+  /** The leader whose lease it was in. */
+  leader: NodeId;
+  /** The request claimed to come from a leadership transfer, which may pass leases. */
+  claimsTransfer: boolean;
+}
+
+/** A leader accepted a proposal while a leadership transfer it had accepted in the same term was under way. */
+export interface ProposalDuringTransferObservation {
+  node: NodeId;
+  term: number;
+  index: number;
+  transferee: NodeId;
+  /** The leader's ticks since it accepted the transfer (the core abandons it after an election timeout). */
+  ticksSinceTransfer: number;
+  /** Whether the transferee was still a voter in the leader's configuration (else the transfer is void). */
+  transfereeIsVoter: boolean;
+}
+
 export interface StepObservations {
   leaders: LeaderObservation[];
   persisted: PersistObservation[];
@@ -71,6 +110,9 @@ export interface StepObservations {
   readsDone: ReadDoneObservation[];
   /** Writes whose clients were told "certainly not committed". */
   writesLost: number[];
+  termStarts: TermStartObservation[];
+  leasedGrants: LeasedGrantObservation[];
+  proposalsDuringTransfer: ProposalDuringTransferObservation[];
 }
 
 export interface ReadRecord {
@@ -120,6 +162,8 @@ export class History {
   confIndex = 0;
   readsDone = 0;
   snapshotsInstalled = 0;
+  /** Why each node started each term it campaigned in, keyed `${node}/${term}`. */
+  readonly termStartCauses = new Map<string, TermStartObservation["cause"]>();
 
   constructor(initialConf: ConfState) {
     this.conf = initialConf;
@@ -135,6 +179,9 @@ export class History {
     l.snapshotsInstalled.length = 0;
     l.readsDone.length = 0;
     l.writesLost.length = 0;
+    l.termStarts.length = 0;
+    l.leasedGrants.length = 0;
+    l.proposalsDuringTransfer.length = 0;
   }
 
   recordLeader(node: NodeId, term: number): void {
@@ -215,6 +262,19 @@ export class History {
     this.latest.readsDone.push({ readId, node, appliedIndex });
   }
 
+  recordTermStart(observation: TermStartObservation): void {
+    this.termStartCauses.set(`${observation.node}/${observation.term}`, observation.cause);
+    this.latest.termStarts.push(observation);
+  }
+
+  recordLeasedGrant(observation: LeasedGrantObservation): void {
+    this.latest.leasedGrants.push(observation);
+  }
+
+  recordProposalDuringTransfer(observation: ProposalDuringTransferObservation): void {
+    this.latest.proposalsDuringTransfer.push(observation);
+  }
+
   recordConf(index: number, conf: ConfState): void {
     if (index <= this.confIndex) return;
     this.confIndex = index;
@@ -223,5 +283,16 @@ export class History {
 }
 
 function emptyObservations(): StepObservations {
-  return { leaders: [], persisted: [], committed: [], applied: [], snapshotsInstalled: [], readsDone: [], writesLost: [] };
+  return {
+    leaders: [],
+    persisted: [],
+    committed: [],
+    applied: [],
+    snapshotsInstalled: [],
+    readsDone: [],
+    writesLost: [],
+    termStarts: [],
+    leasedGrants: [],
+    proposalsDuringTransfer: [],
+  };
 }

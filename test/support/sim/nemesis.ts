@@ -1,4 +1,5 @@
-// The nemesis: crashes and restarts nodes (a restart keeps only what the disk holds), partitions the
+// The nemesis: crashes and restarts nodes (a restart keeps only what the disk holds) — also right after
+// a vote or term change, before its write is synced — partitions the
 // network symmetrically or one way, isolates the leader, and changes the weather (loss, duplication,
 // delay and so reordering). Every fault it starts it also ends after a while; stop() ends them all.
 import { NodeId } from "../../../src/raft";
@@ -6,12 +7,13 @@ import { SimCluster } from "./cluster";
 import { NetworkWeather } from "./network";
 import { NemesisRates } from "./profile";
 
-type Fault = "crash" | "crash-leader" | "partition" | "one-way" | "isolate-leader" | "weather" | "heal";
+type Fault = "crash" | "crash-leader" | "crash-unsynced" | "partition" | "one-way" | "isolate-leader" | "weather" | "heal";
 
 /** Relative frequencies of the faults. */
 const faultWeights: ReadonlyArray<[Fault, number]> = [
   ["crash", 2],
   ["crash-leader", 2],
+  ["crash-unsynced", 2],
   ["partition", 2],
   ["one-way", 1],
   ["isolate-leader", 3],
@@ -71,6 +73,12 @@ export class Nemesis {
       case "crash-leader": {
         const leader = cluster.leader();
         if (leader !== undefined) this.crashFor(leader.id);
+        break;
+      }
+      case "crash-unsynced": {
+        // Between a vote (or a term adopted) and its fsync: what a driver that answers too early risks.
+        const exposed = cluster.upNodes().filter((n) => n.writeUnderWay || n.store.holdsUnsyncedVote);
+        if (exposed.length > 0) this.crashFor(prng.pick(exposed).id);
         break;
       }
       case "partition": {

@@ -1,6 +1,6 @@
 // The operator: moves leadership around and changes membership one server at a time — remove a voter,
-// add a voter, add a learner and later promote it — keeping the voter count between the initial size and
-// one more. A removed node is shut down (disk and all) a little after the change is applied; a new node
+// add a voter, add learners (up to a few at once) and later promote them — keeping the voter count
+// between the initial size and one more (so even counts occur too). A removed node is shut down (disk and all) a little after the change is applied; a new node
 // starts with an empty disk before the change that adds it is proposed.
 import { ConfChange, ConfChangeType, NodeId } from "../../../src/raft";
 import { SimCluster } from "./cluster";
@@ -80,7 +80,10 @@ export class Operator {
     if (leader === undefined) return;
     const prng = this.cluster.prng;
     const { voters, learners } = this.cluster.history.conf;
-    if (learners.length > 0) {
+    const addAnotherLearner = learners.length < this.rates.maxLearners && prng.chance(0.5);
+    if (learners.length > 0 && addAnotherLearner) {
+      this.propose(leader, { type: ConfChangeType.AddLearner, nodeId: this.cluster.provisionNode().id }, true);
+    } else if (learners.length > 0) {
       this.propose(leader, { type: ConfChangeType.AddVoter, nodeId: prng.pick(learners) }, false);
     } else if (voters.length > this.baseVoterCount) {
       this.propose(leader, { type: ConfChangeType.RemoveVoter, nodeId: prng.pick(voters) }, false);

@@ -1,7 +1,22 @@
 // Deliberately broken drivers, disks and core wrappers — one per promise — used to prove that the
 // checkers catch the bug they guard against. None of them touches src/raft: each bug is planted at
 // the driver, the disk or the network edge, where a real server could make the same mistake.
-import { Entry, EntryType, Message, MessageType, NONE, RaftConfig, RaftState, Random, RawNode, Ready, Role } from "../../../src/raft";
+import {
+  Entry,
+  EntryType,
+  Message,
+  MessageType,
+  NodeId,
+  NONE,
+  ProposeResult,
+  RaftConfig,
+  RaftState,
+  Random,
+  RawNode,
+  Ready,
+  Role,
+} from "../../../src/raft";
+import { campaignTransferContext } from "../../../src/raft/messages";
 import { CheckerName } from "./checkers";
 import { Plant } from "./simulation";
 import { SimNode } from "./sim-node";
@@ -254,6 +269,82 @@ class FrozenClockNode extends SimNode {
   }
 }
 
+/**
+ * Marks every campaign as a leadership transfer (as a transport that fills in the wrong context would),
+ * so a node returning from a partition passes the leases of voters that still hear from their leader.
+ */
+export const claimsTransferOnEveryCampaign: PlantedBug = {
+  caughtBy: "leader-stability",
+  plant: {
+    name: "marks every campaign as a leadership transfer",
+    createNode: (...args) => new ForcedCampaignNode(...args),
+    tune: (profile) => {
+      profile.raft.preVote = true;
+      profile.raft.checkQuorum = true;
+      profile.nemesis.faultMeanIntervalMs = 20;
+    },
+  },
+};
+
+class ForcedCampaignNode extends SimNode {
+  protected override sendMessages(messages: readonly Message[]): void {
+    // BUG: only a campaign that a TimeoutNow started may claim to be a transfer.
+    super.sendMessages(
+      messages.map((m) => (m.type === MessageType.Vote || m.type === MessageType.PreVote ? { ...m, context: campaignTransferContext } : m)),
+    );
+  }
+}
+
+/** Builds its core without PreVote although the cluster is configured with it (a dropped config field). */
+export const dropsPreVote: PlantedBug = {
+  caughtBy: "term-inflation",
+  plant: {
+    name: "builds its core without PreVote",
+    createNode: (...args) => new NoPreVoteNode(...args),
+    tune: (profile) => {
+      profile.raft.preVote = true;
+    },
+  },
+};
+
+class NoPreVoteNode extends SimNode {
+  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
+    // BUG: the flag is lost on the way to the core.
+    return super.createRawNode({ ...config, preVote: false }, state, random);
+  }
+}
+
+/**
+ * Tells the operator a transfer began but hands it to the core only at its next tick, so proposals that
+ * arrive meanwhile are still accepted.
+ */
+export const defersTransfer: PlantedBug = {
+  caughtBy: "transfer-proposals",
+  plant: {
+    name: "acknowledges a transfer before the core has it",
+    createNode: (...args) => new DeferredTransferNode(...args),
+  },
+};
+
+class DeferredTransferNode extends SimNode {
+  private deferredTo: NodeId | undefined;
+
+  override transferLeadership(to: NodeId): ProposeResult {
+    if (this.role !== Role.Leader) return super.transferLeadership(to);
+    // BUG: acknowledged now, started later.
+    this.deferredTo = to;
+    this.noteTransferAccepted(to, this.term);
+    return { ok: true, index: this.store.lastIndex(), term: this.term };
+  }
+
+  override tick(): void {
+    const to = this.deferredTo;
+    this.deferredTo = undefined;
+    if (to !== undefined) super.transferLeadership(to);
+    super.tick();
+  }
+}
+
 export const plantedBugs: readonly PlantedBug[] = [
   votesTwiceInOneTerm,
   keepsStaleSuffix,
@@ -264,4 +355,7 @@ export const plantedBugs: readonly PlantedBug[] = [
   servesStaleReads,
   failsWritesOnStepDown,
   neverTicks,
+  claimsTransferOnEveryCampaign,
+  dropsPreVote,
+  defersTransfer,
 ];

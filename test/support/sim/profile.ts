@@ -11,11 +11,15 @@ export interface WorkloadRates {
   /** Bound on writes proposed in one call. */
   maxWritesPerProposal: number;
   readMeanIntervalMs: number;
+  /** Bound on reads started at one node at once: several overlap in one read round, or span rounds. */
+  maxReadsPerBurst: number;
 }
 
 export interface OperatorRates {
   transferMeanIntervalMs: number;
   membershipMeanIntervalMs: number;
+  /** Learners kept at once: with several, a core that counts learners in a quorum shows. */
+  maxLearners: number;
 }
 
 export interface NemesisRates {
@@ -78,10 +82,13 @@ export function drawProfile(prng: Prng, nodeCount: number): SimProfile {
       writeMeanIntervalMs: prng.pick([4, 12, 40]),
       maxWritesPerProposal: prng.pick([1, 4]),
       readMeanIntervalMs: prng.pick([10, 40]),
+      maxReadsPerBurst: prng.pick([1, 4]),
     },
     operator: {
-      transferMeanIntervalMs: prng.pick([150, 600]),
+      // 40 ms: transfers under a steady write load, one after another.
+      transferMeanIntervalMs: prng.pick([40, 150, 600]),
       membershipMeanIntervalMs: prng.pick([200, 800]),
+      maxLearners: prng.pick([1, 3]),
     },
     nemesis: {
       faultMeanIntervalMs: prng.pick([20, 60, 200]),

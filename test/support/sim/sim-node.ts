@@ -12,6 +12,7 @@ import {
   Message,
   MessageType,
   NodeId,
+  NONE,
   ProposalTracker,
   ProposeResult,
   RaftConfig,
@@ -21,6 +22,7 @@ import {
   Ready,
   Role,
 } from "../../../src/raft";
+import { campaignTransferContext } from "../../../src/raft/messages";
 import { decodeWrite, encodeWrite } from "./app-state";
 import { NodeView } from "./checkers";
 import { entryKey } from "./entry-key";
@@ -61,6 +63,20 @@ export interface DriverLimits {
   maxReadyRoundsPerInput: number;
 }
 
+/** The leader this node last heard from in its current term, and its ticks since (its lease, §6 of the thesis). */
+interface Lease {
+  leader: NodeId;
+  term: number;
+  ticks: number;
+}
+
+/** A transfer this node accepted as leader; the core abandons it after an election timeout. */
+interface TransferUnderWay {
+  to: NodeId;
+  term: number;
+  startTick: number;
+}
+
 interface PendingRead {
   readId: number;
   startedMs: number;
@@ -80,6 +96,14 @@ export class SimNode implements NodeView {
   protected writing: { rd: Ready; held: Message[] } | undefined;
   /** Snapshot bytes that arrived with Snap messages, by index, until the core asks to install one. */
   protected readonly incomingSnapshots = new Map<number, Uint8Array>();
+  /** Ticks of this incarnation. */
+  private ticks = 0;
+  private lease: Lease | undefined;
+  /** Pre-vote grants delivered to this node, by the term they grant. */
+  private readonly preVoteGrants = new Map<number, Set<NodeId>>();
+  /** (Pre-)vote requests for a higher term that reached this node within a lease: the lease's leader, by request. */
+  private readonly leasedRequests = new Map<string, { leader: NodeId; claimsTransfer: boolean }>();
+  private transfer: TransferUnderWay | undefined;
 
   constructor(
     readonly id: NodeId,
@@ -99,6 +123,11 @@ export class SimNode implements NodeView {
     return this.store;
   }
 
+  /** A disk write is under way: a crash now loses it. */
+  get writeUnderWay(): boolean {
+    return this.writing !== undefined;
+  }
+
   get pendingProposals(): number {
     return this.up ? this.tracker.size : 0;
   }
@@ -113,6 +142,7 @@ export class SimNode implements NodeView {
     this.incarnation++;
     this.tracker = new ProposalTracker<ProposalToken>();
     this.writing = undefined;
+    this.forgetVolatileFacts();
     this.handleReady();
   }
 
@@ -126,13 +156,16 @@ export class SimNode implements NodeView {
     for (const token of open) this.env.proposalResolved(this, token, "unknown");
     this.pendingReads.clear();
     this.incomingSnapshots.clear();
+    this.forgetVolatileFacts();
     this.role = Role.Follower;
     this.leader = 0;
     this.store.crash();
   }
 
   tick(): void {
-    this.node().tick();
+    this.ticks++;
+    if (this.lease !== undefined) this.lease.ticks++;
+    this.watchTerm("election", () => this.node().tick());
     this.expireReads();
     this.handleReady();
   }
@@ -141,13 +174,16 @@ export class SimNode implements NodeView {
     if (msg.type === MessageType.Snap && msg.snapshot !== undefined && snapshotData !== undefined) {
       this.incomingSnapshots.set(msg.snapshot.index, snapshotData);
     }
-    this.node().step(msg);
+    this.noteDelivery(msg);
+    this.watchTerm(msg.type === MessageType.TimeoutNow ? "transfer" : "election", () => this.node().step(msg));
+    this.noteLeaderHeard(msg);
     this.handleReady();
   }
 
   proposeWrites(writeIds: readonly number[]): ProposeResult {
     const result = this.node().propose(writeIds.map(encodeWrite));
     if (result.ok) {
+      this.noteProposalAccepted(result.index, result.term);
       writeIds.forEach((writeId, k) => this.tracker.track(result.index + k, result.term, { kind: "write", writeId, index: result.index + k }));
     }
     this.handleReady();
@@ -156,7 +192,10 @@ export class SimNode implements NodeView {
 
   proposeConfChange(change: ConfChange): ProposeResult {
     const result = this.node().proposeConfChange(change);
-    if (result.ok) this.tracker.track(result.index, result.term, { kind: "conf", change, index: result.index });
+    if (result.ok) {
+      this.noteProposalAccepted(result.index, result.term);
+      this.tracker.track(result.index, result.term, { kind: "conf", change, index: result.index });
+    }
     this.handleReady();
     return result;
   }
@@ -174,12 +213,13 @@ export class SimNode implements NodeView {
 
   transferLeadership(to: NodeId): ProposeResult {
     const result = this.node().transferLeadership(to);
+    if (result.ok) this.noteTransferAccepted(to, result.term);
     this.handleReady();
     return result;
   }
 
   campaign(): void {
-    this.node().campaign();
+    this.watchTerm("election", () => this.node().campaign());
     this.handleReady();
   }
 
@@ -297,6 +337,7 @@ export class SimNode implements NodeView {
 
   protected sendMessages(messages: readonly Message[]): void {
     for (const msg of messages) {
+      if ((msg.type === MessageType.VoteResp || msg.type === MessageType.PreVoteResp) && !msg.reject) this.noteGrant(msg);
       let snapshotData: Uint8Array | undefined;
       if (msg.type === MessageType.Snap) {
         if (msg.snapshot === undefined || msg.snapshot.index !== this.store.snapshot.index) {
@@ -410,12 +451,118 @@ export class SimNode implements NodeView {
     return facts;
   }
 
+  // ---- facts for the availability checkers ---------------------------------------------------------
+
+  private forgetVolatileFacts(): void {
+    this.ticks = 0;
+    this.lease = undefined;
+    this.preVoteGrants.clear();
+    this.leasedRequests.clear();
+    this.transfer = undefined;
+  }
+
+  /** Runs one input of the core and records it when the node started a new term by campaigning. */
+  private watchTerm(cause: "election" | "transfer", input: () => void): void {
+    const raw = this.node();
+    const before = raw.basicStatus().term;
+    input();
+    const after = raw.basicStatus();
+    if (after.term <= before || (after.role !== Role.Candidate && after.role !== Role.Leader)) return;
+    const voters = raw.status().conf.voters;
+    const grants = this.preVoteGrants.get(after.term);
+    const preVoteGrants = grants === undefined ? [] : [...grants].filter((id) => voters.includes(id));
+    this.env.history.recordTermStart({ node: this.id, term: after.term, cause, preVoteGrants, voters });
+    for (const term of this.preVoteGrants.keys()) if (term <= after.term) this.preVoteGrants.delete(term);
+  }
+
+  /** Before the core sees a message: pre-vote grants it collects, and vote requests that reach it in a lease. */
+  private noteDelivery(msg: Message): void {
+    if (msg.type === MessageType.PreVoteResp && !msg.reject) {
+      const grants = this.preVoteGrants.get(msg.term) ?? new Set<NodeId>();
+      grants.add(msg.from);
+      this.preVoteGrants.set(msg.term, grants);
+      return;
+    }
+    if (msg.type !== MessageType.Vote && msg.type !== MessageType.PreVote) return;
+    const status = this.node().basicStatus();
+    const key = requestKey(msg.type, msg.from, msg.term);
+    const leader = msg.term > status.term ? this.leaseHolder(status.term, status.leader, status.role) : undefined;
+    // The latest copy of a request decides: a copy that arrives outside the lease may be granted.
+    if (leader === undefined) {
+      this.leasedRequests.delete(key);
+      return;
+    }
+    if (this.leasedRequests.size >= maxLeasedRequests) this.leasedRequests.clear();
+    this.leasedRequests.set(key, { leader, claimsTransfer: msg.context === campaignTransferContext });
+  }
+
+  /** The leader whose lease this node is in: itself while it leads, else the leader it heard from lately. */
+  private leaseHolder(term: number, leader: NodeId, role: Role): NodeId | undefined {
+    if (role === Role.Leader) return this.id;
+    const lease = this.lease;
+    if (lease === undefined || leader === NONE || lease.leader !== leader || lease.term !== term) return undefined;
+    return lease.ticks < this.config.electionTicks ? leader : undefined;
+  }
+
+  /** After the core took a leader's message: a follower of that leader in its term starts a new lease. */
+  private noteLeaderHeard(msg: Message): void {
+    if (msg.type !== MessageType.App && msg.type !== MessageType.Heartbeat && msg.type !== MessageType.Snap) return;
+    if (this.raw === undefined) return;
+    const status = this.raw.basicStatus();
+    if (status.term !== msg.term || status.leader !== msg.from || status.role !== Role.Follower) return;
+    this.lease = { leader: msg.from, term: msg.term, ticks: 0 };
+    this.leasedRequests.clear();
+  }
+
+  private noteGrant(resp: Message): void {
+    const requestType = resp.type === MessageType.VoteResp ? MessageType.Vote : MessageType.PreVote;
+    const key = requestKey(requestType, resp.to, resp.term);
+    const leased = this.leasedRequests.get(key);
+    if (leased === undefined) return;
+    this.leasedRequests.delete(key);
+    this.env.history.recordLeasedGrant({
+      node: this.id,
+      candidate: resp.to,
+      kind: requestType === MessageType.Vote ? "vote" : "pre-vote",
+      term: resp.term,
+      leader: leased.leader,
+      claimsTransfer: leased.claimsTransfer,
+    });
+  }
+
+  /** A transfer to the node already being handed leadership continues; any other starts afresh. */
+  protected noteTransferAccepted(to: NodeId, term: number): void {
+    const current = this.transfer;
+    const ongoing = current !== undefined && current.to === to && current.term === term && this.ticks - current.startTick < this.config.electionTicks;
+    if (!ongoing) this.transfer = { to, term, startTick: this.ticks };
+  }
+
+  private noteProposalAccepted(index: number, term: number): void {
+    const transfer = this.transfer;
+    if (transfer === undefined || transfer.term !== term) return;
+    this.env.history.recordProposalDuringTransfer({
+      node: this.id,
+      term,
+      index,
+      transferee: transfer.to,
+      ticksSinceTransfer: this.ticks - transfer.startTick,
+      transfereeIsVoter: this.node().status().conf.voters.includes(transfer.to),
+    });
+  }
+
   private expireReads(): void {
     const oldestMs = this.env.nowMs() - this.limits.readTimeoutMs;
     for (const [context, read] of this.pendingReads) {
       if (read.startedMs < oldestMs) this.pendingReads.delete(context);
     }
   }
+}
+
+/** Bound on remembered leased requests; they are forgotten whenever the lease is renewed. */
+const maxLeasedRequests = 64;
+
+function requestKey(type: MessageType, from: NodeId, term: number): string {
+  return `${type}/${from}/${term}`;
 }
 
 function copyConf(conf: ConfState): ConfState {

@@ -1,6 +1,7 @@
 // A node's simulated disk: what survives a crash. Every write is atomic and durable at once (as a
 // LevelDB batch written with { sync: true } would be); a crash loses only what the driver had not yet
-// written. Planted-bug tests subclass it to model disks that lie.
+// written — and the term and vote of writes the core did not ask to sync (Ready.mustSync false), which a
+// real disk may lose on power failure. Planted-bug tests subclass it to model disks that lie.
 import { ConfState, Entry, HardState, NONE, RaftState, Ready, SnapshotMeta } from "../../../src/raft";
 import { AppState } from "./app-state";
 import { DurableLogView } from "./checkers";
@@ -14,6 +15,8 @@ export class SimStore implements DurableLogView {
   entries: Entry[] = [];
   /** The state machine, written in the same atomic step as each applied entry. */
   app: AppState;
+  /** Term and vote as of the last synced write: what a crash leaves of them. */
+  private synced = { term: 0, vote: NONE };
 
   /** A fresh node: the configuration it was started with, at index 0 (empty for a node joining later). */
   constructor(conf: ConfState) {
@@ -62,6 +65,12 @@ export class SimStore implements DurableLogView {
     }
     if (rd.entries.length > 0) this.appendEntries(rd.entries);
     if (rd.hardState !== undefined) this.hardState = { ...rd.hardState };
+    if (rd.mustSync) this.synced = { term: this.hardState.term, vote: this.hardState.vote };
+  }
+
+  /** A term or vote was written without a sync and would be lost by a crash now. */
+  get holdsUnsyncedVote(): boolean {
+    return this.synced.term !== this.hardState.term || this.synced.vote !== this.hardState.vote;
   }
 
   /** Snapshots the state machine at its applied index and drops the log up to it. */
@@ -85,8 +94,13 @@ export class SimStore implements DurableLogView {
     };
   }
 
-  /** What a crash does to this disk: nothing, every write was synced. Lying disks override this. */
-  crash(): void {}
+  /**
+   * What a crash does to this disk: a term or vote written without sync is lost (a correct core never
+   * asks for that; the commit index may lag, the core recomputes it). Lying disks override this.
+   */
+  crash(): void {
+    this.hardState = { ...this.hardState, term: this.synced.term, vote: this.synced.vote };
+  }
 
   /** Writes entries over any conflicting suffix: everything from the first new index on is replaced. */
   protected appendEntries(entries: readonly Entry[]): void {

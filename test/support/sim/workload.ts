@@ -64,7 +64,8 @@ export class Workload {
   private read(): void {
     const target = this.pickTarget();
     if (target === undefined) return;
-    target.read(this.nextReadId++);
+    const count = this.cluster.prng.int(1, this.rates.maxReadsPerBurst);
+    for (let k = 0; k < count; k++) target.read(this.nextReadId++);
   }
 
   private pickTarget(): SimNode | undefined {
