@@ -1,5 +1,5 @@
 // A consumer group's partitions with their committed offset and lag, from the applied state (no network):
-// what the metrics and the dashboard show. The lag is DescribeGroup's: high watermark minus committed
+// what DescribeGroup, the metrics and the dashboard show. The lag is DescribeGroup's: high watermark minus committed
 // offset, or minus the log start offset when nothing was committed (a new member starts at the earliest
 // record).
 import { tpKey, type BrokerState } from "../broker";
@@ -9,6 +9,7 @@ export interface GroupPartitionLag {
   partition: number;
   /** undefined when nothing was committed. */
   committed: number | undefined;
+  logStartOffset: number;
   highWatermark: number;
   lag: number;
   /** The member that owns it now, or undefined. */
@@ -48,7 +49,7 @@ export function groupLagReader(state: BrokerState): (groupId: string) => GroupPa
         const { startOffset, highWatermark } = view.offsetRange(topic, partition);
         const key = tpKey({ topic, partition });
         const c = committed.get(key);
-        out.push({ topic, partition, committed: c, highWatermark, lag: highWatermark - (c ?? startOffset), owner: owners.get(key) });
+        out.push({ topic, partition, committed: c, logStartOffset: startOffset, highWatermark, lag: highWatermark - (c ?? startOffset), owner: owners.get(key) });
       }
     }
     return out;

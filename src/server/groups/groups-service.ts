@@ -7,7 +7,6 @@ import {
   groupNotEmpty,
   groupStateOf,
   revokingOf,
-  tpKey,
   unknownGroup,
   validateGroupId,
   type GroupRecord,
@@ -19,6 +18,7 @@ import type { ConsumerGroupsClient, ConsumerGroupsHandlers } from "../../generat
 import type { DescribeGroupResponse } from "../../generated/raftline/v1/DescribeGroupResponse";
 import type { GroupState } from "../../generated/raftline/v1/GroupState";
 import type { PartitionLag } from "../../generated/raftline/v1/PartitionLag";
+import { groupLagReader } from "../group-lag";
 import type { NodeContext } from "../node-context";
 import { pageBounds, pageOf } from "../services/paging";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
@@ -74,30 +74,15 @@ function committedOffsets(ctx: NodeContext, groupId: string, topic: string): Com
 
 function describe(ctx: NodeContext, coordinator: GroupCoordinator, groupId: string): DescribeGroupResponse {
   const g = requireGroup(ctx, groupId);
-  const state = ctx.machine.state;
-  const committed = new Map(committedOffsets(ctx, groupId, "").map((o) => [`${o.topic}/${o.partition}`, o]));
-  const owners = new Map<string, string>();
-  for (const m of g.members) for (const tp of m.owned) owners.set(tpKey(tp), m.memberId);
-  const topics = new Set([...g.members.flatMap((m) => m.topics), ...[...committed.values()].map((o) => o.topic as string)]);
-  const partitions: PartitionLag[] = [];
-  for (const topic of [...topics].sort()) {
-    const info = state.topic(topic);
-    if (!info) continue;
-    for (let partition = 0; partition < info.partitions; partition++) {
-      const { startOffset, highWatermark } = state.partitionInfo(topic, partition);
-      const c = committed.get(`${topic}/${partition}`);
-      const committedOffset = c ? (c.offset as number) : -1;
-      partitions.push({
-        topic,
-        partition,
-        committedOffset,
-        highWatermark,
-        logStartOffset: startOffset,
-        lag: highWatermark - (c ? committedOffset : startOffset),
-        owner: owners.get(`${topic}/${partition}`) ?? "",
-      });
-    }
-  }
+  const partitions: PartitionLag[] = groupLagReader(ctx.machine.state)(groupId).map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    committedOffset: p.committed ?? -1,
+    highWatermark: p.highWatermark,
+    logStartOffset: p.logStartOffset,
+    lag: p.lag,
+    owner: p.owner ?? "",
+  }));
   return {
     groupId,
     state: stateName(groupStateOf(g)),
