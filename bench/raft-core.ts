@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { ConfState, Message, MessageType, RaftConfig, RawNode, Ready, Role } from "../src/raft";
 import { machineFacts, median, printTable, writeResults } from "./report";
+import { seededRandom } from "../test/support/seeded-random";
 
 const entryBytes = 100;
 /** Distinct payloads cycled through, so that proposals do not all share one buffer. */
@@ -163,17 +164,6 @@ class InstantCluster {
   }
 }
 
-/** A deterministic generator per node: runs do not depend on Math.random. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function parseOptions(args: string[]): Options {
   const options: Options = { runs: 5, durationMs: 1000, batches: [1, 100, 1000] };
