@@ -13,8 +13,22 @@ import type { Db } from "./db";
 export const PREFIX_CLUSTER_IDENTITY = 0x07;
 const IDENTITY_KEY = Buffer.from([PREFIX_CLUSTER_IDENTITY, 0x01]);
 const PEER_INCARNATION_TAG = 0x02;
+const MEMBER_ADDRESS_TAG = 0x03;
 const PEER_KEY_BYTES = 10;
-const PEER_RANGE = { gte: Buffer.from([PREFIX_CLUSTER_IDENTITY, PEER_INCARNATION_TAG]), lt: Buffer.from([PREFIX_CLUSTER_IDENTITY, PEER_INCARNATION_TAG + 1]) };
+
+/** The key of node `id`'s entry under `tag`. */
+function nodeKey(tag: number, id: number): Buffer {
+  const key = Buffer.allocUnsafe(PEER_KEY_BYTES);
+  key[0] = PREFIX_CLUSTER_IDENTITY;
+  key[1] = tag;
+  writeUint64BE(key, 2, id);
+  return key;
+}
+
+/** Every key under `tag`. */
+function tagRange(tag: number): { gte: Buffer; lt: Buffer } {
+  return { gte: Buffer.from([PREFIX_CLUSTER_IDENTITY, tag]), lt: Buffer.from([PREFIX_CLUSTER_IDENTITY, tag + 1]) };
+}
 
 export interface NodeIdentity {
   clusterId: string;
@@ -22,14 +36,6 @@ export interface NodeIdentity {
   incarnation: string;
   /** Started with --join: not a founding member, so it starts knowing no membership until it is added. */
   joined: boolean;
-}
-
-function peerKey(id: number): Buffer {
-  const key = Buffer.allocUnsafe(PEER_KEY_BYTES);
-  key[0] = PREFIX_CLUSTER_IDENTITY;
-  key[1] = PEER_INCARNATION_TAG;
-  writeUint64BE(key, 2, id);
-  return key;
 }
 
 export async function loadIdentity(db: Db): Promise<NodeIdentity | undefined> {
@@ -48,7 +54,7 @@ export async function saveIdentity(db: Db, identity: NodeIdentity): Promise<void
 
 export async function loadPeerIncarnations(db: Db): Promise<Map<number, string>> {
   const out = new Map<number, string>();
-  for await (const [key, value] of db.iterator(PEER_RANGE)) {
+  for await (const [key, value] of db.iterator(tagRange(PEER_INCARNATION_TAG))) {
     if (key.length !== PEER_KEY_BYTES) continue;
     out.set(readUint64BE(key, 2), value.toString("utf8"));
   }
@@ -57,11 +63,9 @@ export async function loadPeerIncarnations(db: Db): Promise<Map<number, string>>
 
 /** Synced: a peer's incarnation must be remembered before anything it sent is acted upon. */
 export async function savePeerIncarnation(db: Db, id: number, incarnation: string): Promise<void> {
-  await db.put(peerKey(id), Buffer.from(incarnation, "utf8"), { sync: true });
+  await db.put(nodeKey(PEER_INCARNATION_TAG, id), Buffer.from(incarnation, "utf8"), { sync: true });
 }
 
-const MEMBER_ADDRESS_TAG = 0x03;
-const MEMBER_RANGE = { gte: Buffer.from([PREFIX_CLUSTER_IDENTITY, MEMBER_ADDRESS_TAG]), lt: Buffer.from([PREFIX_CLUSTER_IDENTITY, MEMBER_ADDRESS_TAG + 1]) };
 
 export interface StoredMemberAddress {
   id: number;
@@ -69,18 +73,10 @@ export interface StoredMemberAddress {
   peerAddress: string;
 }
 
-function memberKey(id: number): Buffer {
-  const key = Buffer.allocUnsafe(PEER_KEY_BYTES);
-  key[0] = PREFIX_CLUSTER_IDENTITY;
-  key[1] = MEMBER_ADDRESS_TAG;
-  writeUint64BE(key, 2, id);
-  return key;
-}
-
 /** Addresses learned after bootstrap (members added since), so a restart still reaches them. */
 export async function loadMemberAddresses(db: Db): Promise<StoredMemberAddress[]> {
   const out: StoredMemberAddress[] = [];
-  for await (const [key, value] of db.iterator(MEMBER_RANGE)) {
+  for await (const [key, value] of db.iterator(tagRange(MEMBER_ADDRESS_TAG))) {
     if (key.length !== PEER_KEY_BYTES) continue;
     const parsed = JSON.parse(value.toString("utf8")) as { clientAddress?: unknown; peerAddress?: unknown };
     if (typeof parsed.clientAddress !== "string" || typeof parsed.peerAddress !== "string") continue;
@@ -90,9 +86,9 @@ export async function loadMemberAddresses(db: Db): Promise<StoredMemberAddress[]
 }
 
 export async function saveMemberAddress(db: Db, m: StoredMemberAddress): Promise<void> {
-  await db.put(memberKey(m.id), Buffer.from(JSON.stringify({ clientAddress: m.clientAddress, peerAddress: m.peerAddress }), "utf8"));
+  await db.put(nodeKey(MEMBER_ADDRESS_TAG, m.id), Buffer.from(JSON.stringify({ clientAddress: m.clientAddress, peerAddress: m.peerAddress }), "utf8"));
 }
 
 export async function forgetPeerIncarnation(db: Db, id: number): Promise<void> {
-  await db.del(peerKey(id), { sync: true });
+  await db.del(nodeKey(PEER_INCARNATION_TAG, id), { sync: true });
 }
