@@ -20,7 +20,7 @@ import type { Membership } from "../membership";
 import { membershipService } from "./membership-service";
 
 /** How long TransferLeadership waits for the new leader to take over. */
-export const transferWaitMs = 5000;
+const transferWaitMs = 5000;
 
 export function adminService(ctx: NodeContext, membership: Membership): AdminHandlers {
   return {
@@ -152,12 +152,17 @@ async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: numb
   if (!conf.voters.includes(target) && !conf.learners.includes(target)) {
     throw new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_UNKNOWN_NODE", `node ${target} is not a member of the cluster`);
   }
+  return { leaderId: await moveLeadership(ctx, target, deadlineMs), previousLeaderId: previous };
+}
+
+/** Asks `target` to take over and waits until another node leads; resolves with the new leader's id. */
+export async function moveLeadership(ctx: NodeContext, target: number, deadlineMs: number): Promise<number> {
   ctx.replica.transferLeadership(target);
   const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;
   if (!(await waitForRole(ctx, moved, Math.min(deadlineMs, ctx.now() + transferWaitMs)))) {
     throw new ReplicaError("TIMEOUT", `leadership did not move to node ${target} in time`, ctx.replica.leaderId, true);
   }
-  return { leaderId: ctx.replica.leaderId, previousLeaderId: previous };
+  return ctx.replica.leaderId;
 }
 
 /** The voter with the highest match index: the quickest to take over. */

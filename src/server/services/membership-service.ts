@@ -11,10 +11,9 @@ import type { ReplaceNodeResponse, ReplaceNodeResponse__Output } from "../../gen
 import type { ConfState } from "../../raft";
 import type { Membership } from "../membership";
 import type { NodeContext } from "../node-context";
-import { ReplicaError } from "../replica-errors";
 import { RpcError } from "../rpc-errors";
-import { bestFollower, transferWaitMs } from "./admin-service";
-import { callUnary, deadlineMsOf, invalid, onLeader, unary, waitForRole } from "./rpc";
+import { bestFollower, moveLeadership } from "./admin-service";
+import { callUnary, deadlineMsOf, invalid, onLeader, unary } from "./rpc";
 
 type MembershipHandlers = Pick<AdminHandlers, "AddNode" | "RemoveNode" | "ReplaceNode" | "PromoteLearner">;
 
@@ -38,12 +37,7 @@ function membershipMessage(conf: ConfState): MembershipMessage {
 async function handOver(ctx: NodeContext, deadlineMs: number): Promise<number> {
   const to = bestFollower(ctx);
   if (!to) throw new RpcError(grpc.status.FAILED_PRECONDITION, "ERROR_REASON_LAST_VOTER", "no other voter to hand leadership to");
-  ctx.replica.transferLeadership(to);
-  const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;
-  if (!(await waitForRole(ctx, moved, Math.min(deadlineMs, ctx.now() + transferWaitMs)))) {
-    throw new ReplicaError("TIMEOUT", `leadership did not move to node ${to} in time`, ctx.replica.leaderId, true);
-  }
-  return ctx.replica.leaderId;
+  return moveLeadership(ctx, to, deadlineMs);
 }
 
 export function membershipService(ctx: NodeContext, membership: Membership): MembershipHandlers {
@@ -68,8 +62,9 @@ export function membershipService(ctx: NodeContext, membership: Membership): Mem
         call,
         "write",
         async () => {
-          if (id !== ctx.config.id || !membership.isMember(id)) return { membership: membershipMessage(await membership.removeNode(id, deadlineMsOf(call))) };
-          if (ctx.replica.membership.voters.length === 1) return { membership: membershipMessage(await membership.removeNode(id, deadlineMsOf(call))) };
+          if (id !== ctx.config.id || !membership.isMember(id) || ctx.replica.membership.voters.length === 1) {
+            return { membership: membershipMessage(await membership.removeNode(id, deadlineMsOf(call))) };
+          }
           const leader = await handOver(ctx, deadlineMsOf(call));
           return forward(leader, ctx.forwarder.metadata(), new Date(deadlineMsOf(call)));
         },
