@@ -1,6 +1,7 @@
 // `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
+import { runFailoverBench } from "./failover";
 import { runGroupsBench } from "./groups";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
@@ -11,6 +12,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
+  failover: runFailoverBench,
   groups: runGroupsBench,
   membership: runMembershipBench,
   memory: runMemoryBench,

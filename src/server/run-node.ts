@@ -172,6 +172,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     onMessages: (msgs) => replicaRef.current?.receive(msgs),
     onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
     onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
+    onConnectionLost: (id) => replicaRef.current?.reportConnectionLost(id),
     logger,
     enableFaults: config.enableFaults,
     gate: admission,
