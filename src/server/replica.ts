@@ -3,7 +3,6 @@
 // are queued and stepped after advance(), so the core never sees a step between ready() and advance(),
 // and proposals that pile up meanwhile go into the log together (group commit).
 import { EventEmitter } from "node:events";
-import type { Logger } from "pino";
 import {
   ConfChange,
   ConfState,
@@ -20,7 +19,7 @@ import {
 } from "../raft";
 import { Acks, Pending, PendingProposals, ProposalOutcome } from "./pending-proposals";
 import { ReplicaError } from "./replica-errors";
-import { PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
+import { FatalStop, LoopClock, LoopLog, PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
 import { ReadWaiters } from "./read-waiters";
 
 function isLeaderReplication(m: Message): boolean {
@@ -48,8 +47,9 @@ export interface ReplicaDeps<R> {
   machine: ReplicatedMachine<R>;
   links: PeerLinks;
   snapshots: SnapshotSource;
-  logger: Logger;
-  now: () => number;
+  logger: LoopLog;
+  clock: LoopClock;
+  fatal: FatalStop;
 }
 
 /** A membership change waiting to be proposed, then applied. */
@@ -89,7 +89,7 @@ export class Replica<R> extends EventEmitter {
   private running = false;
   private again = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private applied: number;
   private conf: ConfState;
   private lastCompacted: number;
@@ -116,19 +116,19 @@ export class Replica<R> extends EventEmitter {
     this.raft = deps.raft;
     this.pending = new PendingProposals<R>(opts.maxPendingProposals);
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
-    this.reads = new ReadWaiters(`${opts.id}.${deps.now().toString(36)}`);
+    this.reads = new ReadWaiters(`${opts.id}.${deps.clock.now().toString(36)}`);
     this.applied = opts.applied;
     this.conf = opts.conf;
     this.lastCompacted = Math.max(0, opts.firstIndex - 1);
   }
 
   start(): void {
-    this.timer = setInterval(() => {
+    this.stopTicking = this.deps.clock.every(this.opts.tickMs, () => {
       // Ticks missed while the loop was blocked are capped: a long stall should cost one election
       // timeout, not a burst of elections.
       this.ticks = Math.min(this.ticks + 1, this.opts.electionTicks);
       this.schedule();
-    }, this.opts.tickMs);
+    });
     this.schedule();
   }
 
@@ -251,7 +251,7 @@ export class Replica<R> extends EventEmitter {
   /** Stops ticking and fails everything still waiting; the caller closes storage afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stopTicking?.();
     this.pending.stopped(this.leader);
     const unknown = new ReplicaError("UNKNOWN_OUTCOME", "this node shut down before the membership change was applied; it may or may not be", this.leader, false);
     for (const w of this.confWaiters) w.reject(unknown);
@@ -270,11 +270,8 @@ export class Replica<R> extends EventEmitter {
       return;
     }
     this.running = true;
-    setImmediate(() => {
-      this.loop().catch((err: unknown) => {
-        this.deps.logger.fatal({ err }, "replica loop failed; stopping the process to protect the log");
-        process.exit(70);
-      });
+    this.deps.clock.soon(() => {
+      this.loop().catch((err: unknown) => this.deps.fatal(err));
     });
   }
 
@@ -320,7 +317,7 @@ export class Replica<R> extends EventEmitter {
     }
     if (ticked) {
       // Deadlines are checked once per tick, not on every turn: sweeping is O(open proposals).
-      const now = this.deps.now();
+      const now = this.deps.clock.now();
       this.pending.expire(now, this.leader);
       this.reads.expire(now, this.leader);
       this.expireConfWaiters(now);
