@@ -35,6 +35,7 @@ import { ProtoTypes } from "./proto-descriptors";
 import { publicApi, publicPackageDefinition } from "./public-proto";
 import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
+import { exitOnFatal, nodeLoopClock } from "./node-loop-clock";
 import { Replica } from "./replica";
 import { adminService, bestFollower } from "./services/admin-service";
 import { consumerService, consumerServiceDefinition, maxRecordsPerResponse } from "./services/consumer-service";
@@ -192,7 +193,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       conf: state.conf,
       firstIndex: state.snapshot.index + 1,
     },
-    { raft, persistence: store, machine, links: transport, snapshots, logger, now: Date.now },
+    { raft, persistence: store, machine, links: transport, snapshots, logger, clock: nodeLoopClock, fatal: exitOnFatal(logger) },
   );
   replicaRef.current = replica;
   replica.on("conf", (conf: ConfState) => {
