@@ -17,7 +17,9 @@ import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
 import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
+import { verifyRecordBatch } from "../broker/record-batch";
 import { readUint64BE, writeUint64BE } from "./bytes";
+import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
@@ -360,4 +362,17 @@ export async function readBatches(
     await iterator.close();
   }
   return out;
+}
+
+/**
+ * Checks a stored state value that carries its own checksum (a record batch) before it leaves this node
+ * in a snapshot or is installed from one, so damage is never copied to a peer. Throws StorageCorruption.
+ */
+export function checkStateValue(key: Buffer, value: Buffer): void {
+  if (key[0] !== PREFIX_BATCH) return;
+  try {
+    verifyRecordBatch(value);
+  } catch (err) {
+    throw new StorageCorruption(`stored batch ${key.toString("hex")}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

@@ -8,6 +8,7 @@ import type { ConsumerDefinition } from "../../generated/raftline/v1/Consumer";
 import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequest";
 import type { SubscribeRequest__Output } from "../../generated/raftline/v1/SubscribeRequest";
 import { readBatches } from "../../storage/broker-store";
+import { isCorruption } from "../../storage/corruption";
 import { ConsumedRecordsWire } from "../consumed-wire";
 import type { NodeContext } from "../node-context";
 import { toGrpcError } from "../rpc-errors";
@@ -88,12 +89,31 @@ class FollowerCatchUp {
 /** Retries of a read that found a batch in memory but not yet in storage (it lands within one fsync). */
 const maxUnwrittenRetries = 5;
 
+/** Stored bytes that fail their checks make the node damaged: it answers NODE_DAMAGED from then on. */
+async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
+  const fromStorage = isCorruption(err) || (err instanceof BrokerError && err.code === "DATA_LOSS");
+  if (!fromStorage) return err;
+  await ctx.damage.report(err instanceof Error ? err.message : String(err));
+  try {
+    ctx.damage.check(ctx.replica.leaderId);
+  } catch (refusal) {
+    return refusal;
+  }
+  return err;
+}
+
 /** Reads the located records; waits out the moment between apply and its write landing in storage. */
 async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<ConsumedRecordsWire> {
+  ctx.damage.check(ctx.replica.leaderId);
   if (loc.batchCount === 0) return ConsumedRecordsWire.none(loc.offset);
   for (let attempt = 0; ; attempt++) {
-    const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
-    const records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes, maxRecordsPerResponse);
+    let records: ConsumedRecordsWire;
+    try {
+      const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
+      records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes, maxRecordsPerResponse);
+    } catch (err) {
+      throw await damaged(ctx, err);
+    }
     if (records.recordCount > 0) return records;
     if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
     await ctx.replica.appliedWritten();
@@ -101,6 +121,7 @@ async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: numbe
 }
 
 async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<Buffer> {
+  ctx.damage.check(ctx.replica.leaderId);
   nonNegative("offset", req.offset);
   nonNegative("max_bytes", req.maxBytes);
   nonNegative("min_bytes", req.minBytes);
@@ -150,6 +171,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
   const maxBytes = responseBytes(ctx, req.maxBytes);
+  ctx.damage.check(ctx.replica.leaderId);
   const budget = ctx.reads.openStream(maxBytes);
   try {
     const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
