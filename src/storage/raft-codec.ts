@@ -2,8 +2,8 @@
 //   entry:         u32 CRC-32C of the rest | u64 term | u8 type | data
 //   hard state:    u32 CRC-32C of the rest | u64 term | u64 vote | u64 commit
 //   conf state:    u32 n | n × u64 voter | u32 m | m × u64 learner
-//   applied:       u64 applied index | conf state
-//   snapshot meta: u64 index | u64 term | conf state
+//   applied:       u32 CRC-32C of the rest | u64 applied index | conf state
+//   snapshot meta: u32 CRC-32C of the rest | u64 index | u64 term | conf state
 import { type ConfState, type Entry, EntryType, type HardState, type SnapshotMeta } from "../raft/types";
 import { crc32c } from "../broker/crc32c";
 import { readUint64BE, writeUint64BE } from "./bytes";
@@ -93,16 +93,16 @@ export function decodeSnapshotMeta(value: Buffer): SnapshotMeta {
 }
 
 function withConf(head: number[], conf: ConfState): Buffer {
-  const bytes = (head.length + conf.voters.length + conf.learners.length) * U64_BYTES + 2 * U32_BYTES;
+  const bytes = CRC_BYTES + (head.length + conf.voters.length + conf.learners.length) * U64_BYTES + 2 * U32_BYTES;
   const value = Buffer.allocUnsafe(bytes);
-  let at = 0;
+  let at = CRC_BYTES;
   for (const n of head) at = putU64(value, at, n);
   for (const ids of [conf.voters, conf.learners]) {
     value.writeUInt32BE(ids.length, at);
     at += U32_BYTES;
     for (const id of ids) at = putU64(value, at, id);
   }
-  return value;
+  return sealed(value);
 }
 
 function putU64(buf: Buffer, at: number, n: number): number {
@@ -112,12 +112,15 @@ function putU64(buf: Buffer, at: number, n: number): number {
 
 /** A bounds-checked cursor: a short or long value is corruption, reported with what it was. */
 class Reader {
-  private at = 0;
+  private at = CRC_BYTES;
 
   constructor(
     private readonly value: Buffer,
     private readonly what: string,
-  ) {}
+  ) {
+    if (value.length < CRC_BYTES) throw corrupt(what, value);
+    checkSeal(value, what);
+  }
 
   u64(): number {
     this.need(U64_BYTES);

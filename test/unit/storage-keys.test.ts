@@ -64,12 +64,15 @@ describe("raft codec", () => {
     assert.throws(() => decodeEntry(1, badType), /corrupt entry 1 type/);
   });
 
-  it("finds any flipped bit in an entry or the hard state by its checksum", () => {
+  it("finds any flipped bit in an entry, the hard state, the applied state or the snapshot meta by its checksum", () => {
     const entry = encodeEntry({ index: 5, term: 2, type: EntryType.Normal, data: new Uint8Array([1, 2, 3, 4, 5]) });
     const hardState = encodeHardState({ term: 3, vote: 2, commit: 40 });
+    const conf = { voters: [1, 2, 3], learners: [4] };
     for (const [value, decode, what] of [
       [entry, (v: Buffer) => decodeEntry(5, v), /corrupt entry 5: CRC-32C mismatch/],
       [hardState, decodeHardState, /corrupt hard state: CRC-32C mismatch/],
+      [encodeApplied(40, conf), decodeApplied, /corrupt applied state: CRC-32C mismatch/],
+      [encodeSnapshotMeta({ index: 40, term: 3, conf }), decodeSnapshotMeta, /corrupt snapshot meta: CRC-32C mismatch/],
     ] as const) {
       for (let bit = 0; bit < value.length * 8; bit++) {
         const flipped = Buffer.from(value);
