@@ -10,7 +10,7 @@ import type { ConfState, RaftState } from "../raft";
 import { type NodeIdentity, loadIdentity, saveIdentity } from "../storage/cluster-identity";
 import { isCorruption } from "../storage/corruption";
 import { type Db, openDatabase } from "../storage/db";
-import { checkLogFiles } from "../storage/leveldb-log-check";
+import { checkLevelDbFiles } from "../storage/leveldb-file-check";
 import { RaftStore } from "../storage/raft-store";
 import { loadDamage, replacementPending, setReplacementPending } from "../storage/repair-state";
 import { BrokerMachine } from "./broker-machine";
@@ -69,7 +69,7 @@ function initialConf(identity: NodeIdentity, config: NodeConfig): ConfState {
 async function openChecked(config: NodeConfig): Promise<NodeStorage> {
   let db: Db;
   try {
-    await checkLogFiles(config.dataDir);
+    await checkLevelDbFiles(config.dataDir);
     db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
   } catch (err) {
     if (isCorruption(err)) throw new DamagedDirectory(`LevelDB cannot open the directory: ${messageOf(err)}`, undefined);

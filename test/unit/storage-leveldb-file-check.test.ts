@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StorageCorruption } from "../../src/storage/corruption";
 import { openDatabase } from "../../src/storage/db";
-import { checkLogFile, checkLogFiles } from "../../src/storage/leveldb-log-check";
+import { checkLogFile, checkLevelDbFiles } from "../../src/storage/leveldb-file-check";
 
 const dirs: string[] = [];
 after(async () => {
@@ -23,13 +23,13 @@ async function databaseWithLog(): Promise<{ dir: string; log: string }> {
   return { dir, log: join(dir, name) };
 }
 
-describe("LevelDB log check", () => {
+describe("LevelDB file checks", () => {
   it("accepts the log LevelDB wrote, and a record torn at its end", async () => {
     const { dir, log } = await databaseWithLog();
-    await checkLogFiles(dir);
+    await checkLevelDbFiles(dir);
     const size = (await readFile(log)).length;
     await truncate(log, size - 100);
-    await checkLogFiles(dir);
+    await checkLevelDbFiles(dir);
   });
 
   it("finds a flipped byte anywhere in a record, where LevelDB would silently skip the block", async () => {
@@ -47,7 +47,22 @@ describe("LevelDB log check", () => {
     const bytes = await readFile(log);
     bytes[40000] ^= 0xff;
     await writeFile(log, bytes);
-    await assert.rejects(checkLogFiles(dir), /LevelDB log \d+\.log at byte \d+/);
-    await checkLogFiles(join(dir, "missing"));
+    await assert.rejects(checkLevelDbFiles(dir), /LevelDB log \d+\.log at byte \d+/);
+    await checkLevelDbFiles(join(dir, "missing"));
+  });
+});
+
+describe("LevelDB table check", () => {
+  it("accepts the tables LevelDB wrote and finds one cut short", async () => {
+    const { dir } = await databaseWithLog();
+    // Reopening turns the log into a table.
+    const db = await openDatabase(dir);
+    await db.close();
+    const [table] = (await readdir(dir)).filter((n) => /^\d+\.ldb$/.test(n));
+    assert.ok(table, "a table was written");
+    await checkLevelDbFiles(dir);
+    const size = (await readFile(join(dir, table))).length;
+    await truncate(join(dir, table), size - 1);
+    await assert.rejects(checkLevelDbFiles(dir), /LevelDB table \d+\.ldb .* has no footer/);
   });
 });

@@ -1,3 +1,5 @@
+// Checks of LevelDB's own files that LevelDB, as classic-level opens it, does not make itself.
+//
 // LevelDB replays its write-ahead log (the NNNNNN.log files) when it opens, and without paranoid checks
 // (which classic-level cannot turn on) it silently skips a record that fails its checksum — together
 // with the rest of that 32 KiB block. A raft write skipped that way is a vote or an entry this node
@@ -6,7 +8,10 @@
 // Format (LevelDB's doc/log_format.md): 32 KiB blocks of records, each a 7-byte header — u32 masked
 // CRC-32C of type and payload (little-endian), u16 payload length (little-endian), u8 type — then the
 // payload. Fewer than 7 bytes left in a block are zero padding.
-import { readFile, readdir } from "node:fs/promises";
+//
+// A table file (NNNNNN.ldb) cut short loses its footer, and LevelDB then fails reads from it with an
+// I/O error ("Invalid argument") rather than corruption; its footer's magic number tells the two apart.
+import { open, readFile, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32c } from "../broker/crc32c";
 import { StorageCorruption } from "./corruption";
@@ -53,8 +58,26 @@ export function checkLogFile(bytes: Buffer, name: string): void {
   }
 }
 
-/** Checks every LevelDB log file in `dir`; a missing directory has none. */
-export async function checkLogFiles(dir: string): Promise<void> {
+/** Every sorted table ends in a 48-byte footer whose last 8 bytes are this number (little-endian). */
+const tableMagic = Buffer.from([0x57, 0xfb, 0x80, 0x8b, 0x24, 0x75, 0x47, 0xdb]);
+const footerBytes = 48;
+
+async function checkTableFooter(path: string, name: string): Promise<void> {
+  const file = await open(path, "r");
+  try {
+    const { size } = await file.stat();
+    const tail = Buffer.alloc(tableMagic.length);
+    if (size >= footerBytes) await file.read(tail, 0, tail.length, size - tail.length);
+    if (size < footerBytes || !tail.equals(tableMagic)) {
+      throw new StorageCorruption(`LevelDB table ${name} (${size} bytes) has no footer: the file was cut short or overwritten`);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Checks every LevelDB log file and table footer in `dir`; a missing directory has none. */
+export async function checkLevelDbFiles(dir: string): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -64,5 +87,8 @@ export async function checkLogFiles(dir: string): Promise<void> {
   }
   for (const name of names.filter((n) => /^\d+\.log$/.test(n)).sort()) {
     checkLogFile(await readFile(join(dir, name)), name);
+  }
+  for (const name of names.filter((n) => /^\d+\.ldb$/.test(n)).sort()) {
+    await checkTableFooter(join(dir, name), name);
   }
 }
