@@ -5,16 +5,13 @@ import { setTimeout as delay } from "node:timers/promises";
 import pino, { type Logger } from "pino";
 import { CommandKind, StickyPartitioner, encodeCommand } from "../broker";
 import { type ConfState, RawNode, Role, type RaftConfig } from "../raft";
-import { RaftStore } from "../storage/raft-store";
 import {
-  type NodeIdentity,
   forgetPeerIncarnation,
   loadMemberAddresses,
   loadPeerIncarnations,
   saveMemberAddress,
   savePeerIncarnation,
 } from "../storage/cluster-identity";
-import { openDatabase, type Db } from "../storage/db";
 import { PeerTransport } from "../transport/peer-transport";
 import { peerServerOptions } from "../transport/transport-bounds";
 import { ApplySignal } from "./apply-signal";
@@ -26,8 +23,10 @@ import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
 import { Membership } from "./membership";
 import { AddressBook } from "./address-book";
-import { describeClusterToJoin, type ClusterToJoin } from "./join";
-import { bootstrapClusterId, resolveIdentity } from "./node-identity";
+import { openNodeStorage } from "./disk-repair";
+import { requestSelfReplacement } from "./self-replacement";
+import { StorageDamage } from "./storage-damage";
+import { setReplacementPending } from "../storage/repair-state";
 import { PeerAdmission } from "./peer-admission";
 import { emitNodeEvent } from "./node-events";
 import type { NodeContext } from "./node-context";
@@ -119,29 +118,10 @@ function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const me = selfMember(config);
-  const db: Db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
-  const joinAddress = config.join;
-  let joining: ClusterToJoin | undefined;
-  let identity: NodeIdentity;
-  try {
-    identity = await resolveIdentity(
-      db,
-      config.dataDir,
-      config.id,
-      joinAddress === undefined
-        ? { joined: false, clusterId: bootstrapClusterId(config.members) }
-        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress)).clusterId },
-    );
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
+  const { db, identity, joining, store, state, machine, replacementPending } = await openNodeStorage(config, logger);
   logger.info({ clusterId: identity.clusterId, incarnation: identity.incarnation, joined: identity.joined }, "node identity");
-  // A joining node knows no membership until the leader's snapshot brings it: it cannot campaign, and
-  // counts in no quorum, before it has been added.
-  const initialConf = identity.joined ? { voters: [], learners: [] } : { voters: config.members.map((m) => m.id), learners: [] };
-  const { store, state } = await RaftStore.load(db, initialConf);
-  const machine = await BrokerMachine.load(db, state.applied);
+  const damage = new StorageDamage(db, logger);
+  if (replacementPending) damage.repairing("restarted on a fresh data directory after damage; waiting to be replaced and to catch up from the leader");
   const raft = new RawNode(raftConfig(config), state, Math.random);
   const snapshots = new DbSnapshotSource(db);
   const applied = new ApplySignal();
@@ -211,6 +191,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     dataDir: config.dataDir,
     replica,
     state: () => machine.state,
+    damaged: () => damage.unhealthy,
   });
 
   const ctx: NodeContext = {
@@ -234,6 +215,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     clientAddressOf,
     clusterId: identity.clusterId,
     addressBook,
+    damage,
   };
 
   const peerServer = new grpc.Server(peerServerOptions());
@@ -241,7 +223,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   await bind(peerServer, me.peerAddress);
 
   const clientServer = new grpc.Server({ ...clientServerOptions(config), interceptors: [metrics.interceptor] });
-  const health = new NodeHealth(replica);
+  const health = new NodeHealth(replica, () => damage.unhealthy);
   health.addTo(clientServer);
   addReflection(clientServer);
   const api = publicApi();
@@ -289,7 +271,30 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
 
   logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
 
+  let stopped = false;
+  if (replacementPending) {
+    const peers = (): string[] =>
+      [...addressBook.members.filter((m) => m.id !== config.id).map((m) => m.clientAddress), ...(config.join ? [config.join] : [])];
+    requestSelfReplacement({ self: me, peers, stopped: () => stopped, logger })
+      .then(async (done) => {
+        if (!done) return;
+        await setReplacementPending(db, false);
+        // Reads wait for the leader's snapshot, which brings the whole state at once.
+        const caughtUp = (): void => {
+          if (replica.appliedIndex === 0) return;
+          replica.off("applied", caughtUp);
+          damage.repaired();
+          logger.info({ applied: replica.appliedIndex }, "repaired from the peers: serving again");
+          health.check();
+        };
+        replica.on("applied", caughtUp);
+        caughtUp();
+      })
+      .catch((err: unknown) => logger.error({ err }, "asking the cluster to replace this node failed"));
+  }
+
   const shutdown = async (): Promise<void> => {
+    stopped = true;
     clearInterval(retention);
     clearInterval(promoter);
     clearInterval(healthCheck);
@@ -330,27 +335,48 @@ export async function runNode(config: NodeConfig): Promise<void> {
   // Every line carries the node's current role and term, read when the line is written.
   const view = { role: "Follower", term: 0 };
   const logger = pino({ level: config.logLevel, base: { node: config.id }, mixin: () => ({ role: view.role, term: view.term }) });
-  const node = await startNode(config, logger);
-  node.ctx.replica.on("role", (role: Role) => {
-    view.role = Role[role];
-  });
-  node.ctx.replica.on("term", (term: number) => {
-    view.term = term;
-  });
   const me = selfMember(config);
-  emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: node.httpAddress });
   let stopping = false;
+  const start = async (): Promise<RunningNode> => {
+    const started = await startNode(config, logger);
+    started.ctx.replica.on("role", (role: Role) => {
+      view.role = Role[role];
+    });
+    started.ctx.replica.on("term", (term: number) => {
+      view.term = term;
+    });
+    // Damage found while running: stop and start again, which moves the directory aside and repairs it.
+    started.ctx.damage.onFound(() => {
+      if (stopping) return;
+      restarting = started
+        .shutdown()
+        .then(start)
+        .then((next) => {
+          node = next;
+        })
+        .catch((err: unknown) => {
+          logger.fatal({ err }, "restarting to repair damaged storage failed");
+          process.exit(1);
+        });
+    });
+    emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: started.httpAddress });
+    return started;
+  };
+  let restarting: Promise<void> = Promise.resolve();
+  let node = await start();
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "shutting down");
-    node.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    restarting
+      .then(() => node.shutdown())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

@@ -17,7 +17,9 @@ import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
 import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
+import { verifyRecordBatch } from "../broker/record-batch";
 import { readUint64BE, writeUint64BE } from "./bytes";
+import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
@@ -121,7 +123,7 @@ function decodeTopic(value: Buffer): TopicRecord {
     topic.createRequestId = value.toString("utf8", at + 2, at + 2 + idLength);
     at += 2 + idLength;
   }
-  if (at !== value.length) throw new Error(`topic record of ${value.length} bytes, expected ${at}`);
+  if (at !== value.length) throw new StorageCorruption(`topic record of ${value.length} bytes, expected ${at}`);
   return topic;
 }
 
@@ -198,7 +200,7 @@ function checkVersion(value: Buffer, what: string): void {
 function decodeProducer(key: Buffer, value: Buffer): ProducerRecord {
   checkVersion(value, "producer record");
   if (key.length !== producerKeyBytes || value.length !== producerValueBytes) {
-    throw new Error(`malformed producer key ${key.toString("hex")}`);
+    throw new StorageCorruption(`malformed producer key ${key.toString("hex")}`);
   }
   return { id: readUint64BE(key, 1), epoch: value.readUInt32BE(1), lastActiveMs: readUint64BE(value, 5) };
 }
@@ -207,7 +209,7 @@ function decodeProducerPartition(key: Buffer, value: Buffer): ProducerPartitionR
   checkVersion(value, "producer sequence state");
   const count = value.length >= 6 ? value[5] : 0;
   if (key.length !== producerPartitionKeyBytes || value.length !== 6 + count * cachedBatchBytes) {
-    throw new Error(`malformed producer sequence state key ${key.toString("hex")}`);
+    throw new StorageCorruption(`malformed producer sequence state key ${key.toString("hex")}`);
   }
   const batches = Array.from({ length: count }, (_, i) => {
     const at = 6 + i * cachedBatchBytes;
@@ -285,7 +287,7 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   const range = { gte: Buffer.from([PREFIX_BATCH_INDEX]), lt: Buffer.from([PREFIX_BATCH_INDEX + 1]) };
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...range })) {
     if (key.length !== batchKeyBytes || value.length !== indexValueBytes) {
-      throw new Error(`malformed batch index key ${key.toString("hex")}`);
+      throw new StorageCorruption(`malformed batch index key ${key.toString("hex")}`);
     }
     const topicId = key.readUInt32BE(1);
     const partition = key.readUInt32BE(5);
@@ -317,7 +319,7 @@ async function loadProducers(db: Db): Promise<LoadedProducers | undefined> {
   const meta = await db.get(PRODUCER_META_KEY, iteratorOptions);
   if (meta === undefined) return undefined;
   checkVersion(meta, "producer meta");
-  if (meta.length !== 9) throw new Error(`malformed producer meta of ${meta.length} bytes`);
+  if (meta.length !== 9) throw new StorageCorruption(`malformed producer meta of ${meta.length} bytes`);
   const loaded: LoadedProducers = { nextProducerId: readUint64BE(meta, 1), producers: [], partitions: [] };
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_PRODUCER) })) {
     loaded.producers.push(decodeProducer(key, value));
@@ -360,4 +362,17 @@ export async function readBatches(
     await iterator.close();
   }
   return out;
+}
+
+/**
+ * Checks a stored state value that carries its own checksum (a record batch) before it leaves this node
+ * in a snapshot or is installed from one, so damage is never copied to a peer. Throws StorageCorruption.
+ */
+export function checkStateValue(key: Buffer, value: Buffer): void {
+  if (key[0] !== PREFIX_BATCH) return;
+  try {
+    verifyRecordBatch(value);
+  } catch (err) {
+    throw new StorageCorruption(`stored batch ${key.toString("hex")}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
