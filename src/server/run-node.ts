@@ -199,7 +199,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   });
   replica.on("applied", () => applied.notify());
   replica.on("role", (role: Role, leader: number) => {
-    logger.info({ leader }, "role changed");
+    // Role and term as of this change (the line's own fields win over the logger's mixin, which may lag):
+    // the chaos suite reads these lines to check that no term had two leaders.
+    logger.info({ leader, role: Role[role], term: replica.currentTerm }, "role changed");
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
   });
 
