@@ -10,12 +10,14 @@ import {
   DeleteTopicCommand,
   InitProducerCommand,
   ProduceCommand,
+  PutMemberCommand,
   TickCommand,
   decodeCommand,
 } from "./commands";
 import { BrokerError, unknownTopic } from "./errors";
 import { isGroupCommandKind, type GroupCommand } from "./group-commands";
 import type { LoadedGroups } from "./group-records";
+import { MemberTable, type MemberRecord } from "./member-records";
 import { GroupTable, type GroupTopicView } from "./group-table";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "./mutations";
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
@@ -58,6 +60,8 @@ export interface LoadedBrokerState {
   producers?: LoadedProducers;
   /** Absent when no consumer group ever existed. */
   groups?: LoadedGroups;
+  /** Absent when no member was ever recorded. */
+  members?: MemberRecord[];
 }
 
 export interface ApplyOutcome {
@@ -89,6 +93,7 @@ export class BrokerState {
   private nextTopicId = firstTopicId;
   private producers = new ProducerTable();
   private consumerGroups = new GroupTable();
+  private memberTable = new MemberTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -101,6 +106,7 @@ export class BrokerState {
     state.nextTopicId = loaded.nextTopicId;
     state.producers = ProducerTable.restore(loaded.producers);
     state.consumerGroups = GroupTable.restore(loaded.groups);
+    state.memberTable = MemberTable.restore(loaded.members);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -152,6 +158,8 @@ export class BrokerState {
           return this.tick(command);
         case CommandKind.InitProducer:
           return this.initProducer(command);
+        case CommandKind.PutMember:
+          return this.putMember(command);
         default:
           throw new Error(`no handler for command kind ${command.kind}`);
       }
@@ -293,6 +301,26 @@ export class BrokerState {
     });
     mutations.push(...this.producers.touch(active, command.nowMs));
     return { result: { kind: "produced", batches }, mutations };
+  }
+
+  private putMember(command: PutMemberCommand): ApplyOutcome {
+    const member = this.memberTable.put(command.member);
+    return { result: { kind: "memberRecorded", member }, mutations: [{ kind: "putMember", member }] };
+  }
+
+  /** What the log recorded of member `id`, if anything. */
+  member(id: number): MemberRecord | undefined {
+    return this.memberTable.get(id);
+  }
+
+  /** Every member record, by id. */
+  members(): MemberRecord[] {
+    return this.memberTable.all();
+  }
+
+  /** Changes whenever a member record is written (this state object only). */
+  get membersVersion(): number {
+    return this.memberTable.version;
   }
 
   private initProducer(command: InitProducerCommand): ApplyOutcome {

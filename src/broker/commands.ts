@@ -7,6 +7,7 @@
 // is written only when used, so entries written before the field existed still decode unchanged.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
 import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
+import type { MemberRecord } from "./member-records";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -17,6 +18,8 @@ export enum CommandKind {
   /** Allocates an idempotent producer id, or bumps an existing one's epoch. */
   InitProducer = 5,
   // 10..19: the consumer-group commands of group-commands.ts (GroupCommandKind).
+  /** Records what the cluster knows of one member (member-records.ts), replacing its earlier record. */
+  PutMember = 40,
 }
 
 export interface CreateTopicCommand {
@@ -84,7 +87,14 @@ export interface InitProducerCommand {
   producerId: number;
 }
 
+export interface PutMemberCommand {
+  kind: CommandKind.PutMember;
+  nowMs: number;
+  member: MemberRecord;
+}
+
 export type Command =
+  | PutMemberCommand
   | CreateTopicCommand
   | DeleteTopicCommand
   | ProduceCommand
@@ -168,6 +178,18 @@ export function encodeCommand(command: Command): Uint8Array {
       w.u8(command.kind);
       w.u64(command.nowMs);
       w.u64(command.producerId);
+      return w.finish();
+    }
+    case CommandKind.PutMember: {
+      // u64 id, u8 flags (bit 0: stay learner), then incarnation, client address, peer address as strings.
+      const m = command.member;
+      const strings = [m.incarnation, m.clientAddress, m.peerAddress].map(encodedString);
+      const w = new ByteWriter(commandHeaderBytes + 8 + 1 + strings.reduce((n, b) => n + 2 + b.length, 0));
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      w.u64(m.id);
+      w.u8(m.stayLearner ? 1 : 0);
+      for (const b of strings) writeString(w, b);
       return w.finish();
     }
   }
@@ -256,6 +278,15 @@ function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
       return r.remaining > 0 ? { kind, nowMs, producerExpiryMs: r.u64("producerExpiryMs") } : { kind, nowMs };
     case CommandKind.InitProducer:
       return { kind, nowMs, producerId: r.u64("producerId") };
+    case CommandKind.PutMember: {
+      const id = r.u64("member id");
+      const flags = r.u8("member flags");
+      if (flags > 1) throw malformed(`member flags ${flags}`);
+      const incarnation = readString(r, "incarnation");
+      const clientAddress = readString(r, "client address");
+      const peerAddress = readString(r, "peer address");
+      return { kind, nowMs, member: { id, incarnation, stayLearner: flags === 1, clientAddress, peerAddress } };
+    }
     default:
       throw new UnsupportedCommandError(`unknown command kind ${kind}: written by a newer version?`);
   }

@@ -9,6 +9,7 @@ export {
   ProduceCommand,
   ProduceCommandBatch,
   ProducerStamp,
+  PutMemberCommand,
   TickCommand,
   UnsupportedCommandError,
   encodeCommand,
@@ -24,6 +25,7 @@ export {
   ProducerRecord,
   TopicRecord,
 } from "./mutations";
+export { MemberRecord, maxIncarnationBytes, maxMemberAddressBytes, maxMemberRecords } from "./member-records";
 export { BatchIndexEntry } from "./partition-log";
 export { StickyPartitioner, murmur2, partitionForKey, toPositive } from "./partitioner";
 export {

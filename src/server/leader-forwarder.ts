@@ -57,6 +57,16 @@ export class LeaderForwarder {
     return Number.isFinite(ms) ? new Date(ms) : new Date(Date.now() + defaultForwardDeadlineMs);
   }
 
+  /** Drops the clients of a member that moved; the next call connects to its new address. */
+  forget(id: number): void {
+    const c = this.clients.get(id);
+    if (!c) return;
+    c.producer.close();
+    c.admin.close();
+    c.groups.close();
+    this.clients.delete(id);
+  }
+
   close(): void {
     for (const c of this.clients.values()) {
       c.producer.close();

@@ -58,6 +58,8 @@ export interface RunningNode {
   /** host:port of the HTTP server (metrics, dashboard), when configured. */
   httpAddress?: string;
   shutdown(): Promise<void>;
+  /** Settles with why, once this node has applied its own removal from the cluster. */
+  removed: Promise<string>;
 }
 
 function raftConfig(config: NodeConfig): RaftConfig {
@@ -126,14 +128,19 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const snapshots = new DbSnapshotSource(db);
   const applied = new ApplySignal();
   const transportRef: { current?: PeerTransport } = {};
+  const forwarderRef: { current?: LeaderForwarder } = {};
   const addressBook = new AddressBook(
     config.members.map((m) => ({ ...m })),
-    (m) => transportRef.current?.setPeer(m.id, m.peerAddress),
+    (m) => {
+      transportRef.current?.setPeer(m.id, m.peerAddress);
+      forwarderRef.current?.forget(m.id);
+    },
     (m) => saveMemberAddress(db, m),
     logger,
   );
   for (const m of [...(await loadMemberAddresses(db)), ...(joining?.members ?? [])]) await addressBook.learn(m);
   const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024);
+  forwarderRef.current = forwarder;
   const clientAddressOf = (id: number): string | undefined => addressBook.get(id)?.clientAddress;
 
   const replicaRef: { current?: Replica<ReturnType<BrokerMachine["apply"]>> } = {};
@@ -144,7 +151,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
     {
       isVoter: (id) => replicaRef.current?.membership.voters.includes(id) ?? state.conf.voters.includes(id),
+      isMember: (id) => {
+        const conf = replicaRef.current?.membership ?? state.conf;
+        return conf.voters.includes(id) || conf.learners.includes(id);
+      },
       applied: () => replicaRef.current?.appliedIndex ?? state.applied,
+      recorded: (id) => machine.state.member(id)?.incarnation,
     },
   );
   const transport = new PeerTransport({
@@ -176,12 +188,33 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     { raft, persistence: store, machine, links: transport, snapshots, logger, clock: nodeLoopClock, fatal: exitOnFatal(logger) },
   );
   replicaRef.current = replica;
+  // A node learns it was removed by applying its removal, or — since the leader stops sending to a
+  // removed node, which may then never learn that its removal committed — from a peer refusing it.
+  let removedFrom: (why: string) => void = () => undefined;
+  const removed = new Promise<string>((resolve) => (removedFrom = resolve));
+  admission.onRemoved((why) => removedFrom(why));
   replica.on("conf", (conf: ConfState) => {
     admission.membershipApplied(conf).catch((err: unknown) => logger.error({ err }, "forgetting a removed member's incarnation failed"));
+    // Only a removal while the log's record names this very incarnation is about this node: one re-added
+    // under the same id replays the removals of its earlier incarnations on the way.
+    const member = conf.voters.includes(config.id) || conf.learners.includes(config.id);
+    if (!member && machine.state.member(config.id)?.incarnation === identity.incarnation) {
+      removedFrom(`node ${config.id} (incarnation ${identity.incarnation}) was removed from cluster ${identity.clusterId}`);
+    }
   });
-  replica.on("applied", () => applied.notify());
+  // Every node moves a member in its address book when it applies the record that moved it.
+  let addressesSeen = { state: machine.state, version: -1 };
+  replica.on("applied", () => {
+    applied.notify();
+    const s = machine.state;
+    if (addressesSeen.state === s && addressesSeen.version === s.membersVersion) return;
+    addressesSeen = { state: s, version: s.membersVersion };
+    for (const m of s.members()) addressBook.place(m).catch((err: unknown) => logger.error({ err, id: m.id }, "saving a member address failed"));
+  });
   replica.on("role", (role: Role, leader: number) => {
-    logger.info({ leader }, "role changed");
+    // Role and term as of this change (the line's own fields win over the logger's mixin, which may lag):
+    // the chaos suite reads these lines to check that no term had two leaders.
+    logger.info({ leader, role: Role[role], term: replica.currentTerm }, "role changed");
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
   });
 
@@ -234,7 +267,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   };
   addGuarded(api.Producer.service, producerService(ctx));
   addGuarded(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
-  const membership = new Membership(ctx);
+  const membership = new Membership(ctx, admission);
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
@@ -264,7 +297,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (promoting || !replica.isLeader) return;
     promoting = true;
     membership
-      .promoteCaughtUp(Date.now() + promoteDeadlineMs)
+      .recordIncarnations(Date.now() + promoteDeadlineMs)
+      .then(() => membership.promoteCaughtUp(Date.now() + promoteDeadlineMs))
       .catch((err: unknown) => logger.debug({ err }, "learner promotion not done yet"))
       .finally(() => (promoting = false));
   }, config.tickMs * promoteEveryTicks);
@@ -328,7 +362,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     await httpClosed;
     logger.info("stopped");
   };
-  return { ctx, httpAddress: http?.address, shutdown };
+  return { ctx, httpAddress: http?.address, shutdown, removed };
 }
 
 export async function runNode(config: NodeConfig): Promise<void> {
@@ -378,6 +412,12 @@ export async function runNode(config: NodeConfig): Promise<void> {
         },
       );
   };
+  // A removed node has nothing left to serve: it says so and exits (adding it back takes an empty data
+  // directory and `serve --join`, as for any new member).
+  void node.removed.then((why) => {
+    logger.warn(`${why}: stopping. To bring it back, start it with an empty data directory and --join, then: raftline cluster add-node`);
+    stop("removed from the cluster");
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("disconnect", () => stop("parent gone"));
