@@ -82,6 +82,7 @@ export enum KafkaError {
   GroupIdNotFound = 69,
   UnsupportedCompressionType = 76,
   MemberIdRequired = 79,
+  GroupMaxSizeReached = 81,
   FencedInstanceId = 82,
   InvalidRecord = 87,
 }
