@@ -3,6 +3,9 @@
 import type { KafkaError } from "./protocol";
 import { KafkaReader, KafkaWriter } from "./wire";
 
+/** librdkafka refuses a null records field: a partition without records answers an empty one. */
+const noRecords = new Uint8Array(0);
+
 export interface FetchPartition {
   partition: number;
   fetchOffset: number;
@@ -69,7 +72,7 @@ export function encodeFetchResponse(version: number, topics: { name: string; par
       if (version >= 5) w.int64(p.logStartOffset);
       w.int32(-1);
       if (version >= 11) w.int32(-1);
-      w.nullableBytes(p.records);
+      w.nullableBytes(p.records ?? noRecords);
     });
   });
   return w.finish();
