@@ -2,6 +2,7 @@
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
 import { runGroupsBench } from "./groups";
+import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
@@ -12,6 +13,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   groups: runGroupsBench,
+  kafka: runKafkaBench,
   membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,
