@@ -3,6 +3,7 @@
 import { runBrokerBench } from "./broker";
 import { runFailoverBench } from "./failover";
 import { runGroupsBench } from "./groups";
+import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
@@ -14,6 +15,7 @@ const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   failover: runFailoverBench,
   groups: runGroupsBench,
+  kafka: runKafkaBench,
   membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,

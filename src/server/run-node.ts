@@ -47,6 +47,7 @@ import { startHttpServer, type HttpServer } from "./http/http-server";
 import { nodeRoutes } from "./http/node-http";
 import { createNodeMetrics } from "./metrics/node-metrics";
 import { addReflection } from "./reflection";
+import { startKafkaServer, type KafkaServer } from "./kafka/kafka-server";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
@@ -57,6 +58,8 @@ export interface RunningNode {
   ctx: NodeContext;
   /** host:port of the HTTP server (metrics, dashboard), when configured. */
   httpAddress?: string;
+  /** host:port of the Kafka-protocol listener, when configured. */
+  kafkaAddress?: string;
   shutdown(): Promise<void>;
   /** Settles with why, once this node has applied its own removal from the cluster. */
   removed: Promise<string>;
@@ -279,6 +282,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
   }
 
+  let kafka: KafkaServer | undefined;
+  if (config.kafkaAddress) kafka = await startKafkaServer(ctx, config.kafkaAddress, logger);
+
   replica.start();
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
@@ -303,7 +309,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       .finally(() => (promoting = false));
   }, config.tickMs * promoteEveryTicks);
 
-  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
+  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, kafkaAddress: kafka?.address, applied: state.applied }, "serving");
 
   let stopped = false;
   if (replacementPending) {
@@ -336,6 +342,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     feed.close();
     const httpClosed = http?.close();
     groups.stop();
+    const kafkaClosed = kafka?.close();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {
@@ -360,9 +367,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     await snapshots.close();
     await db.close();
     await httpClosed;
+    await kafkaClosed;
     logger.info("stopped");
   };
-  return { ctx, httpAddress: http?.address, shutdown, removed };
+  return { ctx, httpAddress: http?.address, kafkaAddress: kafka?.address, shutdown, removed };
 }
 
 export async function runNode(config: NodeConfig): Promise<void> {
@@ -393,7 +401,13 @@ export async function runNode(config: NodeConfig): Promise<void> {
           process.exit(1);
         });
     });
-    emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: started.httpAddress });
+    emitNodeEvent({
+      kind: "serving",
+      clientAddress: me.clientAddress,
+      peerAddress: me.peerAddress,
+      httpAddress: started.httpAddress,
+      kafkaAddress: started.kafkaAddress,
+    });
     return started;
   };
   let restarting: Promise<void> = Promise.resolve();

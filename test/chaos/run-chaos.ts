@@ -7,7 +7,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { RaftlineClient } from "../../src/client";
 import type { CreateTopicResponse__Output } from "../../src/generated/raftline/v1/CreateTopicResponse";
-import { Cluster, startCluster } from "../support/cluster";
+import type { Cluster } from "../support/cluster";
+import { startKafkaCluster } from "../support/kafka-cluster";
 import { rawStubs, unaryCall } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
 import { checkRun, referenceLogs } from "./checker";
@@ -131,7 +132,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const topics = distinctTopics(o.workloads);
   const mix = o.mix ?? defaultFaultMix;
   const history = new History(o.historyPath, { seed: o.seed, chaosMs: o.chaosMs, mix, workloads: o.workloads.map((w) => w.name) });
-  const cluster = await startCluster({
+  const { cluster, brokers: kafkaBrokers } = await startKafkaCluster({
     nodes: o.nodes ?? 3,
     cleanupAfter: false,
     env: { RAFTLINE_ENABLE_FAULTS: "1" },
@@ -158,7 +159,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     await cluster.waitForLeader(recoveryDeadlineMs);
     await createTopics(cluster, topics);
-    for (const w of o.workloads) w.start({ brokers: cluster.brokers, history });
+    for (const w of o.workloads) w.start({ brokers: cluster.brokers, kafkaBrokers, history });
     await waitFor(() => o.workloads.every((w) => w.warmedUp()), warmUpDeadlineMs, "every workload to make progress");
 
     const schedule = new FaultSchedule(o.seed, mix);

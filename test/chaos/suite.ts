@@ -1,6 +1,7 @@
 // The workloads a chaos run puts on the cluster. A new feature joins the suite by adding its workload here
 // (its own load, history notes and checks; see workload.ts).
 import { GroupWorkload } from "./group-workload";
+import { KafkaWorkload } from "./kafka-workload";
 import { ProducerWorkload } from "./producer-workload";
 import { RawProducerWorkload } from "./raw-producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
@@ -52,5 +53,6 @@ export function chaosWorkloads(): Workload[] {
     new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
+    new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }),
   ];
 }
