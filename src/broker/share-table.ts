@@ -184,6 +184,10 @@ export class ShareTable {
     return [...this.groups.keys()].sort();
   }
 
+  partitionCount(groupId: string): number {
+    return this.groups.get(groupId)?.partitions.length ?? 0;
+  }
+
   /** The group, if its topic is still the one it was created on; else UNKNOWN_SHARE_GROUP. */
   requireLive(groupId: string, topics: ShareTopicView): ShareGroupRecord {
     validateGroupId(groupId);

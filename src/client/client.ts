@@ -11,6 +11,8 @@ import { GroupConsumer, GroupConsumerOptions, isGroupOptions } from "./group-con
 import { IdempotenceCalls, Producer } from "./producer";
 import { ProducerOptions, resolveProducerLimits } from "./producer-options";
 import { RetryPolicy, resolvePolicy } from "./retry";
+import { QueueOptions, WorkQueue } from "./work-queue";
+import { SharesAdmin } from "./shares-admin";
 
 export interface RaftlineClientOptions {
   /** Bootstrap brokers, "host:port"; any one is enough, more survive its failure. */
@@ -33,6 +35,7 @@ export class RaftlineClient {
   private readonly requestTimeoutMs: number;
   private readonly producers = new Set<Producer>();
   private readonly members = new Set<GroupConsumer>();
+  private readonly queues = new Set<WorkQueue>();
 
   constructor(options: RaftlineClientOptions) {
     const policy = resolvePolicy(options.retry);
@@ -51,6 +54,18 @@ export class RaftlineClient {
   /** Consumer-group administration. */
   groups(): GroupsAdmin {
     return new GroupsAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** Share-group (work queue) administration: describe, list. */
+  shares(): SharesAdmin {
+    return new SharesAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** A work-queue consumer of share group `group` on `topic` (the group is created on first use). */
+  queue(options: QueueOptions): WorkQueue {
+    const queue = new WorkQueue(this.runner, this.requestTimeoutMs, options);
+    this.queues.add(queue);
+    return queue;
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -84,6 +99,8 @@ export class RaftlineClient {
     this.producers.clear();
     await Promise.all([...this.members].map((m) => m.close()));
     this.members.clear();
+    await Promise.all([...this.queues].map((q) => q.close()));
+    this.queues.clear();
     this.runner.pool.close();
   }
 

@@ -24,6 +24,8 @@ import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
+import { ShareDispatcher } from "./queues/share-dispatcher";
+import { shareGroupsService } from "./queues/share-service";
 import { Membership } from "./membership";
 import { AddressBook } from "./address-book";
 import { describeClusterToJoin, type ClusterToJoin } from "./join";
@@ -254,6 +256,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
+  const shares = new ShareDispatcher(ctx);
+  addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
   await bind(clientServer, me.clientAddress);
 
   const leaders = new LeaderHistory(replica, Date.now);
@@ -266,6 +270,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
   groups.start();
+  shares.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -295,6 +300,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     feed.close();
     const httpClosed = http?.close();
     groups.stop();
+    shares.stop();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {
