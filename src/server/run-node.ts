@@ -256,7 +256,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
-  const shares = new ShareDispatcher(ctx);
+  // Waiting Pop calls are long polls too: they share the long-poll bound.
+  const shares = new ShareDispatcher(ctx, config.maxLongPolls);
   addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
   await bind(clientServer, me.clientAddress);
 

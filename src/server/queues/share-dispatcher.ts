@@ -5,12 +5,14 @@
 // it keeps in memory (open streams, waiting pops, credit) belongs to connections that end with the
 // leadership anyway.
 import { randomUUID } from "node:crypto";
+import { status } from "@grpc/grpc-js";
 import { Role } from "../../raft";
 import { ShareCommandKind, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
 import type { Delivery } from "../../generated/raftline/v1/Delivery";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
-import type { RpcError } from "../rpc-errors";
+import type { Abortable } from "../apply-signal";
+import { RpcError } from "../rpc-errors";
 import { commit, unexpected } from "../services/rpc";
 import { deadLetterCommand } from "./dead-letters";
 import { readOffsets } from "./record-reader";
@@ -56,7 +58,10 @@ export class ShareDispatcher {
   private readonly turn = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: NodeContext) {
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly maxWaitingPops: number,
+  ) {
     ctx.replica.on("role", (role: Role) => {
       if (role !== Role.Leader) this.dropAll();
     });
@@ -99,8 +104,17 @@ export class ShareDispatcher {
     if (set?.size === 0) this.receivers.delete(receiver.groupId);
   }
 
-  /** Waits up to timeoutMs for records, then acquires up to maxRecords for the consumer. */
-  pop(groupId: string, consumerId: string, maxRecords: number, timeoutMs: number): Promise<Delivery[]> {
+  /**
+   * Waits up to timeoutMs for records, then acquires up to maxRecords for the consumer. A call that is
+   * cancelled stops waiting (unless an acquisition for it is under way). At most maxWaitingPops wait on
+   * a node; more are refused RESOURCE_EXHAUSTED + OVERLOADED.
+   */
+  pop(groupId: string, consumerId: string, maxRecords: number, timeoutMs: number, abort: Abortable): Promise<Delivery[]> {
+    let waiting = 0;
+    for (const set of this.waiters.values()) waiting += set.size;
+    if (waiting >= this.maxWaitingPops) {
+      return Promise.reject(new RpcError(status.RESOURCE_EXHAUSTED, "ERROR_REASON_OVERLOADED", `this node holds its maximum of ${this.maxWaitingPops} waiting Pop calls; retry later`));
+    }
     return new Promise((resolve, reject) => {
       let set = this.waiters.get(groupId);
       if (!set) this.waiters.set(groupId, (set = new Set()));
@@ -114,13 +128,16 @@ export class ShareDispatcher {
         resolve: (d) => finish(() => resolve(d)),
         reject: (err) => finish(() => reject(err)),
       };
-      const timer = setTimeout(() => {
+      const giveUp = (): void => {
         if (!waiter.serving) waiter.resolve([]);
-      }, timeoutMs);
+      };
+      const timer = setTimeout(giveUp, timeoutMs);
+      abort.once("cancelled", giveUp);
       const finish = (settle: () => void): void => {
         if (waiter.done) return;
         waiter.done = true;
         clearTimeout(timer);
+        abort.off("cancelled", giveUp);
         set.delete(waiter);
         if (set.size === 0 && this.waiters.get(groupId) === set) this.waiters.delete(groupId);
         settle();

@@ -21,6 +21,7 @@ import type { DescribeShareGroupResponse } from "../../generated/raftline/v1/Des
 import type { PopRequest__Output } from "../../generated/raftline/v1/PopRequest";
 import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
 import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raftline/v1/ShareGroups";
+import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
 import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
 import { serveReceive } from "./receive-stream";
@@ -83,7 +84,7 @@ async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, r
   return { topic: result.group.topic, config: configOut(result.group.config), created: result.created };
 }
 
-async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output): Promise<PopResponse> {
+async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<PopResponse> {
   validateGroupId(req.groupId);
   validateConsumerId(req.consumerId, false);
   if (req.maxRecords < 0 || req.maxRecords > maxRecordsPerShareCall) throw invalidField(`max_records must be in 0..${maxRecordsPerShareCall}, got ${req.maxRecords}`);
@@ -91,7 +92,7 @@ async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopReques
   const state = ctx.machine.state;
   state.shares.requireLive(req.groupId, state.topicView);
   const consumerId = req.consumerId || dispatcher.newConsumerId("pop");
-  const deliveries = await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs);
+  const deliveries = await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call);
   return { consumerId, deliveries };
 }
 
@@ -130,7 +131,7 @@ export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher
         ctx,
         call,
         "write",
-        () => pop(ctx, dispatcher, call.request),
+        () => pop(ctx, dispatcher, call.request, call),
         (client, md, deadline, cb) => client.Pop(call.request, md, { deadline }, cb),
       ),
     ),
