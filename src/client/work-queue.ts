@@ -228,10 +228,21 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
     this.wake?.();
   }
 
-  /** Acks sent on a stream that broke before answering: sent again through the Ack rpc. */
+  /**
+   * Acks sent on a stream that broke before answering: sent again through the Ack rpc. The first may
+   * have landed, so a refusal of the second leaves the outcome unknown (an ACCEPT that landed is
+   * answered RECORD_NOT_ACQUIRED the second time).
+   */
   private resendStreamAcks(): void {
     const pending = [...this.onStream.values()];
     this.onStream.clear();
+    for (const p of pending) {
+      const reject = p.reject;
+      p.reject = (err) => {
+        const e = toRaftlineError(err);
+        reject(new RaftlineError({ code: e.code, reason: e.reason, message: `${e.message} (sent twice: the first may have taken effect)`, outcomeUnknown: true }));
+      };
+    }
     if (pending.length > 0) void this.ackUnary(pending);
   }
 
