@@ -85,6 +85,13 @@ export type CheckName =
   | "group-at-least-once"
   | "group-commit-backwards"
   | "group-two-owners"
+  | "queue-lost"
+  | "queue-dead-letter-copy"
+  | "queue-dead-letter-twice"
+  | "queue-accepted-and-dead"
+  | "queue-redelivered-after-accept"
+  | "queue-over-limit"
+  | "queue-wrong-record"
   | "refused-appended"
   | "create-retry"
   | "liveness";

@@ -2,6 +2,7 @@
 // (its own load, history notes and checks; see workload.ts).
 import { GroupWorkload } from "./group-workload";
 import { ProducerWorkload } from "./producer-workload";
+import { QueueWorkload } from "./queue-workload";
 import { RawProducerWorkload } from "./raw-producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
 import { Workload, chaosTopic } from "./workload";
@@ -52,5 +53,6 @@ export function chaosWorkloads(): Workload[] {
     new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
+    new QueueWorkload({ name: "queue", topic: chaosTopic, churnEveryMs: 9000, requestTimeoutMs }),
   ];
 }
