@@ -8,6 +8,7 @@
 import { ByteReader, ByteWriter, utf8 } from "./binary";
 import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
 import type { MemberRecord } from "./member-records";
+import { ShareCommand, decodeShareBody, encodeShareBody, isShareCommandKind } from "./share-commands";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -20,6 +21,7 @@ export enum CommandKind {
   // 10..19: the consumer-group commands of group-commands.ts (GroupCommandKind).
   /** Records what the cluster knows of one member (member-records.ts), replacing its earlier record. */
   PutMember = 40,
+  // 20..29: the share-group (work queue) commands of share-commands.ts (ShareCommandKind).
 }
 
 export interface CreateTopicCommand {
@@ -100,14 +102,19 @@ export type Command =
   | ProduceCommand
   | TickCommand
   | InitProducerCommand
-  | GroupCommand;
+  | GroupCommand
+  | ShareCommand;
 
 function isGroupCommand(command: Command): command is GroupCommand {
   return isGroupCommandKind(command.kind);
 }
 
-function encodeGroupCommand(command: GroupCommand): Uint8Array {
-  const body = encodeGroupBody(command);
+function isShareCommand(command: Command): command is ShareCommand {
+  return isShareCommandKind(command.kind);
+}
+
+function encodeGroupCommand(command: GroupCommand | ShareCommand): Uint8Array {
+  const body = isShareCommand(command) ? encodeShareBody(command) : encodeGroupBody(command);
   const w = new ByteWriter(commandHeaderBytes + body.length);
   w.u8(command.kind);
   w.u64(command.nowMs);
@@ -138,7 +145,7 @@ function writeString(w: ByteWriter, bytes: Uint8Array): void {
 }
 
 export function encodeCommand(command: Command): Uint8Array {
-  if (isGroupCommand(command)) return encodeGroupCommand(command);
+  if (isGroupCommand(command) || isShareCommand(command)) return encodeGroupCommand(command);
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
@@ -247,6 +254,7 @@ function readString(r: ByteReader, what: string): string {
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
   if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
+  if (isShareCommandKind(kind)) return decodeShareBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic: {
       const command: CreateTopicCommand = {

@@ -79,3 +79,17 @@ export {
 export { GroupMemberRecord, GroupMutation, GroupRecord, GroupStateName, LoadedGroups, OffsetRecord } from "./group-records";
 export { GroupResult, GroupTable, GroupTopicView, assignedOf, groupStateOf, revokingOf } from "./group-table";
 export * from "./group-validation";
+export {
+  DeadLetterEntry,
+  ShareAck,
+  ShareAckCommand,
+  ShareAckType,
+  ShareAcquireCommand,
+  ShareCommand,
+  ShareCommandKind,
+  ShareCreateCommand,
+  ShareDeadLetterCommand,
+} from "./share-commands";
+export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName } from "./share-records";
+export { AcquiredRecord, EffectiveState, SharePartitionCounts, ShareResult, ShareTable, ShareTopicView, effectiveState } from "./share-table";
+export * from "./share-validation";

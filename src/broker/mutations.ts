@@ -3,6 +3,7 @@
 // change without its index or the reverse.
 import type { GroupMutation } from "./group-records";
 import type { MemberRecord } from "./member-records";
+import type { ShareMutation } from "./share-records";
 import type { BatchIndexEntry } from "./partition-log";
 
 /** A topic as stored; `deleted` topics keep their record until their data is gone. */
@@ -69,4 +70,5 @@ export type BrokerMutation =
   /** Removes the producer and its sequence state on each of `partitions`. */
   | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] }
   | { kind: "putMember"; member: MemberRecord }
-  | GroupMutation;
+  | GroupMutation
+  | ShareMutation;

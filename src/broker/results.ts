@@ -3,6 +3,7 @@
 import type { BrokerError } from "./errors";
 import type { GroupResult } from "./group-table";
 import type { MemberRecord } from "./member-records";
+import type { ShareResult } from "./share-table";
 import type { TopicRecord } from "./mutations";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
@@ -56,7 +57,8 @@ export type CommandResult =
   | { kind: "producerInitialized"; producerId: number; epoch: number }
   | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] }
   | { kind: "memberRecorded"; member: MemberRecord }
-  | GroupResult;
+  | GroupResult
+  | ShareResult;
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
 export interface FetchLocation {

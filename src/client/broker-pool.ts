@@ -8,6 +8,7 @@ import type { AdminClient } from "../generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../generated/raftline/v1/Consumer";
 import type { ConsumerGroupsClient } from "../generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../generated/raftline/v1/Producer";
+import type { ShareGroupsClient } from "../generated/raftline/v1/ShareGroups";
 import type { RaftlineError } from "./errors";
 import { raftlineApi } from "./proto";
 
@@ -17,6 +18,7 @@ export interface BrokerStubs {
   consumer: ConsumerClient;
   admin: AdminClient;
   groups: ConsumerGroupsClient;
+  shares: ShareGroupsClient;
 }
 
 export interface ChannelLimits {
@@ -136,6 +138,7 @@ export class BrokerPool {
       consumer: new api.Consumer(address, credentials, shared),
       admin: new api.Admin(address, credentials, shared),
       groups: new api.ConsumerGroups(address, credentials, shared),
+      shares: new api.ShareGroups(address, credentials, shared),
     };
   }
 }

@@ -12,6 +12,8 @@ import { MemberRefresh, MemberView, defaultMemberRefreshMs } from "./member-refr
 import { IdempotenceCalls, Producer } from "./producer";
 import { ProducerOptions, resolveProducerLimits } from "./producer-options";
 import { RetryPolicy, resolvePolicy } from "./retry";
+import { QueueOptions, WorkQueue } from "./work-queue";
+import { SharesAdmin } from "./shares-admin";
 
 export interface RaftlineClientOptions {
   /** Bootstrap brokers, "host:port"; any one is enough, more survive its failure. */
@@ -40,6 +42,7 @@ export class RaftlineClient {
   private readonly producers = new Set<Producer>();
   private readonly members = new Set<GroupConsumer>();
   private readonly refresh: MemberRefresh;
+  private readonly queues = new Set<WorkQueue>();
 
   constructor(options: RaftlineClientOptions) {
     const policy = resolvePolicy(options.retry);
@@ -60,6 +63,18 @@ export class RaftlineClient {
   /** Consumer-group administration. */
   groups(): GroupsAdmin {
     return new GroupsAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** Share-group (work queue) administration: describe, list. */
+  shares(): SharesAdmin {
+    return new SharesAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** A work-queue consumer of share group `group` on `topic` (the group is created on first use). */
+  queue(options: QueueOptions): WorkQueue {
+    const queue = new WorkQueue(this.runner, this.requestTimeoutMs, options);
+    this.queues.add(queue);
+    return queue;
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -94,6 +109,8 @@ export class RaftlineClient {
     await Promise.all([...this.members].map((m) => m.close()));
     this.members.clear();
     this.refresh.stop();
+    await Promise.all([...this.queues].map((q) => q.close()));
+    this.queues.clear();
     this.runner.pool.close();
   }
 

@@ -21,6 +21,8 @@ import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
+import { ShareDispatcher } from "./queues/share-dispatcher";
+import { shareGroupsService } from "./queues/share-service";
 import { Membership } from "./membership";
 import { AddressBook } from "./address-book";
 import { openNodeStorage } from "./disk-repair";
@@ -274,6 +276,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
+  // Waiting Pop calls are long polls too: they share the long-poll bound.
+  const shares = new ShareDispatcher(ctx, config.maxLongPolls);
+  addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
   await bind(clientServer, me.clientAddress);
 
   const leaders = new LeaderHistory(replica, Date.now);
@@ -289,6 +294,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
   groups.start();
+  shares.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -342,6 +348,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     feed.close();
     const httpClosed = http?.close();
     groups.stop();
+    shares.stop();
     const kafkaClosed = kafka?.close();
     if (replica.isLeader) {
       const to = bestFollower(ctx);

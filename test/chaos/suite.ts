@@ -3,6 +3,7 @@
 import { GroupWorkload } from "./group-workload";
 import { KafkaWorkload } from "./kafka-workload";
 import { ProducerWorkload } from "./producer-workload";
+import { QueueWorkload } from "./queue-workload";
 import { RawProducerWorkload } from "./raw-producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
 import { Workload, chaosTopic } from "./workload";
@@ -54,5 +55,6 @@ export function chaosWorkloads(): Workload[] {
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
     new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }),
+    new QueueWorkload({ name: "queue", topic: chaosTopic, churnEveryMs: 9000, requestTimeoutMs }),
   ];
 }
