@@ -13,16 +13,16 @@ const replaySeed = process.env.SEED === undefined ? undefined : envInt("SEED", 0
 const maxFailuresPrinted = 5;
 
 if (replaySeed !== undefined) {
-  test(`seed ${replaySeed}, ${steps} steps`, () => {
+  test(`seed ${replaySeed}, ${steps} steps`, async () => {
     const trace = process.env.TRACE === "1" ? (line: string) => console.log(line) : undefined;
-    const result = runSimulation({ seed: replaySeed, steps, onStep: trace });
+    const result = await runSimulation({ seed: replaySeed, steps, onStep: trace });
     console.log(summarize([result]));
     if (result.failure !== undefined) assert.fail(formatFailure(result));
   });
 } else {
-  test(`${seeds} seeds x ${steps} steps, alternating 3- and 5-node clusters`, () => {
+  test(`${seeds} seeds x ${steps} steps, alternating 3- and 5-node clusters`, async () => {
     const results: SimulationResult[] = [];
-    for (let seed = 1; seed <= seeds; seed++) results.push(runSimulation({ seed, steps }));
+    for (let seed = 1; seed <= seeds; seed++) results.push(await runSimulation({ seed, steps }));
     console.log(summarize(results));
     const failed = results.filter((r) => r.failure !== undefined);
     if (failed.length > 0) {
