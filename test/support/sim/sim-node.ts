@@ -91,6 +91,7 @@ interface QueuedWrite {
 
 /** Proposals are answered once decided, however long that takes: the recovery phase bounds it. */
 const noDeadlineMs = Number.POSITIVE_INFINITY;
+const settledPromise = Promise.resolve();
 const quietLog = { info: () => undefined, error: () => undefined };
 
 export class SimNode implements NodeView, CoreObserver {
@@ -314,7 +315,10 @@ export class SimNode implements NodeView, CoreObserver {
           if (this.tickLoop === fn) this.tickLoop = undefined;
         };
       },
-      soon: (fn) => queueMicrotask(() => this.live(incarnation) && fn()),
+      // A resolved promise's callback is a microtask without queueMicrotask's async-hook scope (cheaper).
+      soon: (fn) => {
+        void settledPromise.then(() => this.live(incarnation) && fn());
+      },
     };
   }
 
