@@ -115,6 +115,8 @@ export class SimNode implements NodeView, CoreObserver {
   private toApply: readonly Entry[] = [];
   private unbatched: AppliedEntry[] = [];
   private readyRounds = { step: -1, count: 0 };
+  /** The core's Ready behind each one a planted bug changed, until the loop advances with it. */
+  private readonly shaped = new Map<Ready, Ready>();
   /** Ticks of this incarnation. */
   private ticks = 0;
   private lease: Lease | undefined;
@@ -166,6 +168,7 @@ export class SimNode implements NodeView, CoreObserver {
     this.replica = new Replica<number>(
       {
         id: this.id,
+        // The simulator's tick events set each node's period; the loop only passes this to the clock.
         tickMs: 1,
         electionTicks: this.config.electionTicks,
         snapshotEntries: this.limits.compactEveryEntries,
@@ -575,8 +578,6 @@ export class SimNode implements NodeView, CoreObserver {
     this.shaped.delete(rd);
     return core ?? rd;
   }
-
-  private readonly shaped = new Map<Ready, Ready>();
 
   confApplied(cc: ConfChange, conf: ConfState): void {
     const entry = this.toApply.find((e) => e.index > this.app.appliedIndex && e.type === EntryType.ConfChange);
