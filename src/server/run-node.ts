@@ -187,6 +187,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       maxPendingProposals: 100_000,
       maxProposalBatch: 4096,
       applied: state.applied,
+      appliedTerm: store.termAt(state.applied) ?? state.snapshot.term,
       conf: state.conf,
       firstIndex: state.snapshot.index + 1,
     },
@@ -354,7 +355,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       const to = bestFollower(ctx);
       if (to) {
         try {
-          replica.transferLeadership(to);
+          await replica.transferLeadership(to);
           await waitForRole(ctx, () => !replica.isLeader, Date.now() + shutdownGraceMs);
         } catch (err) {
           logger.warn({ err }, "leadership transfer on shutdown failed");
