@@ -3,7 +3,7 @@
 // the report all speak in these terms, so a fabricated history can stand in for a real run.
 
 /** Every fault the nemesis knows. Each one is healed before the next begins. */
-export const faultKinds = ["kill-leader", "kill-follower", "pause-node", "isolate-leader", "wipe-follower", "restart-all"] as const;
+export const faultKinds = ["kill-leader", "kill-follower", "pause-node", "isolate-leader", "wipe-follower", "restart-all", "corrupt-follower"] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export type SendOutcome =

@@ -15,6 +15,7 @@ export const defaultFaultMix: FaultMix = {
   "isolate-leader": 1,
   "wipe-follower": 1,
   "restart-all": 1,
+  "corrupt-follower": 1,
 };
 
 /**
@@ -29,6 +30,7 @@ export const holdRangeMs: Record<FaultKind, readonly [number, number]> = {
   "isolate-leader": [1500, 3000],
   "wipe-follower": [0, 1000],
   "restart-all": [0, 1000],
+  "corrupt-follower": [0, 1000],
 };
 
 /** Quiet time after a fault's recovery before the next one, [min, max] in ms. */
