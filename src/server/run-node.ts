@@ -35,6 +35,7 @@ import { publicApi, publicPackageDefinition } from "./public-proto";
 import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
 import { Replica } from "./replica";
+import { type ReplicaBounds, resolveReplicaBounds } from "./replica-bounds";
 import { adminService, bestFollower } from "./services/admin-service";
 import { consumerService, consumerServiceDefinition, maxRecordsPerResponse } from "./services/consumer-service";
 import { producerService } from "./services/producer-service";
@@ -59,17 +60,17 @@ export interface RunningNode {
   shutdown(): Promise<void>;
 }
 
-function raftConfig(config: NodeConfig): RaftConfig {
+function raftConfig(config: NodeConfig, bounds: ReplicaBounds): RaftConfig {
   return {
     id: config.id,
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     preVote: true,
     checkQuorum: true,
-    maxMsgBytes: 1024 * 1024,
-    maxInflightMsgs: 256,
+    maxMsgBytes: bounds.maxRaftMessageBytes,
+    maxInflightMsgs: bounds.maxInflightMessages,
     maxUncommittedBytes: config.maxUncommittedBytes,
-    learnerCatchUpEntries: 1000,
+    learnerCatchUpEntries: bounds.learnerCatchUpEntries,
   };
 }
 
@@ -91,10 +92,6 @@ function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
     });
   });
 }
-
-/** How often (in ticks) the leader looks for a learner to promote, and how long one promotion may take. */
-const promoteEveryTicks = 5;
-const promoteDeadlineMs = 10000;
 
 /** Per-record wire overhead beyond what max_bytes counts (offset, timestamp, field tags), generously. */
 const recordWireOverheadBytes = 64;
@@ -121,7 +118,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   logger.info({ clusterId: identity.clusterId, incarnation: identity.incarnation, joined: identity.joined }, "node identity");
   const damage = new StorageDamage(db, logger);
   if (replacementPending) damage.repairing("restarted on a fresh data directory after damage; waiting to be replaced and to catch up from the leader");
-  const raft = new RawNode(raftConfig(config), state, Math.random);
+  const bounds = resolveReplicaBounds();
+  const raft = new RawNode(raftConfig(config, bounds), state, Math.random);
   const snapshots = new DbSnapshotSource(db);
   const applied = new ApplySignal();
   const transportRef: { current?: PeerTransport } = {};
@@ -149,7 +147,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const transport = new PeerTransport({
     selfId: config.id,
     peers: new Map(addressBook.members.map((m) => [m.id, m.peerAddress])),
-    onMessages: (msgs) => replicaRef.current?.receive(msgs),
+    onMessages: (msgs) => replicaRef.current?.receive(msgs) ?? true,
     onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
     onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
     logger,
@@ -165,8 +163,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       electionTicks: config.electionTicks,
       snapshotEntries: config.snapshotEntries,
       snapshotBytes: config.snapshotBytes,
-      maxPendingProposals: 100_000,
-      maxProposalBatch: 4096,
+      maxPendingProposals: bounds.maxPendingProposals,
+      maxProposalBatch: bounds.maxProposalBatch,
+      maxInboxMessages: bounds.maxInboxMessages,
+      maxPendingReads: bounds.maxPendingReads,
       applied: state.applied,
       conf: state.conf,
       firstIndex: state.snapshot.index + 1,
@@ -178,6 +178,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     admission.membershipApplied(conf).catch((err: unknown) => logger.error({ err }, "forgetting a removed member's incarnation failed"));
   });
   replica.on("applied", () => applied.notify());
+  replica.on("inboxDrained", () => transport.resumeInbound());
   replica.on("role", (role: Role, leader: number) => {
     logger.info({ leader }, "role changed");
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
@@ -262,10 +263,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (promoting || !replica.isLeader) return;
     promoting = true;
     membership
-      .promoteCaughtUp(Date.now() + promoteDeadlineMs)
+      .promoteCaughtUp(Date.now() + bounds.promoteDeadlineMs)
       .catch((err: unknown) => logger.debug({ err }, "learner promotion not done yet"))
       .finally(() => (promoting = false));
-  }, config.tickMs * promoteEveryTicks);
+  }, config.tickMs * bounds.promoteEveryTicks);
 
   logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
 
