@@ -41,3 +41,21 @@ export interface ReplicatedMachine<R> {
   /** Reloads in-memory state from storage after a snapshot at `appliedIndex` was installed underneath it. */
   reload(appliedIndex: number): Promise<void>;
 }
+
+/** Time as the loop sees it: Node's clock and timers in production, the simulator's in tests. */
+export interface LoopClock {
+  now(): number;
+  /** Calls `fn` every `periodMs` until the returned function is called. */
+  every(periodMs: number, fn: () => void): () => void;
+  /** Calls `fn` after the current turn, never inside the caller. */
+  soon(fn: () => void): void;
+}
+
+/** What the loop writes about itself; pino's Logger fits. */
+export interface LoopLog {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+/** Called when the loop cannot go on without risking the log; production logs and exits the process. */
+export type FatalStop = (err: unknown) => void;

@@ -1,9 +1,10 @@
 // The replica loop: tick → step → ready → persist → send → apply → advance, one Ready at a time.
 // Inputs (peer messages, ticks, proposals, read requests) that arrive while a Ready is being persisted
 // are queued and stepped after advance(), so the core never sees a step between ready() and advance(),
-// and proposals that pile up meanwhile go into the log together (group commit).
+// and proposals that pile up meanwhile go into the log together (group commit). Proposals are answered
+// once applied, before the apply write lands; readers see the applied state only once it has landed
+// (readLanded), so what they locate in memory is in storage.
 import { EventEmitter } from "node:events";
-import type { Logger } from "pino";
 import {
   ConfChange,
   ConfState,
@@ -20,7 +21,7 @@ import {
 } from "../raft";
 import { Acks, Pending, PendingProposals, ProposalOutcome } from "./pending-proposals";
 import { ReplicaError } from "./replica-errors";
-import { PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
+import { FatalStop, LoopClock, LoopLog, PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
 import { ReadWaiters } from "./read-waiters";
 
 function isLeaderReplication(m: Message): boolean {
@@ -52,8 +53,9 @@ export interface ReplicaDeps<R> {
   machine: ReplicatedMachine<R>;
   links: PeerLinks;
   snapshots: SnapshotSource;
-  logger: Logger;
-  now: () => number;
+  logger: LoopLog;
+  clock: LoopClock;
+  fatal: FatalStop;
 }
 
 /** A membership change waiting to be proposed, then applied. */
@@ -88,12 +90,13 @@ export class Replica<R> extends EventEmitter {
   private readonly reads: ReadWaiters;
   private inbox: Message[] = [];
   private unreachable: number[] = [];
+  private connectionsLost: number[] = [];
   private staged: StagedSnapshot | undefined;
   private ticks = 0;
   private running = false;
   private again = false;
   private stopped = false;
-  private timer: NodeJS.Timeout | undefined;
+  private stopTicking: (() => void) | undefined;
   private applied: number;
   private conf: ConfState;
   private lastCompacted: number;
@@ -103,8 +106,10 @@ export class Replica<R> extends EventEmitter {
   private role = Role.Follower;
   private term = 0;
   private appliedTerm = 0;
-  /** The write of the Ready being persisted: the broker's memory may be ahead of storage until it lands. */
-  private pendingWrite: Promise<void> | undefined;
+  /** From apply (or a snapshot install) until its write lands, the machine's memory is ahead of storage. */
+  private unlanded = false;
+  /** Readers waiting for the moment memory and storage agree again. */
+  private landedReaders: (() => void)[] = [];
   private forceCompaction = false;
   private readonly sendingSnapshotTo = new Set<number>();
   private reportQueue: { to: number; ok: boolean }[] = [];
@@ -120,19 +125,19 @@ export class Replica<R> extends EventEmitter {
     this.raft = deps.raft;
     this.pending = new PendingProposals<R>(opts.maxPendingProposals);
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
-    this.reads = new ReadWaiters(`${opts.id}.${deps.now().toString(36)}`);
+    this.reads = new ReadWaiters(`${opts.id}.${deps.clock.now().toString(36)}`);
     this.applied = opts.applied;
     this.conf = opts.conf;
     this.lastCompacted = Math.max(0, opts.firstIndex - 1);
   }
 
   start(): void {
-    this.timer = setInterval(() => {
+    this.stopTicking = this.deps.clock.every(this.opts.tickMs, () => {
       // Ticks missed while the loop was blocked are capped: a long stall should cost one election
       // timeout, not a burst of elections.
       this.ticks = Math.min(this.ticks + 1, this.opts.electionTicks);
       this.schedule();
-    }, this.opts.tickMs);
+    });
     this.schedule();
   }
 
@@ -140,9 +145,22 @@ export class Replica<R> extends EventEmitter {
     return this.applied;
   }
 
-  /** Resolves once what has been applied in memory is also in storage (readers of storage wait on it). */
-  async appliedWritten(): Promise<void> {
-    await this.pendingWrite?.catch(() => undefined);
+  /**
+   * Runs `read` at a moment when everything applied is also in storage: at once if no apply write is in
+   * flight, else right after it lands and before anything more is applied. What `read` sees in the state
+   * machine is then on disk, and a LevelDB iterator it opens sees the same state.
+   */
+  readLanded<T>(read: () => T): Promise<T> {
+    if (!this.unlanded) return new Promise((resolve) => resolve(read()));
+    return new Promise((resolve, reject) => {
+      this.landedReaders.push(() => {
+        try {
+          resolve(read());
+        } catch (err) {
+          reject(err);
+        }
+      });
+    });
   }
 
   get leaderId(): number {
@@ -212,6 +230,12 @@ export class Replica<R> extends EventEmitter {
     this.schedule();
   }
 
+  /** The connection to `id` reset: if it was the leader, raft campaigns at once instead of after the timeout. */
+  reportConnectionLost(id: number): void {
+    this.connectionsLost.push(id);
+    this.schedule();
+  }
+
   propose(data: Uint8Array, acks: Acks, deadlineMs: number): Promise<ProposalOutcome<R>> {
     if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
     if (this.role !== Role.Leader) return Promise.reject(this.notLeader());
@@ -262,7 +286,7 @@ export class Replica<R> extends EventEmitter {
   /** Stops ticking and fails everything still waiting; the caller closes storage afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.stopTicking?.();
     this.pending.stopped(this.leader);
     const unknown = new ReplicaError("UNKNOWN_OUTCOME", "this node shut down before the membership change was applied; it may or may not be", this.leader, false);
     for (const w of this.confWaiters) w.reject(unknown);
@@ -281,11 +305,8 @@ export class Replica<R> extends EventEmitter {
       return;
     }
     this.running = true;
-    setImmediate(() => {
-      this.loop().catch((err: unknown) => {
-        this.deps.logger.fatal({ err }, "replica loop failed; stopping the process to protect the log");
-        process.exit(70);
-      });
+    this.deps.clock.soon(() => {
+      this.loop().catch((err: unknown) => this.deps.fatal(err));
     });
   }
 
@@ -317,6 +338,10 @@ export class Replica<R> extends EventEmitter {
     for (; this.ticks > 0; this.ticks--) this.raft.tick();
     for (const id of this.unreachable) this.raft.reportUnreachable(id);
     this.unreachable = [];
+    for (const id of this.connectionsLost) {
+      if (this.raft.leaderConnectionLost(id)) this.deps.logger.info({ leader: id }, "connection to the leader reset: campaigning without waiting for the election timeout");
+    }
+    this.connectionsLost = [];
     const inbox = this.inbox;
     this.inbox = [];
     if (inbox.length >= this.opts.maxInboxMessages) this.emit("inboxDrained");
@@ -332,7 +357,7 @@ export class Replica<R> extends EventEmitter {
     }
     if (ticked) {
       // Deadlines are checked once per tick, not on every turn: sweeping is O(open proposals).
-      const now = this.deps.now();
+      const now = this.deps.clock.now();
       this.pending.expire(now, this.leader);
       this.reads.expire(now, this.leader);
       this.expireConfWaiters(now);
@@ -400,6 +425,8 @@ export class Replica<R> extends EventEmitter {
 
   /** Raft took the staged snapshot: install it under the state machine before persisting the Ready. */
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    // Storage changes under the machine's memory until the Ready's write lands.
+    this.unlanded = true;
     await this.deps.snapshots.install(meta);
     await this.deps.machine.reload(meta.index);
     this.pending.snapshotInstalled(meta.index, meta.term, this.leader);
@@ -444,13 +471,8 @@ export class Replica<R> extends EventEmitter {
     const early = this.role === Role.Leader ? rd.messages.filter(isLeaderReplication) : [];
     const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderReplication(m)) : rd.messages;
     this.sendMessages(early);
-    const write = batch.write({ sync: rd.mustSync });
-    this.pendingWrite = write;
-    try {
-      await write;
-    } finally {
-      this.pendingWrite = undefined;
-    }
+    await batch.write({ sync: rd.mustSync });
+    this.publishLanded();
     this.sendMessages(late);
     if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
@@ -458,9 +480,18 @@ export class Replica<R> extends EventEmitter {
     if (rd.committedEntries.length > 0) this.emit("applied", this.applied);
   }
 
+  /** The write carrying the applied state landed: readers waiting for it run now, before the next apply. */
+  private publishLanded(): void {
+    this.unlanded = false;
+    const readers = this.landedReaders;
+    this.landedReaders = [];
+    for (const read of readers) read();
+  }
+
   private applyEntries(entries: Entry[], batch: ReturnType<RaftPersistence["newBatch"]>): Map<number, R> {
     const results = new Map<number, R>();
     if (entries.length === 0) return results;
+    this.unlanded = true;
     for (const e of entries) {
       if (e.index <= this.applied) continue; // covered by an installed snapshot
       if (e.type === EntryType.ConfChange) {

@@ -21,6 +21,8 @@ import { DbSnapshotSource } from "./db-snapshot-source";
 import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
+import { ShareDispatcher } from "./queues/share-dispatcher";
+import { shareGroupsService } from "./queues/share-service";
 import { Membership } from "./membership";
 import { AddressBook } from "./address-book";
 import { openNodeStorage } from "./disk-repair";
@@ -34,6 +36,7 @@ import { ProtoTypes } from "./proto-descriptors";
 import { publicApi, publicPackageDefinition } from "./public-proto";
 import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
+import { exitOnFatal, nodeLoopClock } from "./node-loop-clock";
 import { Replica } from "./replica";
 import { type ReplicaBounds, resolveReplicaBounds } from "./replica-bounds";
 import { adminService, bestFollower } from "./services/admin-service";
@@ -47,6 +50,7 @@ import { startHttpServer, type HttpServer } from "./http/http-server";
 import { nodeRoutes } from "./http/node-http";
 import { createNodeMetrics } from "./metrics/node-metrics";
 import { addReflection } from "./reflection";
+import { startKafkaServer, type KafkaServer } from "./kafka/kafka-server";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
@@ -57,7 +61,11 @@ export interface RunningNode {
   ctx: NodeContext;
   /** host:port of the HTTP server (metrics, dashboard), when configured. */
   httpAddress?: string;
+  /** host:port of the Kafka-protocol listener, when configured. */
+  kafkaAddress?: string;
   shutdown(): Promise<void>;
+  /** Settles with why, once this node has applied its own removal from the cluster. */
+  removed: Promise<string>;
 }
 
 function raftConfig(config: NodeConfig, bounds: ReplicaBounds): RaftConfig {
@@ -123,14 +131,19 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const snapshots = new DbSnapshotSource(db, (finding) => void damage.report(finding));
   const applied = new ApplySignal();
   const transportRef: { current?: PeerTransport } = {};
+  const forwarderRef: { current?: LeaderForwarder } = {};
   const addressBook = new AddressBook(
     config.members.map((m) => ({ ...m })),
-    (m) => transportRef.current?.setPeer(m.id, m.peerAddress),
+    (m) => {
+      transportRef.current?.setPeer(m.id, m.peerAddress);
+      forwarderRef.current?.forget(m.id);
+    },
     (m) => saveMemberAddress(db, m),
     logger,
   );
   for (const m of [...(await loadMemberAddresses(db)), ...(joining?.members ?? [])]) await addressBook.learn(m);
   const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024);
+  forwarderRef.current = forwarder;
   const clientAddressOf = (id: number): string | undefined => addressBook.get(id)?.clientAddress;
 
   const replicaRef: { current?: Replica<ReturnType<BrokerMachine["apply"]>> } = {};
@@ -141,7 +154,12 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
     {
       isVoter: (id) => replicaRef.current?.membership.voters.includes(id) ?? state.conf.voters.includes(id),
+      isMember: (id) => {
+        const conf = replicaRef.current?.membership ?? state.conf;
+        return conf.voters.includes(id) || conf.learners.includes(id);
+      },
       applied: () => replicaRef.current?.appliedIndex ?? state.applied,
+      recorded: (id) => machine.state.member(id)?.incarnation,
     },
   );
   const transport = new PeerTransport({
@@ -150,6 +168,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     onMessages: (msgs) => replicaRef.current?.receive(msgs) ?? true,
     onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
     onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
+    onConnectionLost: (id) => replicaRef.current?.reportConnectionLost(id),
     logger,
     enableFaults: config.enableFaults,
     gate: admission,
@@ -171,16 +190,37 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       conf: state.conf,
       firstIndex: state.snapshot.index + 1,
     },
-    { raft, persistence: store, machine, links: transport, snapshots, logger, now: Date.now },
+    { raft, persistence: store, machine, links: transport, snapshots, logger, clock: nodeLoopClock, fatal: exitOnFatal(logger) },
   );
   replicaRef.current = replica;
+  // A node learns it was removed by applying its removal, or — since the leader stops sending to a
+  // removed node, which may then never learn that its removal committed — from a peer refusing it.
+  let removedFrom: (why: string) => void = () => undefined;
+  const removed = new Promise<string>((resolve) => (removedFrom = resolve));
+  admission.onRemoved((why) => removedFrom(why));
   replica.on("conf", (conf: ConfState) => {
     admission.membershipApplied(conf).catch((err: unknown) => logger.error({ err }, "forgetting a removed member's incarnation failed"));
+    // Only a removal while the log's record names this very incarnation is about this node: one re-added
+    // under the same id replays the removals of its earlier incarnations on the way.
+    const member = conf.voters.includes(config.id) || conf.learners.includes(config.id);
+    if (!member && machine.state.member(config.id)?.incarnation === identity.incarnation) {
+      removedFrom(`node ${config.id} (incarnation ${identity.incarnation}) was removed from cluster ${identity.clusterId}`);
+    }
   });
-  replica.on("applied", () => applied.notify());
+  // Every node moves a member in its address book when it applies the record that moved it.
+  let addressesSeen = { state: machine.state, version: -1 };
+  replica.on("applied", () => {
+    applied.notify();
+    const s = machine.state;
+    if (addressesSeen.state === s && addressesSeen.version === s.membersVersion) return;
+    addressesSeen = { state: s, version: s.membersVersion };
+    for (const m of s.members()) addressBook.place(m).catch((err: unknown) => logger.error({ err, id: m.id }, "saving a member address failed"));
+  });
   replica.on("inboxDrained", () => transport.resumeInbound());
   replica.on("role", (role: Role, leader: number) => {
-    logger.info({ leader }, "role changed");
+    // Role and term as of this change (the line's own fields win over the logger's mixin, which may lag):
+    // the chaos suite reads these lines to check that no term had two leaders.
+    logger.info({ leader, role: Role[role], term: replica.currentTerm }, "role changed");
     if (role === Role.Leader) emitNodeEvent({ kind: "leader", term: replica.currentTerm });
   });
 
@@ -233,10 +273,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   };
   addGuarded(api.Producer.service, producerService(ctx));
   addGuarded(consumerServiceDefinition(api.Consumer.service), consumerService(ctx));
-  const membership = new Membership(ctx);
+  const membership = new Membership(ctx, admission);
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
+  // Waiting Pop calls are long polls too: they share the long-poll bound.
+  const shares = new ShareDispatcher(ctx, config.maxLongPolls);
+  addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
   await bind(clientServer, me.clientAddress);
 
   const leaders = new LeaderHistory(replica, Date.now);
@@ -245,10 +288,14 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
   }
 
+  let kafka: KafkaServer | undefined;
+  if (config.kafkaAddress) kafka = await startKafkaServer(ctx, config.kafkaAddress, logger);
+
   replica.start();
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
   groups.start();
+  shares.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
   // setting, carried in the command.
   const retention = setInterval(() => {
@@ -263,12 +310,13 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (promoting || !replica.isLeader) return;
     promoting = true;
     membership
-      .promoteCaughtUp(Date.now() + bounds.promoteDeadlineMs)
+      .recordIncarnations(Date.now() + bounds.promoteDeadlineMs)
+      .then(() => membership.promoteCaughtUp(Date.now() + bounds.promoteDeadlineMs))
       .catch((err: unknown) => logger.debug({ err }, "learner promotion not done yet"))
       .finally(() => (promoting = false));
   }, config.tickMs * bounds.promoteEveryTicks);
 
-  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, applied: state.applied }, "serving");
+  logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, kafkaAddress: kafka?.address, applied: state.applied }, "serving");
 
   let stopped = false;
   if (replacementPending) {
@@ -301,6 +349,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     feed.close();
     const httpClosed = http?.close();
     groups.stop();
+    shares.stop();
+    const kafkaClosed = kafka?.close();
     if (replica.isLeader) {
       const to = bestFollower(ctx);
       if (to) {
@@ -325,9 +375,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     await snapshots.close();
     await db.close();
     await httpClosed;
+    await kafkaClosed;
     logger.info("stopped");
   };
-  return { ctx, httpAddress: http?.address, shutdown };
+  return { ctx, httpAddress: http?.address, kafkaAddress: kafka?.address, shutdown, removed };
 }
 
 export async function runNode(config: NodeConfig): Promise<void> {
@@ -358,7 +409,13 @@ export async function runNode(config: NodeConfig): Promise<void> {
           process.exit(1);
         });
     });
-    emitNodeEvent({ kind: "serving", clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: started.httpAddress });
+    emitNodeEvent({
+      kind: "serving",
+      clientAddress: me.clientAddress,
+      peerAddress: me.peerAddress,
+      httpAddress: started.httpAddress,
+      kafkaAddress: started.kafkaAddress,
+    });
     return started;
   };
   let restarting: Promise<void> = Promise.resolve();
@@ -377,6 +434,12 @@ export async function runNode(config: NodeConfig): Promise<void> {
         },
       );
   };
+  // A removed node has nothing left to serve: it says so and exits (adding it back takes an empty data
+  // directory and `serve --join`, as for any new member).
+  void node.removed.then((why) => {
+    logger.warn(`${why}: stopping. To bring it back, start it with an empty data directory and --join, then: raftline cluster add-node`);
+    stop("removed from the cluster");
+  });
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("disconnect", () => stop("parent gone"));

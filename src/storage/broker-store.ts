@@ -12,6 +12,8 @@
 //                                            sequence state: u8 format version, u32 epoch, u8 count, then
 //                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
 //   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
+//   0x19, 0x1A, 0x1B                         share groups, their partitions and windows (share-store.ts)
+//   0x1E                                     member records (member-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
@@ -23,6 +25,8 @@ import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
+import { PREFIX_MEMBER, encodeMember, loadMembers, memberKey } from "./member-store";
+import { PREFIX_SHARE_RECORD, addShareMutation, loadShares } from "./share-store";
 
 const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
@@ -32,7 +36,7 @@ const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX || PREFIX_MEMBER > PREFIX_BROKER_MAX || PREFIX_SHARE_RECORD > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -266,10 +270,19 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         for (const p of m.partitions) batch.del(producerPartitionKey(m.producerId, p.topicId, p.partition));
         batch.del(producerKey(m.producerId));
         break;
+      case "putMember":
+        batch.put(memberKey(m.member.id), encodeMember(m.member));
+        break;
       case "putGroup":
       case "removeGroup":
       case "putOffset":
         addGroupMutation(batch, m);
+        break;
+      case "putShareGroup":
+      case "putSharePartition":
+      case "putShareRecord":
+      case "deleteShareRecords":
+        addShareMutation(batch, m);
         break;
     }
   }
@@ -307,6 +320,10 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   if (producers) loaded.producers = producers;
   const groups = await loadGroups(db);
   if (groups) loaded.groups = groups;
+  const members = await loadMembers(db);
+  if (members) loaded.members = members;
+  const shares = await loadShares(db);
+  if (shares) loaded.shares = shares;
   return loaded;
 }
 

@@ -9,6 +9,7 @@ import { flipRandomBytes } from "../support/disk-damage";
 import { Prng } from "../support/sim/prng";
 import { waitFor } from "../support/wait";
 import type { History } from "./history";
+import { MembershipFaults } from "./membership-faults";
 import type { FaultRecord } from "./model";
 import type { PlannedFault } from "./schedule";
 
@@ -20,12 +21,12 @@ export const isolateCallTimeoutMs = 2000;
 const maxHealAttempts = 5;
 /** Pause between those attempts. */
 const healRetryMs = 200;
-/** How long a restarted node gets to serve again (a wiped one starts empty, so this is short too). */
+/** How long a restarted node gets to serve again. */
 export const restartDeadlineMs = 30000;
-/** How long replacing a wiped node, and its promotion back to voter, may take. */
-export const replaceDeadlineMs = 30000;
 /** Bytes flipped in a downed follower's LevelDB files per corrupt-follower fault. */
 export const flipsPerCorruption = 4;
+/** How long a damaged node's repair (replaced, caught up, promoted back to voter) may take. */
+export const repairDeadlineMs = 30000;
 
 interface Targets {
   leader: number;
@@ -34,11 +35,14 @@ interface Targets {
 
 export class Nemesis {
   private client: RaftlineClient | undefined;
+  private readonly membership: MembershipFaults;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly history: History,
-  ) {}
+  ) {
+    this.membership = new MembershipFaults(cluster, history, () => this.admin());
+  }
 
   /** Injects the fault, holds it for plan.holdMs, heals it. Resolves once it is healed. */
   async play(plan: PlannedFault): Promise<FaultRecord> {
@@ -51,7 +55,11 @@ export class Nemesis {
       case "kill-follower":
         return this.killAndRestart(plan, [follower], false, details);
       case "wipe-follower":
-        return this.wipeAndReplace(plan, follower, details);
+        return this.membership.wipeAndReplace(plan, follower, details);
+      case "wipe-node":
+        return this.membership.wipeAndReplace(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
+      case "remove-add-node":
+        return this.membership.removeAndAddBack(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
       case "corrupt-follower":
         return this.corruptAndRepair(plan, follower, details);
       case "restart-all":
@@ -94,27 +102,6 @@ export class Nemesis {
   }
 
   /**
-   * A wiped node comes back as a new incarnation: its peers refuse it under its old id until ReplaceNode
-   * gives it the slot again; healed once it votes again.
-   */
-  private async wipeAndReplace(plan: PlannedFault, id: number, details: Record<string, unknown>): Promise<FaultRecord> {
-    const fault = this.history.faultInjected(plan.kind, [id], details);
-    await this.cluster.kill(id, "SIGKILL");
-    await delay(plan.holdMs);
-    await this.cluster.restart(id, { wipe: true, deadlineMs: restartDeadlineMs });
-    const admin = this.admin();
-    await waitFor(() => admin.replaceNode(id).then(() => true), replaceDeadlineMs, `node ${id} to be replaced`, healRetryMs);
-    await waitFor(
-      async () => (await admin.describeCluster()).nodes.some((n) => n.id === id && n.voter),
-      replaceDeadlineMs,
-      `node ${id} to vote again`,
-      healRetryMs,
-    );
-    this.history.faultHealed(fault);
-    return fault;
-  }
-
-  /**
    * Bytes flipped in a follower's tables and log while it is down (seeded by the plan). Wherever they
    * land, the node must find them before serving or voting from them (or on first read) and repair itself
    * from its peers; healed once it votes again with nothing reported damaged.
@@ -129,7 +116,7 @@ export class Nemesis {
     const admin = this.admin();
     await waitFor(
       async () => (await admin.describeCluster()).nodes.some((n) => n.id === id && n.voter && n.reachable && n.storageDamage === ""),
-      replaceDeadlineMs,
+      repairDeadlineMs,
       `node ${id} to vote again with undamaged storage`,
       healRetryMs,
     );

@@ -43,7 +43,8 @@ function onLeaderFresh<Res>(
     kind,
     async () => {
       await ctx.replica.readBarrier(deadlineMsOf(call));
-      return local();
+      // Queries answer from state that has landed in storage; writes validate against the newest applied.
+      return kind === "query" ? await ctx.replica.readLanded(local) : local();
     },
     (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.groups(leader), md, deadline, cb)),
   );

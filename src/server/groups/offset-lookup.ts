@@ -38,9 +38,13 @@ export async function resetTarget(ctx: NodeContext, req: ResetOffsetsRequest__Ou
 }
 
 async function offsetForTimestamp(ctx: NodeContext, topic: string, partition: number, timestampMs: number, highWatermark: number): Promise<number> {
-  const batch = ctx.machine.state.batchForTimestamp(topic, partition, timestampMs);
-  if (!batch) return highWatermark;
-  const [stored] = await readBatches(ctx.db, batch.topicId, partition, batch.baseOffset, 1, 1);
+  // Located and opened in one landed moment: the batch found in memory is the one the iterator sees.
+  const read = await ctx.replica.readLanded(() => {
+    const batch = ctx.machine.state.batchForTimestamp(topic, partition, timestampMs);
+    return batch && readBatches(ctx.db, batch.topicId, partition, batch.baseOffset, 1, 1);
+  });
+  if (!read) return highWatermark;
+  const [stored] = await read;
   if (!stored) return highWatermark;
   const record = decodeRecordBatch(stored.blob, stored.baseOffset).find((r) => r.timestampMs >= timestampMs);
   return record ? record.offset : highWatermark;

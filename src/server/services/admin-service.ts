@@ -79,12 +79,12 @@ export function adminService(ctx: NodeContext, membership: Membership): AdminHan
     ListTopics: unary(ctx, async (call) => {
       const bounds = pageBounds(call.request);
       await ctx.replica.readBarrier(deadlineMsOf(call));
-      const page = pageOf(ctx.machine.state.listTopics(), (t) => t.name, bounds);
+      const page = await ctx.replica.readLanded(() => pageOf(ctx.machine.state.listTopics(), (t) => t.name, bounds));
       return { topics: page.items.map(topicConfig), nextPageToken: page.nextPageToken };
     }),
     DescribeTopic: unary(ctx, async (call) => {
       await ctx.replica.readBarrier(deadlineMsOf(call));
-      const d = ctx.machine.state.describeTopic(call.request.name);
+      const d = await ctx.replica.readLanded(() => ctx.machine.state.describeTopic(call.request.name));
       return {
         topic: topicConfig(d.topic),
         partitions: d.partitions.map((p) => ({

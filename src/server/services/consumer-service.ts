@@ -7,6 +7,7 @@ import { corruptData } from "../../broker/errors";
 import type { ConsumerDefinition } from "../../generated/raftline/v1/Consumer";
 import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequest";
 import type { SubscribeRequest__Output } from "../../generated/raftline/v1/SubscribeRequest";
+import type { StoredBatch } from "../../broker/fetch-records";
 import { readBatches } from "../../storage/broker-store";
 import { isCorruption } from "../../storage/corruption";
 import { ConsumedRecordsWire } from "../consumed-wire";
@@ -60,7 +61,8 @@ function nonNegative(name: string, value: number): void {
 /**
  * A follower may trail the leader by a few entries: a topic just created or a record just acknowledged
  * may not be applied here yet. Before answering "unknown topic", "beyond the high watermark" or "nothing
- * yet", a follower catches up once to the leader's commit index (ReadIndex) and looks again.
+ * yet", a follower catches up once to the leader's commit index (ReadIndex) and looks again. Every look
+ * runs when the applied state has landed in storage (Replica.readLanded), so what it locates is on disk.
  */
 class FollowerCatchUp {
   private done: boolean;
@@ -74,7 +76,7 @@ class FollowerCatchUp {
 
   async run<T>(read: () => T, satisfied: (value: T) => boolean = () => true): Promise<T> {
     try {
-      const value = read();
+      const value = await this.ctx.replica.readLanded(read);
       if (this.done || satisfied(value)) return value;
     } catch (err) {
       const mayBeLag = err instanceof BrokerError && (err.code === "NOT_FOUND" || err.code === "OUT_OF_RANGE");
@@ -82,12 +84,15 @@ class FollowerCatchUp {
     }
     await this.ctx.replica.readBarrier(this.deadlineMs);
     this.done = true;
-    return read();
+    return this.ctx.replica.readLanded(read);
   }
 }
 
-/** Retries of a read that found a batch in memory but not yet in storage (it lands within one fsync). */
-const maxUnwrittenRetries = 5;
+/** Where a read is in the log, and its batches read from storage when it wants them. */
+interface LocatedRead {
+  loc: FetchLocation;
+  batches: Promise<StoredBatch[]> | undefined;
+}
 
 /** Stored bytes that fail their checks make the node damaged: it answers NODE_DAMAGED from then on. */
 async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
@@ -102,22 +107,27 @@ async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
   return err;
 }
 
-/** Reads the located records; waits out the moment between apply and its write landing in storage. */
-async function readRecords(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<ConsumedRecordsWire> {
+/**
+ * Opens the storage read in the same turn as the location: both see the landed state, since LevelDB's
+ * iterator snapshot is taken when it is created (inside readBatches, before its first await).
+ */
+function startRead(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<StoredBatch[]> | undefined {
+  if (loc.batchCount === 0) return undefined;
+  return readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
+}
+
+/** Encodes the located records; a located batch missing from storage is lost data, not a write in flight. */
+async function readRecords(ctx: NodeContext, read: LocatedRead, maxBytes: number): Promise<ConsumedRecordsWire> {
   ctx.damage.check(ctx.replica.leaderId);
-  if (loc.batchCount === 0) return ConsumedRecordsWire.none(loc.offset);
-  for (let attempt = 0; ; attempt++) {
-    let records: ConsumedRecordsWire;
-    try {
-      const batches = await readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
-      records = ConsumedRecordsWire.encode(batches, loc.offset, maxBytes, maxRecordsPerResponse);
-    } catch (err) {
-      throw await damaged(ctx, err);
-    }
-    if (records.recordCount > 0) return records;
-    if (attempt === maxUnwrittenRetries) throw corruptData(`offset ${loc.offset} is applied but missing from storage`);
-    await ctx.replica.appliedWritten();
+  if (read.batches === undefined) return ConsumedRecordsWire.none(read.loc.offset);
+  let records: ConsumedRecordsWire;
+  try {
+    records = ConsumedRecordsWire.encode(await read.batches, read.loc.offset, maxBytes, maxRecordsPerResponse);
+    if (records.recordCount === 0) throw corruptData(`offset ${read.loc.offset} is applied and written but missing from storage`);
+  } catch (err) {
+    throw await damaged(ctx, err);
   }
+  return records;
 }
 
 async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<Buffer> {
@@ -132,13 +142,18 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
   let endLongPoll: (() => void) | undefined;
   try {
     for (;;) {
-      const loc = await catchUp.run(
-        () => ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes),
-        (l) => l.batchCount > 0,
+      const read = await catchUp.run(
+        (): LocatedRead & { timedOut: boolean } => {
+          const loc = ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes);
+          const timedOut = ctx.now() >= waitUntil;
+          const enough = loc.bytes >= req.minBytes || timedOut;
+          return { loc, timedOut, batches: enough ? startRead(ctx, loc, maxBytes) : undefined };
+        },
+        (r) => r.loc.batchCount > 0,
       );
-      const timedOut = ctx.now() >= waitUntil;
-      if (loc.batchCount > 0 && (loc.bytes >= req.minBytes || timedOut)) {
-        const records = await readRecords(ctx, loc, maxBytes);
+      const { loc, timedOut } = read;
+      if (read.batches !== undefined) {
+        const records = await readRecords(ctx, read, maxBytes);
         const response = records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
         ctx.traffic.consumed("fetch", records.recordCount, response.length);
         return response;
@@ -185,8 +200,12 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
       // larger than maxBytes, sent alone.)
       const reservation = await budget.reserve(call, maxBytes);
       if (!reservation) return;
-      const loc = await catchUp.run(() => ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes));
-      const records = await readRecords(ctx, loc, maxBytes);
+      const read = await catchUp.run((): LocatedRead => {
+        const loc = ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes);
+        return { loc, batches: startRead(ctx, loc, maxBytes) };
+      });
+      const { loc } = read;
+      const records = await readRecords(ctx, read, maxBytes);
       if (records.recordCount === 0) {
         reservation.release();
         await ctx.applied.next(farFuture(), ctx.now(), call);

@@ -233,6 +233,11 @@ export class SimNode implements NodeView {
     this.handleReady();
   }
 
+  connectionLost(from: NodeId): void {
+    this.node().leaderConnectionLost(from);
+    this.handleReady();
+  }
+
   /** Plants wrap or subclass the core here; the real driver uses it as is. */
   protected createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
     return new RawNode(config, state, random);
