@@ -58,6 +58,8 @@ export interface ClusterNode {
   voter: boolean;
   /** host:port of the node's raft port. */
   peerAddress: string;
+  /** "" while its stored data passes its checks; else the damage found or the repair under way. */
+  storageDamage: string;
 }
 
 export interface ClusterDescription {
@@ -109,6 +111,7 @@ export function nodeFrom(n: NodeInfo__Output): ClusterNode {
     httpAddress: n.httpAddress,
     voter: n.voter,
     peerAddress: n.peerAddress,
+    storageDamage: n.storageDamage,
   };
   if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
   return node;

@@ -1,6 +1,7 @@
 // The thin API the driver calls: tick, step and propose, then drain one Ready, persist, send, apply and
 // advance (see Ready in types.ts for the order the driver must keep).
 import { cloneConfState } from "./conf-state";
+import { invariant } from "./invariants";
 import { Raft } from "./raft";
 import {
   BasicStatus,
@@ -9,6 +10,7 @@ import {
   FollowerProgress,
   HardState,
   Message,
+  NONE,
   NodeId,
   ProposeResult,
   RaftConfig,
@@ -114,6 +116,11 @@ export class RawNode {
     }
     const prev = this.prevHardState;
     if (prev.term !== raft.term || prev.vote !== raft.vote || prev.commit !== log.committed) {
+      // The durable promises: the term and commit index only grow, and a vote once cast stands for its term.
+      invariant(
+        raft.term >= prev.term && log.committed >= prev.commit && (raft.term > prev.term || prev.vote === NONE || raft.vote === prev.vote),
+        () => `hard state moves back: term ${prev.term} → ${raft.term}, vote ${prev.vote} → ${raft.vote}, commit ${prev.commit} → ${log.committed}`,
+      );
       rd.hardState = { term: raft.term, vote: raft.vote, commit: log.committed };
       // A commit index alone can be recomputed after a crash; term, vote, entries and snapshots cannot.
       rd.mustSync = prev.term !== raft.term || prev.vote !== raft.vote;

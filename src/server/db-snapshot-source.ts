@@ -2,6 +2,7 @@
 // snapshot of the state exactly at the compaction index; sending streams from it, so the data always
 // matches the meta raft put in its Snap message, however far the live state has moved since.
 import type { SnapshotMeta } from "../raft";
+import { isCorruption } from "../storage/corruption";
 import type { Db, DbSnapshot } from "../storage/db";
 import { discardStaged, exportState, installStagedSnapshot, stageSnapshot } from "../storage/snapshot-store";
 import type { SnapshotSource } from "./replica-ports";
@@ -9,7 +10,11 @@ import type { SnapshotSource } from "./replica-ports";
 export class DbSnapshotSource implements SnapshotSource {
   private current: { meta: SnapshotMeta; snapshot: DbSnapshot } | undefined;
 
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Damage found while sending (a stored batch failing its checksum): the send fails, and the node repairs. */
+    private readonly onDamage: (finding: string) => void = () => undefined,
+  ) {}
 
   capture(meta: SnapshotMeta): void {
     const previous = this.current;
@@ -20,7 +25,16 @@ export class DbSnapshotSource implements SnapshotSource {
 
   open(): { meta: SnapshotMeta; chunks: AsyncIterable<Buffer> } | undefined {
     if (!this.current) return undefined;
-    return { meta: this.current.meta, chunks: exportState(this.db, { snapshot: this.current.snapshot }) };
+    return { meta: this.current.meta, chunks: this.watched(exportState(this.db, { snapshot: this.current.snapshot })) };
+  }
+
+  private async *watched(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
+    try {
+      yield* chunks;
+    } catch (err) {
+      if (isCorruption(err)) this.onDamage(err instanceof Error ? err.message : String(err));
+      throw err;
+    }
   }
 
   stage(meta: SnapshotMeta, chunks: AsyncIterable<Buffer>): Promise<void> {

@@ -14,7 +14,7 @@ import { checkLevelDbFiles } from "../storage/leveldb-file-check";
 import { RaftStore } from "../storage/raft-store";
 import { loadDamage, replacementPending, setReplacementPending } from "../storage/repair-state";
 import { BrokerMachine } from "./broker-machine";
-import type { NodeConfig } from "./config";
+import { ConfigError, type NodeConfig } from "./config";
 import { type ClusterToJoin, describeClusterToJoin } from "./join";
 import { bootstrapClusterId, newIncarnation, resolveIdentity } from "./node-identity";
 
@@ -50,6 +50,13 @@ export async function openNodeStorage(config: NodeConfig, logger: Logger): Promi
     return await openChecked(config);
   } catch (err) {
     if (!(err instanceof DamagedDirectory)) throw err;
+    if (config.members.length < 2 && config.join === undefined) {
+      // No peer to repair from: moving the data aside would only start an empty node that waits forever.
+      throw new ConfigError(
+        `stored data in ${config.dataDir} is damaged (${err.finding}) and this node has no peers to repair it from: ` +
+          "restore the directory from a backup, or move it aside to start empty",
+      );
+    }
     const aside = `${config.dataDir}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
     logger.error(
       { finding: err.finding, movedTo: aside },

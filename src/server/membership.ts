@@ -8,11 +8,12 @@ import { CommandKind, type MemberRecord, encodeCommand } from "../broker";
 import { ConfChangeType, type ConfState } from "../raft";
 import type { StoredMemberAddress } from "../storage/cluster-identity";
 import type { NodeContext } from "./node-context";
+import { defaultReplicaBounds } from "./replica-bounds";
 import { ReplicaError } from "./replica-errors";
 import { RpcError } from "./rpc-errors";
 
 /** How far (in entries) a learner's log may trail the leader's for it to become a voter; raft's own bound. */
-export const learnerCatchUpEntries = 1000;
+export const learnerCatchUpEntries = defaultReplicaBounds.learnerCatchUpEntries;
 
 export function unknownNode(id: number, what = "a member"): RpcError {
   return new RpcError(grpc.status.NOT_FOUND, "ERROR_REASON_UNKNOWN_NODE", `node ${id} is not ${what} of the cluster`);

@@ -17,6 +17,11 @@ export class ReadWaiters {
   /** `prefix` makes this node's contexts distinct from every other node's. */
   constructor(private readonly prefix: string) {}
 
+  /** Reads waiting, queued or sent. */
+  get size(): number {
+    return this.waiters.size;
+  }
+
   add(deadlineMs: number): Promise<void> {
     const ctx = `${this.prefix}.${++this.seq}`;
     return new Promise((resolve, reject) => {

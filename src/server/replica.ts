@@ -38,6 +38,10 @@ export interface ReplicaOptions {
   maxPendingProposals: number;
   /** Upper bound on entries handed to one raft.propose call. */
   maxProposalBatch: number;
+  /** Peer messages waiting for the loop before `receive` asks the sender to hold back. */
+  maxInboxMessages: number;
+  /** Read barriers waiting at once; beyond it readBarrier refuses (BUSY). */
+  maxPendingReads: number;
   applied: number;
   /** Term of the entry at `applied` (the stored snapshot's term when that is where applied stands). */
   appliedTerm: number;
@@ -186,11 +190,15 @@ export class Replica<R> extends EventEmitter {
     return this.raft;
   }
 
-  /** Peer messages from the transport. */
-  receive(messages: Message[]): void {
-    if (this.stopped) return;
+  /**
+   * Peer messages from the transport. Returns false once the inbox is at its bound: the caller stops
+   * reading until "inboxDrained" (what is passed is still taken, so nothing is lost).
+   */
+  receive(messages: Message[]): boolean {
+    if (this.stopped) return true;
     for (const m of messages) this.inbox.push(m);
     this.schedule();
+    return this.inbox.length < this.opts.maxInboxMessages;
   }
 
   /**
@@ -267,6 +275,9 @@ export class Replica<R> extends EventEmitter {
   /** Resolves once this node has applied everything committed when the call began (linearizable read). */
   readBarrier(deadlineMs: number): Promise<void> {
     if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    if (this.reads.size >= this.opts.maxPendingReads) {
+      return Promise.reject(new ReplicaError("BUSY", `${this.reads.size} reads already wait for a ReadIndex round`, this.leader, true));
+    }
     const p = this.reads.add(deadlineMs);
     this.schedule();
     return p;
@@ -357,6 +368,7 @@ export class Replica<R> extends EventEmitter {
     this.connectionsLost = [];
     const inbox = this.inbox;
     this.inbox = [];
+    if (inbox.length >= this.opts.maxInboxMessages) this.emit("inboxDrained");
     for (const m of inbox) {
       if (m.type === MessageType.Snap && this.staged && m.snapshot?.index === this.staged.meta.index) this.staged.stepped = true;
       this.raft.step(m);

@@ -38,6 +38,7 @@ import { guardedService } from "./request-guard";
 import { ReadBudget } from "./read-budget";
 import { exitOnFatal, nodeLoopClock } from "./node-loop-clock";
 import { Replica } from "./replica";
+import { type ReplicaBounds, resolveReplicaBounds } from "./replica-bounds";
 import { adminService, bestFollower } from "./services/admin-service";
 import { consumerService, consumerServiceDefinition, maxRecordsPerResponse } from "./services/consumer-service";
 import { producerService } from "./services/producer-service";
@@ -67,17 +68,17 @@ export interface RunningNode {
   removed: Promise<string>;
 }
 
-function raftConfig(config: NodeConfig): RaftConfig {
+function raftConfig(config: NodeConfig, bounds: ReplicaBounds): RaftConfig {
   return {
     id: config.id,
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     preVote: true,
     checkQuorum: true,
-    maxMsgBytes: 1024 * 1024,
-    maxInflightMsgs: 256,
+    maxMsgBytes: bounds.maxRaftMessageBytes,
+    maxInflightMsgs: bounds.maxInflightMessages,
     maxUncommittedBytes: config.maxUncommittedBytes,
-    learnerCatchUpEntries: 1000,
+    learnerCatchUpEntries: bounds.learnerCatchUpEntries,
   };
 }
 
@@ -99,10 +100,6 @@ function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
     });
   });
 }
-
-/** How often (in ticks) the leader looks for a learner to promote, and how long one promotion may take. */
-const promoteEveryTicks = 5;
-const promoteDeadlineMs = 10000;
 
 /** Per-record wire overhead beyond what max_bytes counts (offset, timestamp, field tags), generously. */
 const recordWireOverheadBytes = 64;
@@ -129,8 +126,9 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   logger.info({ clusterId: identity.clusterId, incarnation: identity.incarnation, joined: identity.joined }, "node identity");
   const damage = new StorageDamage(db, logger);
   if (replacementPending) damage.repairing("restarted on a fresh data directory after damage; waiting to be replaced and to catch up from the leader");
-  const raft = new RawNode(raftConfig(config), state, Math.random);
-  const snapshots = new DbSnapshotSource(db);
+  const bounds = resolveReplicaBounds();
+  const raft = new RawNode(raftConfig(config, bounds), state, Math.random);
+  const snapshots = new DbSnapshotSource(db, (finding) => void damage.report(finding));
   const applied = new ApplySignal();
   const transportRef: { current?: PeerTransport } = {};
   const forwarderRef: { current?: LeaderForwarder } = {};
@@ -167,7 +165,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const transport = new PeerTransport({
     selfId: config.id,
     peers: new Map(addressBook.members.map((m) => [m.id, m.peerAddress])),
-    onMessages: (msgs) => replicaRef.current?.receive(msgs),
+    onMessages: (msgs) => replicaRef.current?.receive(msgs) ?? true,
     onSnapshot: (msg, chunks) => (replicaRef.current ? replicaRef.current.receiveSnapshot(msg, chunks) : Promise.reject(new Error("starting"))),
     onUnreachable: (id) => replicaRef.current?.reportUnreachable(id),
     onConnectionLost: (id) => replicaRef.current?.reportConnectionLost(id),
@@ -184,8 +182,10 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       electionTicks: config.electionTicks,
       snapshotEntries: config.snapshotEntries,
       snapshotBytes: config.snapshotBytes,
-      maxPendingProposals: 100_000,
-      maxProposalBatch: 4096,
+      maxPendingProposals: bounds.maxPendingProposals,
+      maxProposalBatch: bounds.maxProposalBatch,
+      maxInboxMessages: bounds.maxInboxMessages,
+      maxPendingReads: bounds.maxPendingReads,
       applied: state.applied,
       appliedTerm: store.termAt(state.applied) ?? state.snapshot.term,
       conf: state.conf,
@@ -217,6 +217,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     addressesSeen = { state: s, version: s.membersVersion };
     for (const m of s.members()) addressBook.place(m).catch((err: unknown) => logger.error({ err, id: m.id }, "saving a member address failed"));
   });
+  replica.on("inboxDrained", () => transport.resumeInbound());
   replica.on("role", (role: Role, leader: number) => {
     // Role and term as of this change (the line's own fields win over the logger's mixin, which may lag):
     // the chaos suite reads these lines to check that no term had two leaders.
@@ -310,11 +311,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     if (promoting || !replica.isLeader) return;
     promoting = true;
     membership
-      .recordIncarnations(Date.now() + promoteDeadlineMs)
-      .then(() => membership.promoteCaughtUp(Date.now() + promoteDeadlineMs))
+      .recordIncarnations(Date.now() + bounds.promoteDeadlineMs)
+      .then(() => membership.promoteCaughtUp(Date.now() + bounds.promoteDeadlineMs))
       .catch((err: unknown) => logger.debug({ err }, "learner promotion not done yet"))
       .finally(() => (promoting = false));
-  }, config.tickMs * promoteEveryTicks);
+  }, config.tickMs * bounds.promoteEveryTicks);
 
   logger.info({ clientAddress: me.clientAddress, peerAddress: me.peerAddress, httpAddress: http?.address, kafkaAddress: kafka?.address, applied: state.applied }, "serving");
 

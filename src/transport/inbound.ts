@@ -25,7 +25,8 @@ export interface InboundDeps {
   enableFaults: boolean;
   isIsolated(): boolean;
   setIsolated(isolated: boolean): void;
-  onMessages(messages: Message[]): void;
+  /** Returns false when the receiver is full: the stream then stops reading until resumeStreams(). */
+  onMessages(messages: Message[]): boolean | void;
   onSnapshot(message: Message, chunks: AsyncIterable<Buffer>): Promise<void>;
   /** Admits peers by cluster and incarnation; without one, every peer is taken (tests of the transport alone). */
   gate?: PeerGate;
@@ -36,6 +37,8 @@ export interface InboundDeps {
 export class PeerInbound {
   /** Ends each open inbound raft stream, for close(). */
   private readonly openStreams = new Set<() => void>();
+  /** Inbound raft streams paused because the receiver was full. */
+  private readonly paused = new Set<grpc.ServerReadableStream<WireRaftBatch, WireRaftStreamEnd>>();
   private activeInstalls = 0;
   private closed = false;
 
@@ -54,6 +57,12 @@ export class PeerInbound {
       SetIsolated: (call: grpc.ServerUnaryCall<WireSetIsolated, WireSetIsolated>, callback: grpc.sendUnaryData<WireSetIsolated>) =>
         this.onSetIsolated(call, callback),
     };
+  }
+
+  /** The receiver has room again: paused streams read on. */
+  resumeStreams(): void {
+    for (const call of this.paused) call.resume();
+    this.paused.clear();
   }
 
   /** Ends the open inbound streams so that peers notice at once; later ones are refused. */
@@ -75,6 +84,7 @@ export class PeerInbound {
       if (ended) return;
       ended = true;
       this.openStreams.delete(end);
+      this.paused.delete(call);
       callback(null, {});
     };
     this.openStreams.add(end);
@@ -94,7 +104,11 @@ export class PeerInbound {
         return;
       }
       call.sendMetadata(new grpc.Metadata());
-      call.on("data", (batch: WireRaftBatch) => this.deliver(batch));
+      call.on("data", (batch: WireRaftBatch) => {
+        if (this.deliver(batch) || ended) return;
+        call.pause();
+        this.paused.add(call);
+      });
     });
   }
 
@@ -114,10 +128,11 @@ export class PeerInbound {
     }
   }
 
-  private deliver(batch: WireRaftBatch): void {
+  /** Returns false when the receiver asked to hold back. */
+  private deliver(batch: WireRaftBatch): boolean {
     if (this.closed || this.deps.isIsolated()) {
       this.deps.stats.inboundDropped += batch.messages.length;
-      return;
+      return true;
     }
     if (batch.members !== undefined && batch.members.length > 0) this.deps.directory?.merge(batch.members);
     const messages: Message[] = [];
@@ -130,12 +145,13 @@ export class PeerInbound {
     }
     if (dropped > 0) this.deps.logger.warn({ dropped, self: this.deps.selfId }, "dropped malformed or misaddressed raft messages");
     this.deps.stats.inboundDropped += dropped;
-    if (messages.length === 0) return;
+    if (messages.length === 0) return true;
     this.deps.stats.messagesReceived += messages.length;
     try {
-      this.deps.onMessages(messages);
+      return this.deps.onMessages(messages) !== false;
     } catch (err) {
       this.deps.logger.error({ err }, "raft message handler threw");
+      return true;
     }
   }
 

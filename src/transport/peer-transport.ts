@@ -17,8 +17,11 @@ export interface PeerTransportOptions {
   selfId: NodeId;
   /** Peer id -> "host:port" of its peer port. This node's own entry, if present, is ignored. */
   peers: ReadonlyMap<NodeId, string>;
-  /** Raft messages addressed to this node, in arrival order per sender. Must not throw. */
-  onMessages(messages: Message[]): void;
+  /**
+   * Raft messages addressed to this node, in arrival order per sender. Must not throw. Returning false
+   * (the receiver is full) pauses the inbound streams until resumeInbound().
+   */
+  onMessages(messages: Message[]): boolean | void;
   /** A snapshot from the leader: `message` is its Snap message; resolve once installed, reject to refuse. */
   onSnapshot(message: Message, chunks: AsyncIterable<Buffer>): Promise<void>;
   /** Raft should treat `id` as unreachable (messages to it were lost). Called on a later turn than send(). */
@@ -140,6 +143,11 @@ export class PeerTransport {
 
   get isolated(): boolean {
     return this.isolatedNow;
+  }
+
+  /** The receiver has room again after onMessages returned false. */
+  resumeInbound(): void {
+    this.inbound.resumeStreams();
   }
 
   /** While isolated, all raft traffic in and out is dropped (fault injection). */

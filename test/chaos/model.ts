@@ -13,6 +13,8 @@ export const faultKinds = [
   // Membership faults (membership-faults.ts): any node wiped and replaced; a member removed and added back.
   "wipe-node",
   "remove-add-node",
+  // A disk fault: bytes flipped in a downed follower's LevelDB files.
+  "corrupt-follower",
 ] as const;
 export type FaultKind = (typeof faultKinds)[number];
 

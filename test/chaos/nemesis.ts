@@ -5,6 +5,9 @@ import { setTimeout as delay } from "node:timers/promises";
 import { setPeerIsolated } from "../../src/transport/fault-client";
 import type { Admin, RaftlineClient } from "../../src/client";
 import type { Cluster } from "../support/cluster";
+import { flipRandomBytes } from "../support/disk-damage";
+import { Prng } from "../support/sim/prng";
+import { waitFor } from "../support/wait";
 import type { History } from "./history";
 import { MembershipFaults } from "./membership-faults";
 import type { FaultRecord } from "./model";
@@ -20,6 +23,10 @@ const maxHealAttempts = 5;
 const healRetryMs = 200;
 /** How long a restarted node gets to serve again. */
 export const restartDeadlineMs = 30000;
+/** Bytes flipped in a downed follower's LevelDB files per corrupt-follower fault. */
+export const flipsPerCorruption = 4;
+/** How long a damaged node's repair (replaced, caught up, promoted back to voter) may take. */
+export const repairDeadlineMs = 30000;
 
 interface Targets {
   leader: number;
@@ -53,6 +60,8 @@ export class Nemesis {
         return this.membership.wipeAndReplace(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
       case "remove-add-node":
         return this.membership.removeAndAddBack(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
+      case "corrupt-follower":
+        return this.corruptAndRepair(plan, follower, details);
       case "restart-all":
         return this.killAndRestart(plan, this.cluster.nodes.map((n) => n.id), false, details);
       case "pause-node": {
@@ -88,6 +97,29 @@ export class Nemesis {
     await Promise.all(ids.map((id) => this.cluster.kill(id, "SIGKILL")));
     await delay(plan.holdMs);
     await Promise.all(ids.map((id) => this.cluster.restart(id, { wipe, deadlineMs: restartDeadlineMs })));
+    this.history.faultHealed(fault);
+    return fault;
+  }
+
+  /**
+   * Bytes flipped in a follower's tables and log while it is down (seeded by the plan). Wherever they
+   * land, the node must find them before serving or voting from them (or on first read) and repair itself
+   * from its peers; healed once it votes again with nothing reported damaged.
+   */
+  private async corruptAndRepair(plan: PlannedFault, id: number, details: Record<string, unknown>): Promise<FaultRecord> {
+    await this.cluster.kill(id, "SIGKILL");
+    const prng = new Prng(Math.floor(plan.pick * 2 ** 32));
+    const flipped = await flipRandomBytes(this.cluster.node(id).dataDir, flipsPerCorruption, () => prng.next());
+    const fault = this.history.faultInjected(plan.kind, [id], { ...details, flipped });
+    await delay(plan.holdMs);
+    await this.cluster.restart(id, { deadlineMs: restartDeadlineMs });
+    const admin = this.admin();
+    await waitFor(
+      async () => (await admin.describeCluster()).nodes.some((n) => n.id === id && n.voter && n.reachable && n.storageDamage === ""),
+      repairDeadlineMs,
+      `node ${id} to vote again with undamaged storage`,
+      healRetryMs,
+    );
     this.history.faultHealed(fault);
     return fault;
   }

@@ -59,7 +59,7 @@ describe("unavailability windows", () => {
     // A paused leader and a paused follower are reported apart; kinds that never happened still show.
     assert.deepEqual(
       report.faults.map((f) => f.label),
-      ["kill-leader", "kill-follower", "pause-node (leader)", "isolate-leader", "wipe-follower", "restart-all", "wipe-node", "remove-add-node"],
+      ["kill-leader", "kill-follower", "pause-node (leader)", "isolate-leader", "wipe-follower", "restart-all", "wipe-node", "remove-add-node", "corrupt-follower"],
     );
     assert.equal(report.totals.sends, 2);
     const text = formatReport(report).join("\n");

@@ -18,6 +18,7 @@ export const defaultFaultMix: FaultMix = {
   "restart-all": 1,
   "wipe-node": 1,
   "remove-add-node": 1,
+  "corrupt-follower": 1,
 };
 
 /**
@@ -35,6 +36,7 @@ export const holdRangeMs: Record<FaultKind, readonly [number, number]> = {
   "wipe-node": [0, 1000],
   /** The cluster runs one member short meanwhile. */
   "remove-add-node": [500, 2000],
+  "corrupt-follower": [0, 1000],
 };
 
 /** Quiet time after a fault's recovery before the next one, [min, max] in ms. */

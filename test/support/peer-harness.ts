@@ -41,7 +41,9 @@ export function startPeer(
     peers: addresses,
     logger: quietLogger.child({ node: id }),
     enableFaults: false,
-    onMessages: (messages) => received.push(...messages),
+    onMessages: (messages) => {
+      received.push(...messages);
+    },
     onSnapshot: () => Promise.reject(new Error("no snapshots expected")),
     onUnreachable: (peer) => unreachable.push(peer),
     ...overrides,

@@ -36,7 +36,7 @@ it("measures one stream's throughput by entry size and entries per message", { s
   const rows: string[] = [];
   for (const [entriesPerMessage, entryDataBytes, measuredEntries] of shapes) {
     let delivered = 0;
-    running = await startPeers([1, 2], (id) => (id === 2 ? { onMessages: (ms) => (delivered += ms.length) } : {}));
+    running = await startPeers([1, 2], (id) => (id === 2 ? { onMessages: (ms) => void (delivered += ms.length) } : {}));
     const [a] = running;
     const data = new Uint8Array(entryDataBytes).fill(7);
     const messages = Math.ceil(measuredEntries / entriesPerMessage);

@@ -175,6 +175,9 @@ export class SimNode implements NodeView, CoreObserver {
         snapshotBytes: Number.MAX_SAFE_INTEGER,
         maxPendingProposals: Number.MAX_SAFE_INTEGER,
         maxProposalBatch: 4096,
+        // The simulated network hands each message over on its own turn: no inbox to bound here.
+        maxInboxMessages: Number.MAX_SAFE_INTEGER,
+        maxPendingReads: this.limits.maxPendingReads,
         applied: state.applied,
         appliedTerm: this.store.termAt(state.applied) ?? 0,
         conf: state.conf,
