@@ -58,6 +58,8 @@ export interface ClusterNode {
   voter: boolean;
   /** host:port of the node's raft port. */
   peerAddress: string;
+  /** The incarnation the log records for this member, as the answering node applied it; "" until recorded. */
+  recordedIncarnation: string;
 }
 
 export interface ClusterDescription {
@@ -109,6 +111,7 @@ export function nodeFrom(n: NodeInfo__Output): ClusterNode {
     httpAddress: n.httpAddress,
     voter: n.voter,
     peerAddress: n.peerAddress,
+    recordedIncarnation: n.recordedIncarnation,
   };
   if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
   return node;

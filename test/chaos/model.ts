@@ -98,6 +98,7 @@ export type CheckName =
   | "refused-appended"
   | "create-retry"
   | "leader-per-term"
+  | "member-records"
   | "liveness";
 
 export interface Violation {
