@@ -60,6 +60,8 @@ export interface ClusterNode {
   peerAddress: string;
   /** "" while its stored data passes its checks; else the damage found or the repair under way. */
   storageDamage: string;
+  /** The incarnation the log records for this member, as the answering node applied it; "" until recorded. */
+  recordedIncarnation: string;
 }
 
 export interface ClusterDescription {
@@ -112,6 +114,7 @@ export function nodeFrom(n: NodeInfo__Output): ClusterNode {
     voter: n.voter,
     peerAddress: n.peerAddress,
     storageDamage: n.storageDamage,
+    recordedIncarnation: n.recordedIncarnation,
   };
   if (n.lag !== undefined && n.lag !== null) node.lag = n.lag;
   return node;

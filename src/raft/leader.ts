@@ -189,14 +189,15 @@ export class Leader {
   }
 
   /**
-   * Replicating from the very start of the log to a node that was no member there, or that refused
-   * entries there (it knows no members: back on an empty directory): the membership at that point lives
-   * only in the snapshot (for a new cluster, the index-0 bootstrap membership), so the node gets it
-   * first, once, instead of rebuilding membership from the conf change entries alone.
+   * Replicating from the very start of the log to a node that was no member there, was removed since (a
+   * new node under a former member's id), or refused entries there (it knows no members: back on an empty
+   * directory): the membership at that point lives only in the snapshot (for a new cluster, the index-0
+   * bootstrap membership), so the node gets it first, once, instead of rebuilding membership from the
+   * conf change entries alone.
    */
   private needsLogStartSnapshot(to: NodeId, pr: Progress, prevIndex: number): boolean {
     const log = this.host.log;
-    return prevIndex === log.snapshotIndex() && !pr.logStartSnapshotSent && (pr.refusedLogStart || !log.memberAtSnapshot(to));
+    return prevIndex === log.snapshotIndex() && !pr.logStartSnapshotSent && (pr.refusedLogStart || !log.memberSinceSnapshot(to));
   }
 
   /** The entries `to` needs are compacted (Raft §7), or it needs the log start's membership: a snapshot. */

@@ -4,7 +4,7 @@
 import { applyChangeTo, cloneConfState } from "./conf-state";
 import { decodeConfChange } from "./conf-change-codec";
 import { invariant } from "./invariants";
-import { ConfState, Entry, EntryType, NodeId, SnapshotMeta } from "./types";
+import { ConfChangeType, ConfState, Entry, EntryType, NodeId, SnapshotMeta } from "./types";
 
 /** Shift the backing array only once at least this many compacted entries sit in front of it. */
 const minCompactedEntriesBeforeShift = 1024;
@@ -74,6 +74,21 @@ export class RaftLog {
   /** Was `id` a member (voter or learner) as of the snapshot point? */
   memberAtSnapshot(id: NodeId): boolean {
     return this.snapConf.voters.includes(id) || this.snapConf.learners.includes(id);
+  }
+
+  /**
+   * Was `id` a member as of the snapshot point, and not removed by any entry since? One removed and
+   * added back under the same id may be a new node that never held the snapshot's membership.
+   */
+  memberSinceSnapshot(id: NodeId): boolean {
+    if (!this.memberAtSnapshot(id)) return false;
+    for (let k = this.head; k < this.ents.length; k++) {
+      const e = this.ents[k];
+      if (e.type !== EntryType.ConfChange) continue;
+      const cc = decodeConfChange(e.data);
+      if (cc.type === ConfChangeType.RemoveVoter && cc.nodeId === id) return false;
+    }
+    return true;
   }
 
   snapshotMeta(): SnapshotMeta {

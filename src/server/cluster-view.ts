@@ -32,7 +32,13 @@ export function selfInfo(ctx: NodeContext): NodeInfo {
     voter: s.conf.voters.includes(ctx.config.id),
     peerAddress: ctx.addressBook.get(ctx.config.id)?.peerAddress ?? "",
     storageDamage: ctx.damage.status,
+    recordedIncarnation: recordedIncarnation(ctx, ctx.config.id),
   };
+}
+
+/** What this node's applied log records as member `id`'s incarnation. */
+function recordedIncarnation(ctx: NodeContext, id: number): string {
+  return ctx.machine.state.member(id)?.incarnation ?? "";
 }
 
 /**
@@ -59,7 +65,7 @@ export async function memberViews(ctx: NodeContext): Promise<NodeInfo[]> {
         const res = await callUnary<DescribeClusterResponse__Output>((cb) => c.DescribeCluster({}, ctx.forwarder.metadata(), { deadline }, cb));
         const own = res.nodes.find((n) => n.id === m.id);
         if (!own) throw new Error("no self view");
-        return { ...own, lag, voter: status.conf.voters.includes(m.id), peerAddress: m.peerAddress };
+        return { ...own, lag, voter: status.conf.voters.includes(m.id), peerAddress: m.peerAddress, recordedIncarnation: recordedIncarnation(ctx, m.id) };
       } catch {
         return {
           id: m.id,
@@ -72,6 +78,7 @@ export async function memberViews(ctx: NodeContext): Promise<NodeInfo[]> {
           lag,
           voter: status.conf.voters.includes(m.id),
           peerAddress: m.peerAddress,
+          recordedIncarnation: recordedIncarnation(ctx, m.id),
         };
       }
     }),

@@ -64,7 +64,7 @@ export interface RunningNode {
   /** host:port of the Kafka-protocol listener, when configured. */
   kafkaAddress?: string;
   shutdown(): Promise<void>;
-  /** Settles with why, once this node has applied its own removal from the cluster. */
+  /** Settles with why, once this node applied its own removal, or a peer refused it as removed. */
   removed: Promise<string>;
 }
 

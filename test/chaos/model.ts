@@ -107,6 +107,7 @@ export type CheckName =
   | "refused-appended"
   | "create-retry"
   | "leader-per-term"
+  | "member-records"
   | "liveness";
 
 export interface Violation {

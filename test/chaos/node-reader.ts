@@ -8,6 +8,8 @@ import type { StoredRecord } from "./model";
 
 /** One Fetch's deadline; a paused or dead node must not hold a caller up for long. */
 export const fetchTimeoutMs = 2000;
+/** Attempts at one Fetch that timed out or found the node unavailable. */
+const fetchAttempts = 3;
 /** Bytes asked for per Fetch while reading a whole partition. */
 export const readChunkBytes = 1024 * 1024;
 /** Fetches per partition read; bounds the loop even if a node kept answering with nothing new. */
@@ -61,12 +63,20 @@ export class NodeReader {
     this.stubs = undefined;
   }
 
-  private fetch(topic: string, partition: number, offset: number, maxBytes: number): Promise<FetchResponse__Output> {
+  private async fetch(topic: string, partition: number, offset: number, maxBytes: number): Promise<FetchResponse__Output> {
     this.stubs ??= rawStubs(this.address, channelOptions);
     const consumer = this.stubs.consumer;
-    return unaryCall<FetchResponse__Output>(
-      (opts, cb) => consumer.Fetch({ topic, partition, offset, maxBytes, minBytes: 0, maxWaitMs: 0 }, new grpc.Metadata(), opts, cb),
-      fetchTimeoutMs,
-    );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await unaryCall<FetchResponse__Output>(
+          (opts, cb) => consumer.Fetch({ topic, partition, offset, maxBytes, minBytes: 0, maxWaitMs: 0 }, new grpc.Metadata(), opts, cb),
+          fetchTimeoutMs,
+        );
+      } catch (err) {
+        // A node slow to answer on a loaded machine is asked again; one that keeps failing fails the read.
+        const code = (err as grpc.ServiceError).code;
+        if (attempt >= fetchAttempts || (code !== grpc.status.DEADLINE_EXCEEDED && code !== grpc.status.UNAVAILABLE)) throw err;
+      }
+    }
   }
 }

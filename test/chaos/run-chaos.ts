@@ -15,6 +15,7 @@ import { checkRun, referenceLogs } from "./checker";
 import { ClusterReader } from "./cluster-reader";
 import { History } from "./history";
 import { leaderClaims, oneLeaderPerTerm } from "./leader-terms";
+import { checkMemberRecords, runningIncarnation } from "./member-records";
 import { FaultRecord, SendOp, Violation } from "./model";
 import { Nemesis } from "./nemesis";
 import { crashedNodes } from "./node-crashes";
@@ -202,7 +203,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
     const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
     violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)), ...(await createRetries(cluster, topics)));
-    violations.push(...oneLeaderPerTerm(cluster.nodes.flatMap((n) => (existsSync(n.logPath) ? leaderClaims(n.id, readFileSync(n.logPath, "utf8")) : []))));
+    const nodeLogs = new Map(cluster.nodes.map((n) => [n.id, existsSync(n.logPath) ? readFileSync(n.logPath, "utf8") : ""]));
+    violations.push(...oneLeaderPerTerm([...nodeLogs].flatMap(([id, text]) => leaderClaims(id, text))));
+    const running = new Map([...nodeLogs].flatMap(([id, text]) => {
+      const incarnation = runningIncarnation(text);
+      return incarnation === undefined ? [] : [[id, incarnation] as const];
+    }));
+    violations.push(...(await checkMemberRecords(cluster, running)));
     history.note("final", { converged, records: checked.stats.records });
 
     const report = buildReport({

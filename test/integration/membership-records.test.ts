@@ -2,10 +2,11 @@
 // a learner under another leader; a node that joined while a voter was down — so never met it — still
 // refuses that voter's wiped copy under its old id, by the incarnation the log recorded; and a data
 // directory from another cluster is refused by its would-be peers with a clear message while the
-// cluster goes on serving.
+// cluster goes on serving; and a client given one address follows the members as they come and go.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, rmSync } from "node:fs";
+import { RaftlineClient } from "../../src/client";
 import { cliPath, startCluster } from "../support/cluster";
 import { layOutLocalCluster } from "../support/cluster-node";
 import { changeDeadlineMs, electionDeadlineMs, logOf, membershipOf, readAll, waitVoters, whenIdle } from "../support/membership";
@@ -101,5 +102,89 @@ test("a data directory from another cluster is refused with a clear message; the
   await producer.send({ topic: "f", partition: 0, records: [{ value: "still serving" }] });
   assert.deepEqual(await readAll(cluster.node(1).clientAddress, "f"), ["still serving"]);
   assert.ok(!(await readAll(cluster.node(3).clientAddress, "f").catch((): string[] => [])).includes("still serving"), "the stranger got nothing");
+  await producer.close();
+});
+
+test("a client given one address keeps working when that node, and another, leave and a new one arrives", async () => {
+  const cluster = await startCluster();
+  await cluster.waitForLeader(electionDeadlineMs);
+  // The writer never asks for the members: it refreshes its list by itself. Changes go through another client.
+  const writer = new RaftlineClient({ brokers: [cluster.node(1).clientAddress], clientId: "one-address" });
+  const ops = cluster.client();
+  try {
+    const admin = ops.admin();
+    await admin.createTopic({ name: "o", partitions: 1 });
+    const producer = writer.producer({ lingerMs: 0 });
+    const acked: string[] = [];
+    const write = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) {
+        const value = `o${acked.length}`;
+        await producer.send({ topic: "o", partition: 0, records: [{ value }] });
+        acked.push(value);
+      }
+    };
+    await write(20);
+    const n4 = await cluster.startJoiner(4, cluster.node(2).clientAddress);
+    await whenIdle(() => admin.addNode({ nodeId: 4, clientAddress: n4.clientAddress, peerAddress: n4.peerAddress }));
+    await waitVoters(ops, [1, 2, 3, 4]);
+    for (const gone of [1, 2]) {
+      await whenIdle(() => admin.removeNode(gone));
+      await waitFor(() => !cluster.node(gone).running, changeDeadlineMs, `removed node ${gone} to exit`);
+      await write(20);
+    }
+    assert.deepEqual(await membershipOf(ops), { voters: [3, 4], learners: [] });
+    for (const id of [3, 4]) {
+      await waitFor(async () => (await readAll(cluster.node(id).clientAddress, "o")).length >= acked.length, changeDeadlineMs, `node ${id} to hold every write`);
+      assert.deepEqual(await readAll(cluster.node(id).clientAddress, "o"), acked);
+    }
+    await producer.close();
+  } finally {
+    await writer.close({ flush: false });
+  }
+});
+
+test("a former member's id added back at new addresses: every node's address book moves it", async () => {
+  const cluster = await startCluster();
+  await cluster.waitForLeader(electionDeadlineMs);
+  const client = cluster.client();
+  const admin = client.admin();
+  await admin.createTopic({ name: "m", partitions: 1 });
+  const producer = client.producer({ lingerMs: 0 });
+  const acked: string[] = [];
+  const write = async (n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      const value = `m${acked.length}`;
+      await producer.send({ topic: "m", partition: 0, records: [{ value }] });
+      acked.push(value);
+    }
+  };
+  await write(20);
+  const oldAddress = cluster.node(3).clientAddress;
+  await whenIdle(() => admin.removeNode(3));
+  const moved = await cluster.rejoinElsewhere(3, cluster.node(1).clientAddress);
+  assert.notEqual(moved.clientAddress, oldAddress);
+  await whenIdle(() => admin.addNode({ nodeId: 3, clientAddress: moved.clientAddress, peerAddress: moved.peerAddress }));
+  await waitVoters(client, [1, 2, 3]);
+  await write(20);
+  // Every other node moved it in its book (and says so), and reaches it there: with node 3 leading, a
+  // client given only node 1 or node 2 writes through that node's view of where the leader is.
+  for (const id of [1, 2]) {
+    assert.match(logOf(cluster, id), new RegExp(`"id":3,"clientAddress":"${moved.clientAddress}","peerAddress":"${moved.peerAddress}".*a member moved to new addresses`));
+  }
+  await admin.transferLeadership(3);
+  for (const id of [1, 2]) {
+    const via = new RaftlineClient({ brokers: [cluster.node(id).clientAddress], clientId: `via-${id}`, memberRefreshMs: 0 });
+    try {
+      const [meta] = await via.producer({ lingerMs: 0 }).send({ topic: "m", partition: 0, records: [{ value: `via${id}` }] });
+      assert.equal(meta.offset, acked.length);
+      acked.push(`via${id}`);
+    } finally {
+      await via.close();
+    }
+  }
+  for (const id of [1, 2, 3]) {
+    await waitFor(async () => (await readAll(cluster.node(id).clientAddress, "m")).length >= acked.length, changeDeadlineMs, `node ${id} to hold every write`);
+    assert.deepEqual(await readAll(cluster.node(id).clientAddress, "m"), acked);
+  }
   await producer.close();
 });

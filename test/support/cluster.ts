@@ -114,7 +114,21 @@ export class Cluster {
     await this.stop(id);
     rmSync(old.dataDir, { recursive: true, force: true });
     mkdirSync(old.dataDir);
-    const node = new ClusterNode({ ...old.spec, args: this.joinerArgs(old.spec, via) });
+    return this.replaceNode(old, old.spec, via, deadlineMs);
+  }
+
+  /** Like rejoin, on new ports: the same id moved to another machine. */
+  async rejoinElsewhere(id: number, via: string, deadlineMs = defaultStartDeadlineMs): Promise<ClusterNode> {
+    const old = this.node(id);
+    await this.stop(id);
+    rmSync(old.dataDir, { recursive: true, force: true });
+    mkdirSync(old.dataDir);
+    const [clientPort, peerPort] = await freePorts(2);
+    return this.replaceNode(old, { ...old.spec, clientAddress: `127.0.0.1:${clientPort}`, peerAddress: `127.0.0.1:${peerPort}` }, via, deadlineMs);
+  }
+
+  private async replaceNode(old: ClusterNode, spec: ClusterNode["spec"], via: string, deadlineMs: number): Promise<ClusterNode> {
+    const node = new ClusterNode({ ...spec, args: this.joinerArgs(spec, via) });
     this.nodes[this.nodes.indexOf(old)] = node;
     node.start();
     await node.waitServing(deadlineMs);

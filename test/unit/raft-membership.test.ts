@@ -208,3 +208,19 @@ test("a node that starts with the bootstrap membership replays the log from inde
   assert.deepEqual(s.status(4).conf, { voters: [1, 2, 3], learners: [4] });
   assert.deepEqual(s.applied(4), ["a"]);
 });
+
+test("a founder's id removed and added back to a new, empty node: it gets the log start's membership by snapshot", () => {
+  const s = stableCluster();
+  s.proposeConfChange(1, { type: ConfChangeType.RemoveVoter, nodeId: 3 });
+  s.stabilize();
+  s.propose(1, "a");
+  s.stabilize();
+  // Node 3 comes back as a new node (a joiner knows no members) under the same id; the log is uncompacted.
+  s.wipe(3, { voters: [], learners: [] });
+  assert.equal(s.proposeConfChange(1, { type: ConfChangeType.AddLearner, nodeId: 3 }).ok, true);
+  s.stabilize();
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.status(3).conf, { voters: [1, 2], learners: [3] });
+  assert.equal(s.status(3).lastIndex, s.status(1).lastIndex);
+  assert.equal(s.status(3).applied, s.status(1).applied, "it applies the log instead of stalling on a membership it lacks");
+});
