@@ -7,6 +7,7 @@ import * as net from "node:net";
 import type { Logger } from "pino";
 import { correlationIdOf, frameSize, readRequestHeader, responseFrame, type RequestHeader } from "../../kafka/header";
 import { KafkaDecodeError, type KafkaReader } from "../../kafka/wire";
+import { isPlanted } from "../test-plants";
 
 export interface KafkaListenerBounds {
   /** Largest request frame (after its 4-byte size); a larger size prefix closes the connection. */
@@ -168,8 +169,10 @@ class KafkaConnection {
       correlationId = correlationIdOf(frame);
       const { header, body } = readRequestHeader(frame);
       const response = await this.handle(header, body);
-      return response === null ? null : responseFrame(correlationId, response);
+      const answerId = isPlanted("kafka-wrong-correlation") ? correlationId + 1 : correlationId;
+      return response === null ? null : responseFrame(answerId, response);
     } catch (err) {
+      if (isPlanted("kafka-silent-refusal") && err instanceof KafkaDecodeError) return null;
       if (!(err instanceof KafkaDecodeError)) this.logger.warn({ err, correlationId }, "kafka request failed");
       this.close(err instanceof Error ? err.message : "request failed", err);
       return undefined;
