@@ -18,8 +18,9 @@ export interface KafkaListenerBounds {
   frameTimeoutMs: number;
   /** A connection with no traffic for this long is closed. */
   idleTimeoutMs: number;
-  /** Whole frames one connection may have waiting; beyond it the socket stops being read. */
+  /** Whole frames one connection may have waiting, and their bytes; beyond either the socket is not read. */
   maxQueuedFrames: number;
+  maxQueuedBytes: number;
 }
 
 /** Answers one request: its response body, or null for none (Produce with acks=0). Throws to close. */
@@ -75,6 +76,7 @@ class KafkaConnection {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly frames: Uint8Array[] = [];
+  private queuedBytes = 0;
   private working = false;
   private frameTimer: NodeJS.Timeout | undefined;
 
@@ -109,7 +111,7 @@ class KafkaConnection {
       return;
     }
     this.armFrameTimer();
-    if (this.frames.length >= this.bounds.maxQueuedFrames) this.socket.pause();
+    if (this.full()) this.socket.pause();
     void this.work();
   }
 
@@ -121,6 +123,7 @@ class KafkaConnection {
       if (this.buffered < 4 + size) return;
       const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
       this.frames.push(all.subarray(4, 4 + size));
+      this.queuedBytes += size;
       const rest = all.subarray(4 + size);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
@@ -134,19 +137,30 @@ class KafkaConnection {
     if (this.buffered > 0) this.frameTimer = setTimeout(() => this.close("frame timed out"), this.bounds.frameTimeoutMs);
   }
 
+  private full(): boolean {
+    return this.frames.length >= this.bounds.maxQueuedFrames || this.queuedBytes >= this.bounds.maxQueuedBytes;
+  }
+
+  /**
+   * Answers queued frames in order. The idle timeout is off while a request is being answered: a
+   * JoinGroup or a long poll may rightly wait longer than a connection may sit idle.
+   */
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
+    this.socket.setTimeout(0);
     try {
       while (this.frames.length > 0 && !this.socket.destroyed) {
         const frame = this.frames.shift() as Uint8Array;
-        if (this.socket.isPaused() && this.frames.length < this.bounds.maxQueuedFrames) this.socket.resume();
+        this.queuedBytes -= frame.length;
+        if (this.socket.isPaused() && !this.full()) this.socket.resume();
         const response = await this.answer(frame);
         if (response === undefined) return;
         if (response !== null && !this.socket.write(response)) await this.drained();
       }
     } finally {
       this.working = false;
+      if (!this.socket.destroyed) this.socket.setTimeout(this.bounds.idleTimeoutMs);
     }
   }
 
