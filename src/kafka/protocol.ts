@@ -65,6 +65,7 @@ export enum KafkaError {
   InvalidTopic = 17,
   RecordListTooLarge = 18,
   NotEnoughReplicas = 19,
+  InvalidRequiredAcks = 21,
   IllegalGeneration = 22,
   InconsistentGroupProtocol = 23,
   InvalidGroupId = 24,
