@@ -6,6 +6,7 @@
 import * as net from "node:net";
 import type { Logger } from "pino";
 import { correlationIdOf, frameSize, readRequestHeader, responseFrame, type RequestHeader } from "../../kafka/header";
+import { ApiKey } from "../../kafka/protocol";
 import { KafkaDecodeError, type KafkaReader } from "../../kafka/wire";
 import { isPlanted } from "../test-plants";
 
@@ -65,6 +66,10 @@ export class KafkaListener {
     for (const s of this.sockets) s.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
+}
+
+function isProduce(frame: Uint8Array): boolean {
+  return frame.length >= 2 && frame[0] === 0 && frame[1] === ApiKey.Produce;
 }
 
 export function splitAddress(address: string): [string, number] {
@@ -142,19 +147,33 @@ class KafkaConnection {
   }
 
   /**
-   * Answers queued frames in order. The idle timeout is off while a request is being answered: a
-   * JoinGroup or a long poll may rightly wait longer than a connection may sit idle.
+   * Answers queued frames, writing the answers in request order. Consecutive Produce requests are
+   * handled concurrently (each proposes before the next starts, so the log keeps their order): that is
+   * what lets a pipelining producer keep several batches in flight. Any other request waits for those
+   * before it and is waited for by those after it, as a Kafka broker handles a connection. The idle
+   * timeout is off while requests are being answered: a JoinGroup or a long poll may rightly wait longer
+   * than a connection may sit idle.
    */
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
     this.socket.setTimeout(0);
+    const inFlight: Promise<Uint8Array | null | undefined>[] = [];
+    let inFlightProduces = true;
     try {
-      while (this.frames.length > 0 && !this.socket.destroyed) {
-        const frame = this.frames.shift() as Uint8Array;
-        this.queuedBytes -= frame.length;
-        if (this.socket.isPaused() && !this.full()) this.socket.resume();
-        const response = await this.answer(frame);
+      while (!this.socket.destroyed) {
+        while (this.frames.length > 0 && inFlight.length < this.bounds.maxQueuedFrames) {
+          const produce = isProduce(this.frames[0]);
+          if (inFlight.length > 0 && !(produce && inFlightProduces)) break;
+          const frame = this.frames.shift() as Uint8Array;
+          this.queuedBytes -= frame.length;
+          if (this.socket.isPaused() && !this.full()) this.socket.resume();
+          inFlightProduces = inFlight.length === 0 ? produce : inFlightProduces && produce;
+          inFlight.push(this.answer(frame));
+        }
+        const next = inFlight.shift();
+        if (next === undefined) return;
+        const response = await next;
         if (response === undefined) return;
         if (response !== null && !this.socket.write(response)) await this.drained();
       }
