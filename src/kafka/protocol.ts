@@ -31,7 +31,7 @@ export const supportedVersions: ReadonlyMap<ApiKey, VersionRange> = new Map([
   [ApiKey.Fetch, { min: 4, max: 11 }],
   [ApiKey.ListOffsets, { min: 1, max: 5 }],
   [ApiKey.Metadata, { min: 0, max: 8 }],
-  [ApiKey.OffsetCommit, { min: 2, max: 7 }],
+  [ApiKey.OffsetCommit, { min: 0, max: 7 }],
   [ApiKey.OffsetFetch, { min: 1, max: 5 }],
   [ApiKey.FindCoordinator, { min: 0, max: 2 }],
   [ApiKey.JoinGroup, { min: 0, max: 5 }],
