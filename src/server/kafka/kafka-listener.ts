@@ -129,17 +129,26 @@ class KafkaConnection {
       const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
       this.frames.push(all.subarray(4, 4 + size));
       this.queuedBytes += size;
+      // Whatever follows is a new frame, with its own time to arrive.
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
       const rest = all.subarray(4 + size);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
     }
   }
 
-  /** A partial frame must complete in time: a peer dribbling bytes cannot hold a connection forever. */
+  /**
+   * A partial frame must complete within frameTimeoutMs of its first byte (the timer is not restarted by
+   * later bytes): a peer dribbling bytes cannot hold a connection forever.
+   */
   private armFrameTimer(): void {
-    clearTimeout(this.frameTimer);
-    this.frameTimer = undefined;
-    if (this.buffered > 0) this.frameTimer = setTimeout(() => this.close("frame timed out"), this.bounds.frameTimeoutMs);
+    if (this.buffered === 0) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (this.frameTimer === undefined) {
+      this.frameTimer = setTimeout(() => this.close("frame timed out"), this.bounds.frameTimeoutMs);
+    }
   }
 
   private full(): boolean {
