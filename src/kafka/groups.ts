@@ -1,5 +1,5 @@
 // The group APIs: FindCoordinator (v0-v2), JoinGroup (v0-v5), SyncGroup (v0-v3), Heartbeat (v0-v3),
-// LeaveGroup (v0-v3), OffsetCommit (v2-v7), OffsetFetch (v1-v5).
+// LeaveGroup (v0-v3), OffsetCommit (v0-v7), OffsetFetch (v1-v5).
 import type { KafkaError } from "./protocol";
 import { KafkaReader, KafkaWriter } from "./wire";
 
@@ -132,10 +132,11 @@ export interface OffsetCommitRequest {
 
 export function decodeOffsetCommitRequest(r: KafkaReader, version: number): OffsetCommitRequest {
   const groupId = r.string("group_id");
-  const generationId = r.int32("generation_id");
-  const memberId = r.string("member_id");
+  // v0 commits outside any generation, as a manual-assignment consumer does.
+  const generationId = version >= 1 ? r.int32("generation_id") : -1;
+  const memberId = version >= 1 ? r.string("member_id") : "";
   if (version >= 7) r.nullableString("group_instance_id");
-  if (version <= 4) r.int64("retention_time_ms");
+  if (version >= 2 && version <= 4) r.int64("retention_time_ms");
   const topics = r.array(
     "topics",
     (r) => ({
@@ -146,6 +147,7 @@ export function decodeOffsetCommitRequest(r: KafkaReader, version: number): Offs
           const partition = r.int32("partition");
           const offset = r.int64("committed_offset");
           if (version >= 6) r.int32("committed_leader_epoch");
+          if (version === 1) r.int64("commit_timestamp");
           return { partition, offset, metadata: r.nullableString("committed_metadata") };
         },
         14,

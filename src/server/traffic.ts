@@ -1,6 +1,7 @@
 // What the services report about the records they move, so metrics can count them without the services
 // knowing about Prometheus.
-export type ReadRpc = "fetch" | "subscribe";
+/** "kafka-fetch": a Fetch on the Kafka listener. */
+export type ReadRpc = "fetch" | "subscribe" | "kafka-fetch";
 
 export interface TrafficCounters {
   /** Records a client of this node produced and the leader accepted (counted once, where the client called). */

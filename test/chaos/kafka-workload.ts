@@ -4,7 +4,7 @@
 // was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say).
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import type { History } from "./history";
-import { SendOp, Violation, sendValue } from "./model";
+import { Violation, sendValue } from "./model";
 import type { TopicSpec, Workload, WorkloadContext } from "./workload";
 
 export interface KafkaWorkloadOptions {
@@ -18,6 +18,8 @@ export interface KafkaWorkloadOptions {
 
 /** Records per send. */
 const recordsPerSend = 3;
+/** Pause after a failed send: while the cluster is down, kafkajs fails sends at once ("Broker not connected"). */
+const failurePauseMs = 500;
 
 export class KafkaWorkload implements Workload {
   readonly name: string;
@@ -25,7 +27,6 @@ export class KafkaWorkload implements Workload {
   private producer: Producer | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
-  private readonly outstanding = new Set<SendOp>();
   private seq = 0;
   private readonly counts = { acked: 0, failed: 0 };
 
@@ -82,18 +83,17 @@ export class KafkaWorkload implements Workload {
         const seq = this.seq++;
         return history.invoke({ value: sendValue(name, seq), producer: name, idempotent: true, ordered: false, topic: this.options.topic.name, partition, seq });
       });
-      for (const op of ops) this.outstanding.add(op);
       try {
         const [placed] = await producer.send({ topic: this.options.topic.name, acks: -1, messages: ops.map((op) => ({ key: name, value: op.value, partition })) });
         const base = Number(placed.baseOffset);
         ops.forEach((op, i) => history.acked(op, base + i));
         this.counts.acked += ops.length;
+        await pause(this.options.sendIntervalMs);
       } catch (err) {
         for (const op of ops) history.failed(op, `kafkajs: ${err instanceof Error ? err.message : String(err)}`);
         this.counts.failed += ops.length;
+        await pause(failurePauseMs);
       }
-      for (const op of ops) this.outstanding.delete(op);
-      await pause(this.options.sendIntervalMs);
     }
   }
 }

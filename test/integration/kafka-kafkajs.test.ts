@@ -138,6 +138,31 @@ describe("kafkajs through the Kafka listener", () => {
     await admin.disconnect();
   });
 
+  test("a consuming group follows the coordinator to the new leader after a SIGKILL and reads on", async () => {
+    const k = kafka("coordinator");
+    const admin = k.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: "moving", numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = k.producer({ idempotent: true });
+    await producer.connect();
+    const values = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `moving-${from + i}`);
+    await producer.send({ topic: "moving", acks: -1, messages: values(0, 20).map((value) => ({ value })) });
+    const { seen, consumer } = await consumeInGroup(k, "followers", "moving", (s) => s.length >= 20);
+    try {
+      const leader = await kc.cluster.waitForLeader(deadlineMs);
+      await kc.cluster.kill(leader, "SIGKILL");
+      await kc.cluster.waitForLeader(deadlineMs, { among: kc.cluster.nodes.filter((n) => n.id !== leader).map((n) => n.id) });
+      await producer.send({ topic: "moving", acks: -1, messages: values(20, 20).map((value) => ({ value })) });
+      const want = new Set(values(0, 40));
+      await waitFor(() => [...want].every((v) => seen.some((m) => String(m.message.value) === v)), deadlineMs, "the group to read the records written after the kill");
+      await kc.cluster.restart(leader);
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+    }
+  });
+
   test("an idempotent acks=all producer loses and duplicates nothing across a leader SIGKILL", async () => {
     const k = kafka("failover");
     const admin = k.admin();

@@ -123,6 +123,15 @@ describe("librdkafka clients through the Kafka listener", () => {
     assert.deepEqual(second.sort(), Array.from({ length: 20 }, (_, i) => `late-${i}`).sort(), "the second run starts at the commit");
   });
 
+  test("confluent-kafka: batches compressed with gzip, snappy, lz4 and zstd are stored as sent", { skip: skipPython }, async () => {
+    await createTopic("py-codecs", 1);
+    const bootstrap = kc.brokers.join(",");
+    const codecs = ["none", "gzip", "snappy", "lz4", "zstd"];
+    for (const codec of codecs) await finished(start(python, [script, "produce", bootstrap, "py-codecs", codec, "40", codec]), `python produce with ${codec}`);
+    const [stored] = await storedValues("py-codecs", 1);
+    assert.deepEqual(stored, codecs.flatMap((codec) => Array.from({ length: 40 }, (_, i) => `${codec}-${i}`)));
+  });
+
   test("kcat: idempotent acks=all across a leader SIGKILL, then a group commits and resumes", { skip: skipKcat }, async () => {
     await createTopic("kcat-events", 1);
     const bootstrap = kc.brokers.join(",");

@@ -1,8 +1,10 @@
 """Python's confluent-kafka (librdkafka) against Raftline's Kafka listener, driven by
 test/integration/kafka-librdkafka.test.ts.
 
-  produce BOOTSTRAP TOPIC PREFIX COUNT   idempotent, acks=all, gzip; prints "progress N" as deliveries
-                                         are acknowledged and "acked N" at the end (exit 1 on any failure)
+  produce BOOTSTRAP TOPIC PREFIX COUNT [CODEC]
+                                         idempotent, acks=all, gzip unless CODEC says otherwise (none,
+                                         snappy, lz4, zstd); prints "progress N" as deliveries are
+                                         acknowledged and "acked N" at the end (exit 1 on any failure)
   consume BOOTSTRAP TOPIC GROUP COUNT    reads COUNT records in the group, commits synchronously, prints
                                          one JSON line with the values and closes
 """
@@ -12,12 +14,12 @@ import sys
 from confluent_kafka import Consumer, Producer
 
 
-def produce(bootstrap, topic, prefix, count):
+def produce(bootstrap, topic, prefix, count, codec):
     producer = Producer({
         "bootstrap.servers": bootstrap,
         "enable.idempotence": True,
         "acks": "all",
-        "compression.type": "gzip",
+        "compression.type": codec,
         "linger.ms": 5,
         "message.timeout.ms": 60000,
     })
@@ -74,7 +76,7 @@ def consume(bootstrap, topic, group, count):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "produce":
-        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+        produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else "gzip")
     elif mode == "consume":
         consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
     else:

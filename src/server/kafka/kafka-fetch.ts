@@ -28,8 +28,11 @@ export async function fetch(ctx: NodeContext, req: FetchRequest): Promise<TopicA
   try {
     for (;;) {
       const timedOut = ctx.now() >= waitUntil;
-      const { topics, bytes } = await fetchOnce(ctx, req, maxBytes);
-      if (bytes >= Math.max(req.minBytes, 1) || timedOut || !ctx.replica.isLeader) return topics;
+      const { topics, bytes, records } = await fetchOnce(ctx, req, maxBytes);
+      if (bytes >= Math.max(req.minBytes, 1) || timedOut || !ctx.replica.isLeader) {
+        if (records > 0) ctx.traffic.consumed("kafka-fetch", records, bytes);
+        return topics;
+      }
       if (!endLongPoll) {
         try {
           endLongPoll = ctx.reads.beginLongPoll();
@@ -44,21 +47,22 @@ export async function fetch(ctx: NodeContext, req: FetchRequest): Promise<TopicA
   }
 }
 
-async function fetchOnce(ctx: NodeContext, req: FetchRequest, maxBytes: number): Promise<{ topics: TopicAnswer[]; bytes: number }> {
+async function fetchOnce(ctx: NodeContext, req: FetchRequest, maxBytes: number): Promise<{ topics: TopicAnswer[]; bytes: number; records: number }> {
   let bytes = 0;
+  const tally = { records: 0 };
   const topics: TopicAnswer[] = [];
   for (const t of req.topics) {
     const partitions: FetchPartitionResponse[] = [];
     for (const p of t.partitions) {
       // Past the response budget the partition is still answered (with no records), as Kafka does.
       const budget = Math.min(Math.max(p.partitionMaxBytes, 1), maxBytes - bytes);
-      const answer = await fetchPartition(ctx, t.name, p.partition, p.fetchOffset, budget, bytes === 0);
+      const answer = await fetchPartition(ctx, t.name, p.partition, p.fetchOffset, budget, bytes === 0, tally);
       bytes += answer.records?.length ?? 0;
       partitions.push(answer);
     }
     topics.push({ name: t.name, partitions });
   }
-  return { topics, bytes };
+  return { topics, bytes, records: tally.records };
 }
 
 async function fetchPartition(
@@ -68,6 +72,7 @@ async function fetchPartition(
   offset: number,
   budgetBytes: number,
   first: boolean,
+  tally: { records: number },
 ): Promise<FetchPartitionResponse> {
   const none = (errorCode: KafkaError): FetchPartitionResponse => ({ partition, errorCode, highWatermark: -1, logStartOffset: -1, records: null });
   if (!ctx.replica.isLeader) return none(KafkaError.NotLeaderOrFollower);
@@ -91,7 +96,11 @@ async function fetchPartition(
     const batches = await read.batches;
     if (batches.length === 0) throw new BrokerError("DATA_LOSS", "ERROR_REASON_CORRUPT_DATA", `offset ${loc.offset} is applied and written but missing from storage`);
     const w = new KafkaWriter(loc.bytes + 128);
-    for (const b of batches) writeBatch(w, b.baseOffset, decodeRecordBatch(b.blob, b.baseOffset));
+    for (const b of batches) {
+      const records = decodeRecordBatch(b.blob, b.baseOffset);
+      writeBatch(w, b.baseOffset, records);
+      tally.records += records.length;
+    }
     answer.records = w.finish();
   } catch (err) {
     answer.errorCode = kafkaFailure(err).errorCode;

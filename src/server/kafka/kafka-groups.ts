@@ -8,9 +8,13 @@ import type { JoinGroupRequest, JoinGroupResponse, SyncGroupRequest, HeartbeatRe
 import { KafkaError } from "../../kafka/protocol";
 import type { NodeContext } from "../node-context";
 
-/** Groups held in memory at once, and members per group. */
+/** Groups held in memory at once, members per group, and members over all groups. */
 export const maxKafkaGroups = 10_000;
 export const maxKafkaGroupMembers = 1_000;
+export const maxKafkaMembers = 10_000;
+/** Bytes of protocol metadata one member may join with, and of the assignment it may be given. */
+export const maxMemberMetadataBytes = 64 * 1024;
+export const maxAssignmentBytes = 64 * 1024;
 /** Session timeouts a member may ask for (Kafka's broker defaults: 6 s .. 30 min). */
 export const minSessionTimeoutMs = 1_000;
 export const maxSessionTimeoutMs = 30 * 60 * 1000;
@@ -49,6 +53,7 @@ function joinError(errorCode: KafkaError, memberId = ""): JoinGroupResponse {
 
 export class KafkaGroups {
   private readonly groups = new Map<string, Group>();
+  private members = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly onRole = (): void => {
     if (!this.ctx.replica.isLeader) this.clear();
@@ -89,6 +94,9 @@ export class KafkaGroups {
     if (req.sessionTimeoutMs < minSessionTimeoutMs || req.sessionTimeoutMs > maxSessionTimeoutMs) {
       return Promise.resolve(joinError(KafkaError.InvalidSessionTimeout));
     }
+    if (req.protocols.reduce((sum, p) => sum + p.name.length + p.metadata.length, 0) > maxMemberMetadataBytes) {
+      return Promise.resolve(joinError(KafkaError.InvalidRequest));
+    }
     if ((this.ctx.machine.state.groups.group(req.groupId)?.members.length ?? 0) > 0) {
       // The id belongs to a group of gRPC members right now: the two protocols do not share a generation.
       return Promise.resolve(joinError(KafkaError.InconsistentGroupProtocol));
@@ -105,7 +113,8 @@ export class KafkaGroups {
     let member = req.memberId === "" ? undefined : group.members.get(req.memberId);
     if (req.memberId !== "" && !member) return Promise.resolve(joinError(KafkaError.UnknownMemberId, req.memberId));
     if (!member) {
-      if (group.members.size >= maxKafkaGroupMembers) return Promise.resolve(joinError(KafkaError.GroupMaxSizeReached));
+      if (group.members.size >= maxKafkaGroupMembers || this.members >= maxKafkaMembers) return Promise.resolve(joinError(KafkaError.GroupMaxSizeReached));
+      this.members++;
       member = { memberId: `${clientId || "member"}-${randomUUID()}`, groupInstanceId: req.groupInstanceId, sessionTimeoutMs: 0, rebalanceTimeoutMs: 0, protocols: [], lastSeenMs: 0, assignment: empty };
       group.members.set(member.memberId, member);
     }
@@ -131,6 +140,7 @@ export class KafkaGroups {
     member.lastSeenMs = this.ctx.now();
     if (group.state === "PreparingRebalance") return answer(KafkaError.RebalanceInProgress);
     if (group.state === "Stable") return Promise.resolve({ errorCode: KafkaError.None, assignment: member.assignment });
+    if (req.assignments.some((a) => a.assignment.length > maxAssignmentBytes)) return answer(KafkaError.InvalidRequest);
     const synced = new Promise<{ errorCode: KafkaError; assignment: Uint8Array }>((resolve) => (member.sync = resolve));
     if (member.memberId === group.leader) {
       const given = new Map(req.assignments.map((a) => [a.memberId, a.assignment]));
@@ -173,7 +183,7 @@ export class KafkaGroups {
   }
 
   private remove(group: Group, member: Member): void {
-    group.members.delete(member.memberId);
+    if (group.members.delete(member.memberId)) this.members--;
     member.join?.(joinError(KafkaError.UnknownMemberId, member.memberId));
     member.sync?.({ errorCode: KafkaError.UnknownMemberId, assignment: empty });
   }
@@ -253,5 +263,6 @@ export class KafkaGroups {
       }
     }
     this.groups.clear();
+    this.members = 0;
   }
 }

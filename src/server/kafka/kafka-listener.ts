@@ -6,7 +6,9 @@
 import * as net from "node:net";
 import type { Logger } from "pino";
 import { correlationIdOf, frameSize, readRequestHeader, responseFrame, type RequestHeader } from "../../kafka/header";
+import { ApiKey } from "../../kafka/protocol";
 import { KafkaDecodeError, type KafkaReader } from "../../kafka/wire";
+import { isPlanted } from "../test-plants";
 
 export interface KafkaListenerBounds {
   /** Largest request frame (after its 4-byte size); a larger size prefix closes the connection. */
@@ -17,8 +19,9 @@ export interface KafkaListenerBounds {
   frameTimeoutMs: number;
   /** A connection with no traffic for this long is closed. */
   idleTimeoutMs: number;
-  /** Whole frames one connection may have waiting; beyond it the socket stops being read. */
+  /** Whole frames one connection may have waiting, and their bytes; beyond either the socket is not read. */
   maxQueuedFrames: number;
+  maxQueuedBytes: number;
 }
 
 /** Answers one request: its response body, or null for none (Produce with acks=0). Throws to close. */
@@ -65,6 +68,10 @@ export class KafkaListener {
   }
 }
 
+function isProduce(frame: Uint8Array): boolean {
+  return frame.length >= 2 && frame[0] === 0 && frame[1] === ApiKey.Produce;
+}
+
 export function splitAddress(address: string): [string, number] {
   const at = address.lastIndexOf(":");
   return [address.slice(0, at), Number(address.slice(at + 1))];
@@ -74,6 +81,7 @@ class KafkaConnection {
   private chunks: Buffer[] = [];
   private buffered = 0;
   private readonly frames: Uint8Array[] = [];
+  private queuedBytes = 0;
   private working = false;
   private frameTimer: NodeJS.Timeout | undefined;
 
@@ -108,7 +116,7 @@ class KafkaConnection {
       return;
     }
     this.armFrameTimer();
-    if (this.frames.length >= this.bounds.maxQueuedFrames) this.socket.pause();
+    if (this.full()) this.socket.pause();
     void this.work();
   }
 
@@ -120,32 +128,67 @@ class KafkaConnection {
       if (this.buffered < 4 + size) return;
       const all = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.buffered);
       this.frames.push(all.subarray(4, 4 + size));
+      this.queuedBytes += size;
+      // Whatever follows is a new frame, with its own time to arrive.
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
       const rest = all.subarray(4 + size);
       this.chunks = rest.length > 0 ? [rest] : [];
       this.buffered = rest.length;
     }
   }
 
-  /** A partial frame must complete in time: a peer dribbling bytes cannot hold a connection forever. */
+  /**
+   * A partial frame must complete within frameTimeoutMs of its first byte (the timer is not restarted by
+   * later bytes): a peer dribbling bytes cannot hold a connection forever.
+   */
   private armFrameTimer(): void {
-    clearTimeout(this.frameTimer);
-    this.frameTimer = undefined;
-    if (this.buffered > 0) this.frameTimer = setTimeout(() => this.close("frame timed out"), this.bounds.frameTimeoutMs);
+    if (this.buffered === 0) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+    } else if (this.frameTimer === undefined) {
+      this.frameTimer = setTimeout(() => this.close("frame timed out"), this.bounds.frameTimeoutMs);
+    }
   }
 
+  private full(): boolean {
+    return this.frames.length >= this.bounds.maxQueuedFrames || this.queuedBytes >= this.bounds.maxQueuedBytes;
+  }
+
+  /**
+   * Answers queued frames, writing the answers in request order. Consecutive Produce requests are
+   * handled concurrently (each proposes before the next starts, so the log keeps their order): that is
+   * what lets a pipelining producer keep several batches in flight. Any other request waits for those
+   * before it and is waited for by those after it, as a Kafka broker handles a connection. The idle
+   * timeout is off while requests are being answered: a JoinGroup or a long poll may rightly wait longer
+   * than a connection may sit idle.
+   */
   private async work(): Promise<void> {
     if (this.working) return;
     this.working = true;
+    this.socket.setTimeout(0);
+    const inFlight: Promise<Uint8Array | null | undefined>[] = [];
+    let inFlightProduces = true;
     try {
-      while (this.frames.length > 0 && !this.socket.destroyed) {
-        const frame = this.frames.shift() as Uint8Array;
-        if (this.socket.isPaused() && this.frames.length < this.bounds.maxQueuedFrames) this.socket.resume();
-        const response = await this.answer(frame);
+      while (!this.socket.destroyed) {
+        while (this.frames.length > 0 && inFlight.length < this.bounds.maxQueuedFrames) {
+          const produce = isProduce(this.frames[0]);
+          if (inFlight.length > 0 && !(produce && inFlightProduces)) break;
+          const frame = this.frames.shift() as Uint8Array;
+          this.queuedBytes -= frame.length;
+          if (this.socket.isPaused() && !this.full()) this.socket.resume();
+          inFlightProduces = inFlight.length === 0 ? produce : inFlightProduces && produce;
+          inFlight.push(this.answer(frame));
+        }
+        const next = inFlight.shift();
+        if (next === undefined) return;
+        const response = await next;
         if (response === undefined) return;
         if (response !== null && !this.socket.write(response)) await this.drained();
       }
     } finally {
       this.working = false;
+      if (!this.socket.destroyed) this.socket.setTimeout(this.bounds.idleTimeoutMs);
     }
   }
 
@@ -168,8 +211,10 @@ class KafkaConnection {
       correlationId = correlationIdOf(frame);
       const { header, body } = readRequestHeader(frame);
       const response = await this.handle(header, body);
-      return response === null ? null : responseFrame(correlationId, response);
+      const answerId = isPlanted("kafka-wrong-correlation") ? correlationId + 1 : correlationId;
+      return response === null ? null : responseFrame(answerId, response);
     } catch (err) {
+      if (isPlanted("kafka-silent-refusal") && err instanceof KafkaDecodeError) return null;
       if (!(err instanceof KafkaDecodeError)) this.logger.warn({ err, correlationId }, "kafka request failed");
       this.close(err instanceof Error ? err.message : "request failed", err);
       return undefined;

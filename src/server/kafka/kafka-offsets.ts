@@ -6,6 +6,7 @@
 import { GroupCommandKind } from "../../broker";
 import type { OffsetCommitRequest, OffsetFetchPartition, OffsetFetchRequest, PartitionErrors } from "../../kafka/groups";
 import { KafkaError } from "../../kafka/protocol";
+import type { NodeContext } from "../node-context";
 import { commit } from "../services/rpc";
 import { kafkaFailure } from "./kafka-errors";
 import type { KafkaNode } from "./kafka-node";
@@ -22,19 +23,21 @@ export async function commitOffsets(node: KafkaNode, req: OffsetCommitRequest): 
   if (req.groupId === "") return all(KafkaError.InvalidGroupId);
   return Promise.all(
     req.topics.map(async (t) => {
-      const errorCode = await commitTopic(node, req.groupId, t.name, t.partitions);
+      const errorCode = await commitTopic(ctx, req.groupId, t.name, t.partitions);
       return { name: t.name, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode })) };
     }),
   );
-  async function commitTopic(n: KafkaNode, groupId: string, topic: string, partitions: { partition: number; offset: number }[]): Promise<KafkaError> {
-    if (partitions.length === 0) return KafkaError.None;
-    try {
-      const offsets = partitions.map((p) => ({ partition: p.partition, offset: p.offset }));
-      await commit(n.ctx, { kind: GroupCommandKind.ResetOffsets, nowMs: ctx.now(), groupId, topic, offsets }, ctx.now() + commitTimeoutMs);
-      return KafkaError.None;
-    } catch (err) {
-      return kafkaFailure(err).errorCode;
-    }
+}
+
+/** One topic's offsets as one command: they land together or not at all. */
+async function commitTopic(ctx: NodeContext, groupId: string, topic: string, partitions: { partition: number; offset: number }[]): Promise<KafkaError> {
+  if (partitions.length === 0) return KafkaError.None;
+  try {
+    const offsets = partitions.map((p) => ({ partition: p.partition, offset: p.offset }));
+    await commit(ctx, { kind: GroupCommandKind.ResetOffsets, nowMs: ctx.now(), groupId, topic, offsets }, ctx.now() + commitTimeoutMs);
+    return KafkaError.None;
+  } catch (err) {
+    return kafkaFailure(err).errorCode;
   }
 }
 

@@ -25,7 +25,10 @@ function acksOf(acks: number): Acks | undefined {
 
 export async function produce(node: KafkaNode, req: ProduceRequest): Promise<{ name: string; partitions: ProducePartitionResponse[] }[] | null> {
   const acks = acksOf(req.acks);
-  if (!acks) throw new KafkaDecodeError(`acks ${req.acks} is not -1, 0 or 1`);
+  if (!acks) {
+    const message = `acks ${req.acks} is not -1, 0 or 1`;
+    return req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => refused(p.partition, KafkaError.InvalidRequiredAcks, message)) }));
+  }
   const deadlineMs = node.ctx.now() + Math.min(Math.max(req.timeoutMs, 0) || maxProduceTimeoutMs, maxProduceTimeoutMs);
   const answers = req.topics.map((topic) => ({
     name: topic.name,

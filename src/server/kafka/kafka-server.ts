@@ -18,6 +18,7 @@ export function kafkaBounds(ctx: NodeContext): KafkaListenerBounds {
     frameTimeoutMs: 30_000,
     idleTimeoutMs: ctx.config.maxConnectionIdleMs,
     maxQueuedFrames: 16,
+    maxQueuedBytes: ctx.config.maxRequestBytes + frameOverheadBytes,
   };
 }
 

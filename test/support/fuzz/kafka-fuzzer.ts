@@ -266,7 +266,9 @@ export async function fuzzKafka(options: KafkaFuzzOptions): Promise<KafkaFuzzRep
     const refused = outcome.closed || (c.api === "Produce" && outcome.answer !== undefined && produceAllRefused(outcome.answer));
     const mayWrite = c.api === "Produce" || !c.valid;
     if (mayWrite) {
-      const after = await state.settled();
+      // A refused frame was never proposed, so one read shows any change; an accepted write may still be
+      // landing, so the state is read until it settles.
+      const after = refused ? await state.read() : await state.settled();
       if (refused && topicsOf(after) !== topicsOf(before)) fail(`a refused frame changed the state:\nbefore ${before}\nafter  ${after}`);
       before = after;
     }
