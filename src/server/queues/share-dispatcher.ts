@@ -200,7 +200,16 @@ export class ShareDispatcher {
       if (d.kind === "pop" && this.ctx.now() >= d.waiter.untilMs) d.waiter.resolve([]);
       return false;
     }
-    const deliveries = await this.deliveries(group, records);
+    // Credit is spent only on what reaches the consumer, so its count and the client's stay equal.
+    let deliveries: Delivery[] = [];
+    try {
+      deliveries = await this.deliveries(group, records);
+    } catch (err) {
+      if (d.kind === "pop") d.waiter.reject(err);
+      throw err;
+    } finally {
+      if (d.kind === "receiver") d.receiver.credit += records.length - deliveries.length;
+    }
     if (d.kind === "receiver") d.receiver.deliver(deliveries);
     else d.waiter.resolve(deliveries);
     return true;
