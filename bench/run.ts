@@ -5,6 +5,7 @@ import { runGroupsBench } from "./groups";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
+import { runQueueBench } from "./queue";
 import { runRaftCoreBench } from "./raft-core";
 
 type Bench = (args: string[]) => Promise<void> | void;
@@ -15,6 +16,7 @@ const benches: Record<string, Bench> = {
   membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,
+  queue: runQueueBench,
   "raft-core": runRaftCoreBench,
 };
 
