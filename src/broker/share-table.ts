@@ -223,7 +223,8 @@ export class ShareTable {
     const g = this.groups.get(groupId);
     const out: { partition: number; offset: number; deliveryCount: number }[] = [];
     for (const sp of g?.partitions ?? []) {
-      for (const r of [...sp.records.values()].sort((a, b) => a.offset - b.offset)) {
+      // A window's records are inserted at its end and loaded in key order: the map iterates by offset.
+      for (const r of sp.records.values()) {
         if (out.length >= max) return out;
         if (effectiveState(r, g!.record, nowMs) === "deadLetterDue") out.push({ partition: sp.partition, offset: r.offset, deliveryCount: r.deliveryCount });
       }
