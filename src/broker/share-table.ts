@@ -265,11 +265,21 @@ export class ShareTable {
       const key = `${a.partition}/${a.offset}`;
       if (seen.has(key)) throw invalidField(`two acks for record ${key}`);
       seen.add(key);
-      const held = this.groups.get(g.groupId) as ShareGroupState;
-      validatePartition(g.topic, a.partition, held.partitions.length);
-      const err = this.heldErrorIn(held, consumerId, a.partition, a.offset, a.deliveryCount, nowMs);
+      const err = this.ackError(g.groupId, consumerId, a, nowMs);
       if (err) throw err;
     }
+  }
+
+  /** Why this ack would be refused at `nowMs`, or undefined (the group is known to exist). */
+  ackError(groupId: string, consumerId: string, a: { partition: number; offset: number; deliveryCount: number }, nowMs: number): BrokerError | undefined {
+    const held = this.groups.get(groupId) as ShareGroupState;
+    try {
+      validatePartition(held.record.topic, a.partition, held.partitions.length);
+    } catch (err) {
+      if (err instanceof BrokerError) return err;
+      throw err;
+    }
+    return this.heldErrorIn(held, consumerId, a.partition, a.offset, a.deliveryCount, nowMs);
   }
 
   // ---- commands ----

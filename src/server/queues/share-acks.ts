@@ -68,12 +68,8 @@ export async function answerAcks(
   const plain: { index: number; ack: ShareAck }[] = [];
   const rejects: { index: number; plan: DeadLetterPlan }[] = [];
   acks.forEach((a, index) => {
-    try {
-      state.shares.checkAcks(groupId, consumerId, [a], nowMs, state.topicView);
-    } catch (err) {
-      if (!(err instanceof BrokerError)) throw err;
-      return fail(index, err);
-    }
+    const refused = state.shares.ackError(groupId, consumerId, a, nowMs);
+    if (refused) return fail(index, refused);
     const type = ackTypes[String(a.type)];
     if (type === "reject") {
       const deliveryCount = state.shares.recordState(groupId, a.partition, a.offset)?.deliveryCount ?? 0;
