@@ -7,6 +7,7 @@ import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
+import { runQueueBench } from "./queue";
 import { runRaftCoreBench } from "./raft-core";
 
 type Bench = (args: string[]) => Promise<void> | void;
@@ -19,6 +20,7 @@ const benches: Record<string, Bench> = {
   membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,
+  queue: runQueueBench,
   "raft-core": runRaftCoreBench,
 };
 

@@ -46,6 +46,8 @@ export interface ShareAcquireCommand {
 export interface ShareAck {
   partition: number;
   offset: number;
+  /** The delivery answered (its delivery count); 0 = whichever acquisition the consumer holds now. */
+  deliveryCount: number;
   type: ShareAckType;
   /** RELEASE: not deliverable again before nowMs + delayMs (or the backoff, if longer). */
   delayMs: number;
@@ -62,6 +64,8 @@ export interface ShareAckCommand {
 export interface DeadLetterEntry {
   partition: number;
   offset: number;
+  /** The record's delivery count when the leader judged it (a reject: the delivery rejected). */
+  deliveryCount: number;
   /** The consumer that rejected it; "" when it reached the delivery limit. */
   rejectedBy: string;
 }
@@ -112,6 +116,7 @@ export function encodeShareBody(command: ShareCommand): Uint8Array {
         p.number(8, a.offset);
         p.number(1, a.type);
         p.number(4, a.delayMs);
+        p.number(4, a.deliveryCount);
       }
       break;
     case ShareCommandKind.ShareDeadLetter:
@@ -119,6 +124,7 @@ export function encodeShareBody(command: ShareCommand): Uint8Array {
       for (const e of command.entries) {
         p.number(4, e.partition);
         p.number(8, e.offset);
+        p.number(4, e.deliveryCount);
         p.string(e.rejectedBy);
       }
       p.bytes(command.blob);
@@ -180,10 +186,11 @@ export function decodeShareBody(r: ByteReader, kind: ShareCommandKind, nowMs: nu
           offset: r.u64("offset"),
           type: ackType(r.u8("ack type"), malformed),
           delayMs: r.u32("delay"),
+          deliveryCount: r.u32("delivery count"),
         })),
       };
     case ShareCommandKind.ShareDeadLetter: {
-      const entries = list("entries", () => ({ partition: r.u32("partition"), offset: r.u64("offset"), rejectedBy: str(r, "rejected by") }));
+      const entries = list("entries", () => ({ partition: r.u32("partition"), offset: r.u64("offset"), deliveryCount: r.u32("delivery count"), rejectedBy: str(r, "rejected by") }));
       return { kind, nowMs, groupId, entries, blob: r.slice(r.u32("blob length"), "blob") };
     }
   }

@@ -223,7 +223,8 @@ export class ShareTable {
     const g = this.groups.get(groupId);
     const out: { partition: number; offset: number; deliveryCount: number }[] = [];
     for (const sp of g?.partitions ?? []) {
-      for (const r of [...sp.records.values()].sort((a, b) => a.offset - b.offset)) {
+      // A window's records are inserted at its end and loaded in key order: the map iterates by offset.
+      for (const r of sp.records.values()) {
         if (out.length >= max) return out;
         if (effectiveState(r, g!.record, nowMs) === "deadLetterDue") out.push({ partition: sp.partition, offset: r.offset, deliveryCount: r.deliveryCount });
       }
@@ -255,7 +256,7 @@ export class ShareTable {
    * Throws the error the first refused ack would get (the Ack rpc is all or nothing as far as it can
    * judge before proposing); also refuses two acks for one record.
    */
-  checkAcks(groupId: string, consumerId: string, acks: readonly { partition: number; offset: number }[], nowMs: number, topics: ShareTopicView): void {
+  checkAcks(groupId: string, consumerId: string, acks: readonly { partition: number; offset: number; deliveryCount: number }[], nowMs: number, topics: ShareTopicView): void {
     const g = this.requireLive(groupId, topics);
     validateConsumerId(consumerId, true);
     if (acks.length === 0 || acks.length > maxRecordsPerShareCall) throw invalidField(`acks must hold 1..${maxRecordsPerShareCall} entries, got ${acks.length}`);
@@ -264,11 +265,21 @@ export class ShareTable {
       const key = `${a.partition}/${a.offset}`;
       if (seen.has(key)) throw invalidField(`two acks for record ${key}`);
       seen.add(key);
-      const held = this.groups.get(g.groupId) as ShareGroupState;
-      validatePartition(g.topic, a.partition, held.partitions.length);
-      const err = this.heldErrorIn(held, consumerId, a.partition, a.offset, nowMs);
+      const err = this.ackError(g.groupId, consumerId, a, nowMs);
       if (err) throw err;
     }
+  }
+
+  /** Why this ack would be refused at `nowMs`, or undefined (the group is known to exist). */
+  ackError(groupId: string, consumerId: string, a: { partition: number; offset: number; deliveryCount: number }, nowMs: number): BrokerError | undefined {
+    const held = this.groups.get(groupId) as ShareGroupState;
+    try {
+      validatePartition(held.record.topic, a.partition, held.partitions.length);
+    } catch (err) {
+      if (err instanceof BrokerError) return err;
+      throw err;
+    }
+    return this.heldErrorIn(held, consumerId, a.partition, a.offset, a.deliveryCount, nowMs);
   }
 
   // ---- commands ----
@@ -358,7 +369,7 @@ export class ShareTable {
     const { config } = g.record;
     let accepted = 0;
     const outcomes = command.acks.map((a) => {
-      const err = this.heldErrorIn(g, command.consumerId, a.partition, a.offset, command.nowMs);
+      const err = this.heldErrorIn(g, command.consumerId, a.partition, a.offset, a.deliveryCount, command.nowMs);
       if (err) return err;
       const sp = g.partitions[a.partition];
       const r = sp.records.get(a.offset) as ShareRecordState;
@@ -396,12 +407,14 @@ export class ShareTable {
       if (seen.has(key)) throw invalidField(`record ${key} is dead-lettered twice in one command`);
       seen.add(key);
       if (e.rejectedBy !== "") {
-        const err = this.heldErrorIn(g, e.rejectedBy, e.partition, e.offset, command.nowMs);
+        const err = this.heldErrorIn(g, e.rejectedBy, e.partition, e.offset, e.deliveryCount, command.nowMs);
         if (err) throw err;
         continue;
       }
       const r = g.partitions[e.partition]?.records.get(e.offset);
-      if (!r || effectiveState(r, g.record, command.nowMs) !== "deadLetterDue") throw notAcquired(e.partition, e.offset, "not due for the dead-letter topic");
+      if (!r || r.deliveryCount !== e.deliveryCount || effectiveState(r, g.record, command.nowMs) !== "deadLetterDue") {
+        throw notAcquired(e.partition, e.offset, "not due for the dead-letter topic");
+      }
     }
     return g.record;
   }
@@ -424,8 +437,12 @@ export class ShareTable {
     return mutations;
   }
 
-  /** Why `consumerId` may not answer this record at `nowMs`, or undefined when it may. */
-  private heldErrorIn(g: ShareGroupState, consumerId: string, partition: number, offset: number, nowMs: number): BrokerError | undefined {
+  /**
+   * Why `consumerId` may not answer this record (its delivery numbered `deliveryCount`, or 0 for the
+   * current one) at `nowMs`, or undefined when it may. Naming the delivery keeps an answer to an earlier
+   * acquisition (whose lock ran out) from settling a later one.
+   */
+  private heldErrorIn(g: ShareGroupState, consumerId: string, partition: number, offset: number, deliveryCount: number, nowMs: number): BrokerError | undefined {
     const sp = g.partitions[partition];
     if (!sp || !Number.isSafeInteger(offset) || offset < 0) return notAcquired(partition, offset, "no such record");
     if (offset < sp.startOffset) return notAcquired(partition, offset, "already answered");
@@ -434,7 +451,7 @@ export class ShareTable {
     if (r.state === "accepted" || r.state === "deadLettered") return notAcquired(partition, offset, "already answered");
     if (r.state === "available") return notAcquired(partition, offset, "released or not delivered since");
     if (r.owner !== consumerId) return notOwner(partition, offset);
-    if (r.lockUntilMs <= nowMs) return lockExpired(partition, offset);
+    if (r.lockUntilMs <= nowMs || (deliveryCount !== 0 && deliveryCount !== r.deliveryCount)) return lockExpired(partition, offset);
     return undefined;
   }
 }

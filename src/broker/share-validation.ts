@@ -86,5 +86,5 @@ export function notOwner(partition: number, offset: number): BrokerError {
 }
 
 export function lockExpired(partition: number, offset: number): BrokerError {
-  return new BrokerError("FAILED_PRECONDITION", "ERROR_REASON_LOCK_EXPIRED", `the lock on record ${partition}/${offset} ran out`);
+  return new BrokerError("FAILED_PRECONDITION", "ERROR_REASON_LOCK_EXPIRED", `the lock on record ${partition}/${offset} (that delivery of it) ran out`);
 }

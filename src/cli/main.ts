@@ -6,6 +6,7 @@ import { addClusterCommands } from "./commands/cluster";
 import { addConsumeCommand } from "./commands/consume";
 import { addGroupCommands } from "./commands/group";
 import { addProduceCommand } from "./commands/produce";
+import { addQueueCommands } from "./commands/queue";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
 import { describeFailure, exitCodes } from "./exit-codes";
@@ -28,6 +29,7 @@ addTopicCommands(program);
 addGroupCommands(program);
 addProduceCommand(program);
 addConsumeCommand(program);
+addQueueCommands(program);
 addClusterCommands(program);
 
 // Success leaves the process to end by itself: servers keep running, and piped output is not cut short.

@@ -10,6 +10,8 @@ export interface AckRequestItem {
   type: AckKind;
   delayMs: number;
   reason: string;
+  /** The delivery answered; 0 = whichever one the consumer holds. */
+  deliveryCount: number;
 }
 
 /** Sends one answer for a delivery; resolves once it took effect. */
@@ -65,6 +67,6 @@ export class QueueDelivery implements ConsumedRecord {
   }
 
   private answer(type: AckKind, delayMs = 0, reason = ""): Promise<void> {
-    return this.send({ partition: this.partition, offset: this.offset, type, delayMs, reason });
+    return this.send({ partition: this.partition, offset: this.offset, type, delayMs, reason, deliveryCount: this.deliveryCount });
   }
 }

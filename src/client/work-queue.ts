@@ -114,6 +114,19 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
     return response.deliveries.map((d) => new QueueDelivery(d, (item) => this.answer(item)));
   }
 
+  /**
+   * Answers a record this consumer holds by its place (what delivery.ack() etc. do), e.g. for records
+   * popped by an earlier process with the same consumerId.
+   */
+  answerRecord(
+    record: { partition: number; offset: number; deliveryCount?: number },
+    answer: "accept" | "release" | "reject" | "renew",
+    options: { delayMs?: number; reason?: string } = {},
+  ): Promise<void> {
+    const type = ({ accept: "ACK_TYPE_ACCEPT", release: "ACK_TYPE_RELEASE", reject: "ACK_TYPE_REJECT", renew: "ACK_TYPE_RENEW" } as const)[answer];
+    return this.answer({ partition: record.partition, offset: record.offset, deliveryCount: record.deliveryCount ?? 0, type, delayMs: options.delayMs ?? 0, reason: options.reason ?? "" });
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<QueueDelivery> {
     this.running ??= this.loop();
     return {

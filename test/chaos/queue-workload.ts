@@ -4,7 +4,7 @@
 // streaming worker dies holding unanswered records and a new one starts. After the producers stop, the
 // workers drain the topic, and the run checks the promises of queue-checks.ts.
 import { setTimeout as delay } from "node:timers/promises";
-import { RaftlineClient, type QueueDelivery, type WorkQueue } from "../../src/client";
+import { RaftlineClient, type QueueDelivery, type ShareGroupDescription, type WorkQueue } from "../../src/client";
 import { withDeadline } from "../support/wait";
 import type { History } from "./history";
 import { type StoredRecord, type Violation, textOf } from "./model";
@@ -62,7 +62,7 @@ export class QueueWorkload implements Workload {
   constructor(private readonly options: QueueWorkloadOptions) {
     this.name = options.name;
     this.deadLetterTopic = `${options.name}.dlq`;
-    this.topics = [options.topic, { name: this.deadLetterTopic, partitions: 1 }];
+    this.topics = [options.topic, { name: this.deadLetterTopic, partitions: 1, derived: true }];
   }
 
   start(ctx: WorkloadContext): void {
@@ -181,8 +181,8 @@ export class QueueWorkload implements Workload {
     let lastMarks = "";
     while (settledPolls < settledPollsNeeded) {
       if (Date.now() > deadline) {
-        await this.readStartOffsets();
-        throw new Error("the queue workers did not finish every record in time");
+        const d = await this.readStartOffsets();
+        throw new Error(`the queue workers did not finish every record in time: ${JSON.stringify(d?.partitions ?? "unknown")}`);
       }
       await delay(500);
       try {
@@ -198,12 +198,14 @@ export class QueueWorkload implements Workload {
     }
   }
 
-  private async readStartOffsets(): Promise<void> {
+  private async readStartOffsets(): Promise<ShareGroupDescription | undefined> {
     try {
       const d = await (this.client as RaftlineClient).shares().describeShareGroup(this.name);
       this.startOffsets = d.partitions.map((p) => Number(p.startOffset));
+      return d;
     } catch {
       // Left as last seen: the check reports what it has.
+      return undefined;
     }
   }
 }

@@ -11,7 +11,7 @@ import type { Cluster } from "../support/cluster";
 import { startKafkaCluster } from "../support/kafka-cluster";
 import { rawStubs, unaryCall } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
-import { checkRun, referenceLogs } from "./checker";
+import { checkRun, denseOffsets, identicalLogs, referenceLogs } from "./checker";
 import { ClusterReader } from "./cluster-reader";
 import { History } from "./history";
 import { leaderClaims, oneLeaderPerTerm } from "./leader-terms";
@@ -201,7 +201,10 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const logs = await reader.readAll(byNode);
     const final = { logs, reference: referenceLogs(logs) };
     // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
-    const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
+    const derived = new Set(topics.filter((t) => t.derived).map((t) => t.name));
+    const checked = checkRun({ sends: history.sends, logs: logs.filter((l) => !derived.has(l.topic)), subscribers: [] });
+    const derivedLogs = logs.filter((l) => derived.has(l.topic));
+    violations.push(...identicalLogs(derivedLogs), ...denseOffsets(derivedLogs));
     violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)), ...(await createRetries(cluster, topics)));
     const nodeLogs = new Map(cluster.nodes.map((n) => [n.id, existsSync(n.logPath) ? readFileSync(n.logPath, "utf8") : ""]));
     violations.push(...oneLeaderPerTerm([...nodeLogs].flatMap(([id, text]) => leaderClaims(id, text))));

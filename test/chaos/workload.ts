@@ -10,6 +10,11 @@ import type { NodeLog, Violation } from "./model";
 export interface TopicSpec {
   name: string;
   partitions: number;
+  /**
+   * Written by the cluster itself with copies of other topics' records (a dead-letter topic), not by
+   * producers: the producer checks skip it; identical logs and dense offsets still hold.
+   */
+  derived?: boolean;
 }
 
 export interface WorkloadContext {

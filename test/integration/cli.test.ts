@@ -247,3 +247,44 @@ test("group usage errors exit with 2", async () => {
   const help = ok(await raftline(["group", "reset-offsets", "--help"]), "help");
   assert.match(help.stdout.toString(), /--by-duration/);
 });
+
+test("queue create, pop, ack, reject, describe, and dlq with --replay", async () => {
+  assert.equal((await raftline(["topic", "create", "work"])).code, 0);
+  const lines = join(dir, "work.txt");
+  writeFileSync(lines, "one\ntwo\nthree\n");
+  assert.equal((await raftline(["produce", "work", "-f", lines, "-H", "origin=cli"])).code, 0);
+  const created = await raftline(["queue", "create", "jobs", "--topic", "work", "--delivery-limit", "2"]);
+  assert.equal(created.code, 0, created.stderr);
+  assert.match(created.stdout.toString(), /created share group jobs on work; dead letters go to jobs\.dlq/);
+
+  const popped = await raftline(["queue", "pop", "jobs", "-n", "2", "--timeout-ms", "5000"]);
+  assert.equal(popped.code, 0, popped.stderr);
+  const deliveries = popped.stdout.toString().trim().split("\n").map((l) => JSON.parse(l) as { offset: number; value: string; deliveryCount: number; consumerId: string });
+  assert.deepEqual(deliveries.map((d) => [d.offset, d.value, d.deliveryCount]), [[0, "one", 1], [1, "two", 1]]);
+  const consumer = deliveries[0].consumerId;
+  assert.match(popped.stderr, new RegExp(`held by consumer ${consumer}`));
+
+  assert.equal((await raftline(["queue", "ack", "jobs", "--consumer", consumer, "0:0"])).code, 0);
+  const rejected = await raftline(["queue", "ack", "jobs", "--consumer", consumer, "0:1", "--reject", "bad input"]);
+  assert.equal(rejected.code, 0, rejected.stderr);
+  const again = await raftline(["queue", "ack", "jobs", "--consumer", consumer, "0:0"]);
+  assert.equal(again.code, 1, "accepting twice is refused");
+  assert.match(again.stderr, /RECORD_NOT_ACQUIRED/);
+
+  const described = await raftline(["queue", "describe", "jobs", "--json"]);
+  const d = JSON.parse(described.stdout.toString()) as { acceptedTotal: number; deadLetteredTotal: number; partitions: { startOffset: number }[] };
+  assert.deepEqual([Number(d.acceptedTotal), Number(d.deadLetteredTotal), Number(d.partitions[0].startOffset)], [1, 1, 2]);
+
+  const dlq = await raftline(["queue", "dlq", "jobs", "--replay"]);
+  assert.equal(dlq.code, 0, dlq.stderr);
+  assert.match(dlq.stdout.toString(), /work\/0\/1 +1 +rejected: bad input/);
+  assert.match(dlq.stderr, /replayed 1 dead letter; next time start with --from 1/);
+  const replayed = await raftline(["consume", "work", "--format", "json"]);
+  const last = JSON.parse(replayed.stdout.toString().trim().split("\n").pop() as string) as { offset: number; value: string; headers: { key: string; value: string }[] };
+  assert.deepEqual([last.offset, last.value, last.headers], [3, "two", [{ key: "origin", value: "cli" }]]);
+
+  const rest = await raftline(["queue", "pop", "jobs", "-n", "10", "--timeout-ms", "3000", "--ack", "--format", "value"]);
+  assert.equal(rest.stdout.toString(), "three\ntwo\n");
+  assert.equal((await raftline(["queue", "pop", "nope"])).code, 1);
+  assert.equal((await raftline(["queue", "ack", "jobs", "--consumer", consumer, "zero"])).code, 2);
+});

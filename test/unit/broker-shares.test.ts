@@ -69,14 +69,15 @@ class Driver {
   }
 
   ack(consumerId: string, nowMs: number, acks: Partial<ShareAck>[]): (string | undefined)[] {
-    const full = acks.map((a) => ({ partition: 0, offset: 0, type: ShareAckType.Accept, delayMs: 0, ...a }));
+    const full = acks.map((a) => ({ partition: 0, offset: 0, type: ShareAckType.Accept, delayMs: 0, deliveryCount: 0, ...a }));
     const out = this.ok({ kind: ShareCommandKind.ShareAck, nowMs, groupId: "q", consumerId, acks: full });
     return out.result.kind === "shareAcked" ? out.result.outcomes.map((e) => e?.reason) : [];
   }
 
   deadLetter(nowMs: number, entries: { offset: number; rejectedBy: string }[]): Command {
     const blob = encodeRecordBatch(entries.map((e) => ({ value: new TextEncoder().encode(`dead ${e.offset}`) })), nowMs);
-    return { kind: ShareCommandKind.ShareDeadLetter, nowMs, groupId: "q", entries: entries.map((e) => ({ partition: 0, ...e })), blob };
+    const deliveryCount = (offset: number): number => this.state.shares.recordState("q", 0, offset)?.deliveryCount ?? 0;
+    return { kind: ShareCommandKind.ShareDeadLetter, nowMs, groupId: "q", entries: entries.map((e) => ({ partition: 0, deliveryCount: deliveryCount(e.offset), ...e })), blob };
   }
 }
 
@@ -103,10 +104,20 @@ test("acks: only the holder, only under its lock; answered records are never han
   assert.deepEqual(d.ack("a", t0 + 1000, [{ offset: 1 }]), ["ERROR_REASON_LOCK_EXPIRED"], "the lock runs out at lockUntilMs");
   assert.deepEqual(d.ack("a", t0 + 1, [{ offset: 0 }]), [undefined]);
   assert.deepEqual(d.ack("a", t0 + 2, [{ offset: 0 }]), ["ERROR_REASON_RECORD_NOT_ACQUIRED"], "already accepted");
-  assert.throws(() => d.state.shares.checkAcks("q", "a", [{ partition: 0, offset: 0 }], t0 + 3, d.state.topicView), /not acquired/);
+  assert.throws(() => d.state.shares.checkAcks("q", "a", [{ partition: 0, offset: 0, deliveryCount: 0 }], t0 + 3, d.state.topicView), /not acquired/);
   // Offset 1's lock ran out: it is handed out again (with no backoff owed yet at +100 ms) and 0 never is.
   assert.deepEqual(offsets(d.acquire("b", t0 + 1100, 1)), [1]);
   assert.equal(d.state.shares.recordState("q", 0, 1)?.deliveryCount, 2);
+});
+
+test("an answer names its delivery: one to an earlier delivery whose lock ran out settles nothing", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 1);
+  assert.equal(d.acquire("a", t0 + 1100, 1)[0].deliveryCount, 2, "the same consumer took it again after its lock ran out (and the backoff)");
+  assert.deepEqual(d.ack("a", t0 + 1101, [{ offset: 0, deliveryCount: 1 }]), ["ERROR_REASON_LOCK_EXPIRED"]);
+  assert.equal(d.state.shares.stateAt("q", 0, 0, t0 + 1101), "acquired");
+  assert.deepEqual(d.ack("a", t0 + 1101, [{ offset: 0, deliveryCount: 2 }]), [undefined]);
 });
 
 test("renew extends the lock; release waits for the longer of its delay and the backoff", () => {
@@ -172,7 +183,7 @@ test("every share command survives its codec", () => {
   const commands: Command[] = [
     { kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "q", topic: "t", config, replace: true },
     { kind: ShareCommandKind.ShareAcquire, nowMs: t0, groupId: "q", consumerId: "c-1", maxRecords: 7, partitions: [2, 0, 1] },
-    { kind: ShareCommandKind.ShareAck, nowMs: t0, groupId: "q", consumerId: "c", acks: [{ partition: 1, offset: 2 ** 40, type: ShareAckType.Release, delayMs: 9 }] },
+    { kind: ShareCommandKind.ShareAck, nowMs: t0, groupId: "q", consumerId: "c", acks: [{ partition: 1, offset: 2 ** 40, type: ShareAckType.Release, delayMs: 9, deliveryCount: 3 }] },
     d.deadLetter(t0, [{ offset: 3, rejectedBy: "c" }]),
   ];
   for (const c of commands) assert.deepEqual(decodeCommand(encodeCommand(c)), c);

@@ -11,6 +11,7 @@ const protoFiles = [
   "raftline/v1/consumer.proto",
   "raftline/v1/admin.proto",
   "raftline/v1/groups.proto",
+  "raftline/v1/queues.proto",
 ];
 
 // Compiled tests run from different output directories; find the repository by its proto folder.

@@ -54,7 +54,7 @@ export async function deadLetterCommand(ctx: NodeContext, group: ShareGroupRecor
           { key: dlqHeaders.timeMs, value: text(nowMs) },
         ],
       });
-      entries.push({ partition, offset: plan.offset, rejectedBy: plan.rejectedBy });
+      entries.push({ partition, offset: plan.offset, deliveryCount: plan.deliveryCount, rejectedBy: plan.rejectedBy });
     }
   }
   if (entries.length === 0) return undefined;

@@ -36,6 +36,7 @@ function validateShape(acks: readonly RecordAck__Output[]): void {
     if (a.delayMs < 0 || a.delayMs > maxBackoffMs) throw invalidField(`delay_ms must be in 0..${maxBackoffMs}, got ${a.delayMs}`);
     if (Buffer.byteLength(a.reason, "utf8") > maxRejectReasonBytes) throw invalidField(`reason is over ${maxRejectReasonBytes} bytes`);
     if (a.offset < 0 || a.partition < 0) throw invalidField(`no record ${a.partition}/${a.offset}`);
+    if (a.deliveryCount < 0) throw invalidField(`delivery_count must not be negative, got ${a.deliveryCount}`);
     const key = `${a.partition}/${a.offset}`;
     if (seen.has(key)) throw invalidField(`two acks for record ${key}`);
     seen.add(key);
@@ -67,18 +68,14 @@ export async function answerAcks(
   const plain: { index: number; ack: ShareAck }[] = [];
   const rejects: { index: number; plan: DeadLetterPlan }[] = [];
   acks.forEach((a, index) => {
-    try {
-      state.shares.checkAcks(groupId, consumerId, [a], nowMs, state.topicView);
-    } catch (err) {
-      if (!(err instanceof BrokerError)) throw err;
-      return fail(index, err);
-    }
+    const refused = state.shares.ackError(groupId, consumerId, a, nowMs);
+    if (refused) return fail(index, refused);
     const type = ackTypes[String(a.type)];
     if (type === "reject") {
       const deliveryCount = state.shares.recordState(groupId, a.partition, a.offset)?.deliveryCount ?? 0;
       rejects.push({ index, plan: { partition: a.partition, offset: a.offset, deliveryCount, rejectedBy: consumerId, reason: a.reason } });
     } else if (type !== undefined) {
-      plain.push({ index, ack: { partition: a.partition, offset: a.offset, type, delayMs: a.delayMs } });
+      plain.push({ index, ack: { partition: a.partition, offset: a.offset, deliveryCount: a.deliveryCount, type, delayMs: a.delayMs } });
     }
   });
   const commitPlain = async (): Promise<void> => {

@@ -23,6 +23,11 @@ export const dispatchCheckMs = 50;
 export const shareCommandDeadlineMs = 10_000;
 /** Records one acquisition takes at most (a consumer's credit may be larger: it gets several). */
 const maxRecordsPerAcquire = 500;
+/**
+ * Acquisitions a group may have in the log at once (each for another consumer): they share raft's group
+ * commit, so many consumers are served in about the time of one.
+ */
+const maxAcquiresInFlight = 8;
 /** Dead letters moved per command. */
 const maxDeadLettersPerCommand = 100;
 
@@ -53,8 +58,10 @@ type Demander = { kind: "receiver"; receiver: Receiver } | { kind: "pop"; waiter
 export class ShareDispatcher {
   private readonly receivers = new Map<string, Set<Receiver>>();
   private readonly waiters = new Map<string, Set<PopWaiter>>();
-  private readonly pumping = new Set<string>();
-  private readonly again = new Set<string>();
+  /** Acquisitions under way per group, and the consumers they are for. */
+  private readonly inFlight = new Map<string, number>();
+  private readonly serving = new Set<Receiver | PopWaiter>();
+  private readonly movingDeadLetters = new Set<string>();
   private readonly turn = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -150,37 +157,48 @@ export class ShareDispatcher {
   /** Something changed for the group (credit, an ack, a release): hand out what can be handed out. */
   poke(groupId: string): void {
     if (!this.ctx.replica.isLeader) return;
-    if (this.pumping.has(groupId)) {
-      this.again.add(groupId);
-      return;
+    if (!this.movingDeadLetters.has(groupId)) {
+      this.movingDeadLetters.add(groupId);
+      void this.moveDeadLetters(groupId)
+        .catch((err: unknown) => this.ctx.logger.warn({ err, groupId }, "moving dead letters failed; retrying"))
+        .finally(() => this.movingDeadLetters.delete(groupId));
     }
-    this.pumping.add(groupId);
-    void this.pump(groupId).finally(() => this.pumping.delete(groupId));
+    this.fill(groupId);
   }
 
-  private async pump(groupId: string): Promise<void> {
-    do {
-      this.again.delete(groupId);
-      try {
-        await this.moveDeadLetters(groupId);
-        while (await this.serveOne(groupId));
-      } catch (err) {
-        this.ctx.logger.warn({ err, groupId }, "share dispatch failed; retrying");
-        return;
-      }
-    } while (this.again.has(groupId) && this.ctx.replica.isLeader);
-  }
-
-  /** Serves the next consumer in turn with one acquisition; false when nothing (or nobody) is left. */
-  private async serveOne(groupId: string): Promise<boolean> {
+  /**
+   * Starts acquisitions for consumers in turn, one per consumer at a time and at most
+   * maxAcquiresInFlight for the group, while records are deliverable.
+   */
+  private fill(groupId: string): void {
     const state = this.ctx.machine.state;
-    const group = state.shares.group(groupId);
-    if (!group || !this.ctx.replica.isLeader) return false;
-    const demanders = this.demanders(groupId);
-    if (demanders.length === 0 || !state.shares.hasDeliverable(groupId, this.ctx.now(), state.topicView)) return false;
-    const turn = (this.turn.get(groupId) ?? 0) % demanders.length;
-    this.turn.set(groupId, turn + 1);
-    const d = demanders[turn];
+    for (;;) {
+      const group = state.shares.group(groupId);
+      if (!group || !this.ctx.replica.isLeader || (this.inFlight.get(groupId) ?? 0) >= maxAcquiresInFlight) return;
+      const demanders = this.demanders(groupId);
+      if (demanders.length === 0 || !state.shares.hasDeliverable(groupId, this.ctx.now(), state.topicView)) return;
+      const turn = (this.turn.get(groupId) ?? 0) % demanders.length;
+      this.turn.set(groupId, turn + 1);
+      const d = demanders[turn];
+      const who = d.kind === "receiver" ? d.receiver : d.waiter;
+      this.inFlight.set(groupId, (this.inFlight.get(groupId) ?? 0) + 1);
+      this.serving.add(who);
+      void this.serve(group, d)
+        .catch((err: unknown) => {
+          this.ctx.logger.warn({ err, groupId }, "share dispatch failed; retrying");
+          return 0;
+        })
+        .then((served) => {
+          this.inFlight.set(groupId, (this.inFlight.get(groupId) ?? 1) - 1);
+          this.serving.delete(who);
+          // After an empty acquisition the next change (an apply, the timer) tries again.
+          if (served > 0) this.fill(groupId);
+        });
+    }
+  }
+
+  /** One acquisition for one consumer, and its records sent; resolves with how many were acquired. */
+  private async serve(group: ShareGroupRecord, d: Demander): Promise<number> {
     const consumerId = d.kind === "receiver" ? d.receiver.consumerId : d.waiter.consumerId;
     const want = Math.min(maxRecordsPerAcquire, d.kind === "receiver" ? d.receiver.credit : d.waiter.maxRecords);
     if (d.kind === "receiver") d.receiver.credit -= want;
@@ -193,17 +211,28 @@ export class ShareDispatcher {
       throw err;
     } finally {
       if (d.kind === "receiver") d.receiver.credit += want - records.length;
-      else d.waiter.serving = false;
     }
     if (records.length === 0) {
-      // Its timeout passed while the acquisition was under way, and found nothing.
-      if (d.kind === "pop" && this.ctx.now() >= d.waiter.untilMs) d.waiter.resolve([]);
-      return false;
+      if (d.kind === "pop") {
+        d.waiter.serving = false;
+        // Its timeout passed while the acquisition was under way, and found nothing.
+        if (this.ctx.now() >= d.waiter.untilMs) d.waiter.resolve([]);
+      }
+      return 0;
     }
-    const deliveries = await this.deliveries(group, records);
+    // Credit is spent only on what reaches the consumer, so its count and the client's stay equal.
+    let deliveries: Delivery[] = [];
+    try {
+      deliveries = await this.deliveries(group, records);
+    } catch (err) {
+      if (d.kind === "pop") d.waiter.reject(err);
+      throw err;
+    } finally {
+      if (d.kind === "receiver") d.receiver.credit += records.length - deliveries.length;
+    }
     if (d.kind === "receiver") d.receiver.deliver(deliveries);
     else d.waiter.resolve(deliveries);
-    return true;
+    return records.length;
   }
 
   private async acquire(group: ShareGroupRecord, consumerId: string, maxRecords: number): Promise<AcquiredRecord[]> {
@@ -259,8 +288,8 @@ export class ShareDispatcher {
 
   private demanders(groupId: string): Demander[] {
     const out: Demander[] = [];
-    for (const receiver of this.receivers.get(groupId) ?? []) if (receiver.credit > 0) out.push({ kind: "receiver", receiver });
-    for (const waiter of this.waiters.get(groupId) ?? []) if (!waiter.serving && !waiter.done) out.push({ kind: "pop", waiter });
+    for (const receiver of this.receivers.get(groupId) ?? []) if (receiver.credit > 0 && !this.serving.has(receiver)) out.push({ kind: "receiver", receiver });
+    for (const waiter of this.waiters.get(groupId) ?? []) if (!waiter.serving && !waiter.done && !this.serving.has(waiter)) out.push({ kind: "pop", waiter });
     return out;
   }
 
