@@ -21,6 +21,8 @@ import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicReco
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
 import { LoadedProducers, ProducerTable, defaultProducerExpiryMs } from "./producer-table";
 import { RecordBatchHeader, readRecordBatchHeader } from "./record-batch";
+import { isSecurityCommandKind, type SecurityCommand } from "./security-commands";
+import { type LoadedSecurity, SecurityTable } from "./security-table";
 import type {
   AppendedBatch,
   CommandResult,
@@ -58,6 +60,8 @@ export interface LoadedBrokerState {
   producers?: LoadedProducers;
   /** Absent when no consumer group ever existed. */
   groups?: LoadedGroups;
+  /** Absent when no ACL or token was ever stored. */
+  security?: LoadedSecurity;
 }
 
 export interface ApplyOutcome {
@@ -89,6 +93,7 @@ export class BrokerState {
   private nextTopicId = firstTopicId;
   private producers = new ProducerTable();
   private consumerGroups = new GroupTable();
+  private securityTable = new SecurityTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -101,6 +106,7 @@ export class BrokerState {
     state.nextTopicId = loaded.nextTopicId;
     state.producers = ProducerTable.restore(loaded.producers);
     state.consumerGroups = GroupTable.restore(loaded.groups);
+    state.securityTable = SecurityTable.restore(loaded.security);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -117,6 +123,11 @@ export class BrokerState {
       topic.logs[stored.partition] = PartitionLog.fromEntries(stored.entries);
     }
     return state;
+  }
+
+  /** ACLs and token hashes: read by every call's access check; changed only by apply. */
+  get security(): SecurityTable {
+    return this.securityTable;
   }
 
   /** The raft index of the last command applied (or restored). */
@@ -141,6 +152,7 @@ export class BrokerState {
         const outcome = this.consumerGroups.apply(command as GroupCommand, this.topicView);
         return { result: outcome.result, mutations: outcome.mutations };
       }
+      if (isSecurityCommandKind(command.kind)) return this.securityTable.apply(command as SecurityCommand);
       switch (command.kind) {
         case CommandKind.CreateTopic:
           return this.createTopic(command);

@@ -7,6 +7,7 @@
 // is written only when used, so entries written before the field existed still decode unchanged.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
 import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
+import { type SecurityCommand, decodeSecurityBody, encodeSecurityCommand, isSecurityCommandKind } from "./security-commands";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -17,6 +18,7 @@ export enum CommandKind {
   /** Allocates an idempotent producer id, or bumps an existing one's epoch. */
   InitProducer = 5,
   // 10..19: the consumer-group commands of group-commands.ts (GroupCommandKind).
+  // 30..39: ACL and token commands of security-commands.ts (SecurityCommandKind).
 }
 
 export interface CreateTopicCommand {
@@ -90,7 +92,8 @@ export type Command =
   | ProduceCommand
   | TickCommand
   | InitProducerCommand
-  | GroupCommand;
+  | GroupCommand
+  | SecurityCommand;
 
 function isGroupCommand(command: Command): command is GroupCommand {
   return isGroupCommandKind(command.kind);
@@ -129,6 +132,7 @@ function writeString(w: ByteWriter, bytes: Uint8Array): void {
 
 export function encodeCommand(command: Command): Uint8Array {
   if (isGroupCommand(command)) return encodeGroupCommand(command);
+  if (isSecurityCommandKind(command.kind)) return encodeSecurityCommand(command as SecurityCommand);
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
@@ -225,6 +229,7 @@ function readString(r: ByteReader, what: string): string {
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
   if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
+  if (isSecurityCommandKind(kind)) return decodeSecurityBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic: {
       const command: CreateTopicCommand = {

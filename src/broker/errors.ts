@@ -38,7 +38,11 @@ export type BrokerErrorReason =
   | "ERROR_REASON_FENCED_INSTANCE"
   | "ERROR_REASON_INVALID_GROUP_ID"
   | "ERROR_REASON_TOO_MANY_GROUPS"
-  | "ERROR_REASON_TOO_MANY_MEMBERS";
+  | "ERROR_REASON_TOO_MANY_MEMBERS"
+  | "ERROR_REASON_UNKNOWN_ACL"
+  | "ERROR_REASON_UNKNOWN_TOKEN"
+  | "ERROR_REASON_TOO_MANY_ACLS"
+  | "ERROR_REASON_TOO_MANY_TOKENS";
 
 /** gRPC status code numbers (grpc/status.h); kept here so the broker needs no gRPC import. */
 export const grpcStatusOf: Readonly<Record<BrokerErrorCode, number>> = {

@@ -77,3 +77,6 @@ export {
 export { GroupMemberRecord, GroupMutation, GroupRecord, GroupStateName, LoadedGroups, OffsetRecord } from "./group-records";
 export { GroupResult, GroupTable, GroupTopicView, assignedOf, groupStateOf, revokingOf } from "./group-table";
 export * from "./group-validation";
+export * from "./acl";
+export { AddAclCommand, CreateTokenCommand, DeleteTokenCommand, RemoveAclCommand, SecurityCommand, SecurityCommandKind } from "./security-commands";
+export { LoadedSecurity, SecurityMutation, SecurityResult, SecurityTable } from "./security-table";

@@ -3,6 +3,7 @@
 // change without its index or the reverse.
 import type { GroupMutation } from "./group-records";
 import type { BatchIndexEntry } from "./partition-log";
+import type { SecurityMutation } from "./security-table";
 
 /** A topic as stored; `deleted` topics keep their record until their data is gone. */
 export interface TopicRecord {
@@ -67,4 +68,5 @@ export type BrokerMutation =
   | { kind: "putProducerPartition"; state: ProducerPartitionRecord }
   /** Removes the producer and its sequence state on each of `partitions`. */
   | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] }
-  | GroupMutation;
+  | GroupMutation
+  | SecurityMutation;

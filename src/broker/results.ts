@@ -3,6 +3,7 @@
 import type { BrokerError } from "./errors";
 import type { GroupResult } from "./group-table";
 import type { TopicRecord } from "./mutations";
+import type { SecurityResult } from "./security-table";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
 export type TopicInfo = Omit<TopicRecord, "deleted">;
@@ -54,7 +55,8 @@ export type CommandResult =
   | { kind: "produced"; batches: AppendedBatch[] }
   | { kind: "producerInitialized"; producerId: number; epoch: number }
   | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] }
-  | GroupResult;
+  | GroupResult
+  | SecurityResult;
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
 export interface FetchLocation {

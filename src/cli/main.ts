@@ -6,6 +6,7 @@ import { addClusterCommands } from "./commands/cluster";
 import { addConsumeCommand } from "./commands/consume";
 import { addGroupCommands } from "./commands/group";
 import { addProduceCommand } from "./commands/produce";
+import { addSecurityCommands } from "./commands/security";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
 import { describeFailure, exitCodes } from "./exit-codes";
@@ -29,6 +30,7 @@ addGroupCommands(program);
 addProduceCommand(program);
 addConsumeCommand(program);
 addClusterCommands(program);
+addSecurityCommands(program);
 
 // Success leaves the process to end by itself: servers keep running, and piped output is not cut short.
 program.parseAsync(process.argv).catch(

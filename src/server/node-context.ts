@@ -9,6 +9,7 @@ import type { NodeConfig } from "./config";
 import type { LeaderForwarder } from "./leader-forwarder";
 import type { ReadBudget } from "./read-budget";
 import type { Replica } from "./replica";
+import type { AccessControl } from "./security/access-control";
 import type { TrafficCounters } from "./traffic";
 
 export interface NodeContext {
@@ -34,4 +35,6 @@ export interface NodeContext {
   clusterId: string;
   /** Where every member (bootstrap or added since) is reached. */
   addressBook: AddressBook;
+  /** Authentication and authorization; undefined when security is off. */
+  access?: AccessControl;
 }

@@ -47,6 +47,9 @@ import { startHttpServer, type HttpServer } from "./http/http-server";
 import { nodeRoutes } from "./http/node-http";
 import { createNodeMetrics } from "./metrics/node-metrics";
 import { addReflection } from "./reflection";
+import { AccessControl, commonName } from "./security/access-control";
+import { NodeTls } from "./security/node-tls";
+import { readSecret } from "./security/secret-file";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
@@ -74,10 +77,8 @@ function raftConfig(config: NodeConfig): RaftConfig {
   };
 }
 
-function bind(server: grpc.Server, address: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<void> {
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (err) => (err ? reject(err) : resolve())));
 }
 
 function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
@@ -118,6 +119,11 @@ function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const me = selfMember(config);
+  const tls = config.security
+    ? new NodeTls(config.security, () => logger.warn({ files: [config.security?.certFile, config.security?.keyFile, config.security?.caFile] }, "certificate files unreadable; serving with the last good ones"))
+    : undefined;
+  const channelCredentials = (): grpc.ChannelCredentials => tls?.channelCredentials() ?? grpc.credentials.createInsecure();
+  const superuserToken = config.security?.superuserTokenFile ? await readSecret(config.security.superuserTokenFile) : undefined;
   const db: Db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
   const joinAddress = config.join;
   let joining: ClusterToJoin | undefined;
@@ -129,7 +135,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       config.id,
       joinAddress === undefined
         ? { joined: false, clusterId: bootstrapClusterId(config.members) }
-        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress)).clusterId },
+        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress, channelCredentials())).clusterId },
     );
   } catch (err) {
     await db.close();
@@ -152,7 +158,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
   );
   for (const m of [...(await loadMemberAddresses(db)), ...(joining?.members ?? [])]) await addressBook.learn(m);
-  const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024);
+  const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024, channelCredentials);
   const clientAddressOf = (id: number): string | undefined => addressBook.get(id)?.clientAddress;
 
   const replicaRef: { current?: Replica<ReturnType<BrokerMachine["apply"]>> } = {};
@@ -176,6 +182,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     enableFaults: config.enableFaults,
     gate: admission,
     directory: addressBook,
+    credentials: channelCredentials(),
+    admit: config.security ? (call) => commonName(call.getAuthContext().sslPeerCertificate) === config.security?.nodePrincipal : undefined,
   });
   transportRef.current = transport;
   const replica = new Replica(
@@ -233,10 +241,20 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     clusterId: identity.clusterId,
     addressBook,
   };
+  if (config.security) {
+    const security = config.security;
+    ctx.access = new AccessControl({
+      superuser: security.superuser,
+      nodePrincipal: security.nodePrincipal,
+      superuserToken,
+      table: () => machine.state.security,
+    });
+  }
 
   const peerServer = new grpc.Server(peerServerOptions());
   transport.addTo(peerServer);
-  await bind(peerServer, me.peerAddress);
+  // Peers always authenticate each other: with TLS on, the peer port takes only certificates of the CA.
+  await bind(peerServer, me.peerAddress, tls?.serverCredentials(true) ?? grpc.ServerCredentials.createInsecure());
 
   const clientServer = new grpc.Server({ ...clientServerOptions(config), interceptors: [metrics.interceptor] });
   const health = new NodeHealth(replica);
@@ -245,7 +263,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const api = publicApi();
   const types = new ProtoTypes(publicPackageDefinition());
   const addGuarded = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
-    const guarded = guardedService(definition, handlers, types, clientAddressOf);
+    const guarded = guardedService(definition, handlers, types, clientAddressOf, ctx.access);
     clientServer.addService(guarded.definition, guarded.handlers);
   };
   addGuarded(api.Producer.service, producerService(ctx));
@@ -254,7 +272,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   addGuarded(api.Admin.service, adminService(ctx, membership));
   const groups = new GroupCoordinator(ctx);
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
-  await bind(clientServer, me.clientAddress);
+  const clientCredentials = tls?.serverCredentials(config.security?.requireClientCert ?? false);
+  await bind(clientServer, me.clientAddress, clientCredentials ?? grpc.ServerCredentials.createInsecure());
 
   const leaders = new LeaderHistory(replica, Date.now);
   const feed = new LiveFeed({ ctx, leaders }, (err) => logger.warn({ err }, "dashboard feed failed"));

@@ -12,6 +12,7 @@
 //                                            sequence state: u8 format version, u32 epoch, u8 count, then
 //                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
 //   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
+//   0x1C, 0x1D                               ACLs and token hashes (security-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
@@ -21,6 +22,7 @@ import { readUint64BE, writeUint64BE } from "./bytes";
 import type { Db } from "./db";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
+import { PREFIX_TOKEN, addSecurityMutation, loadSecurity } from "./security-store";
 
 const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
@@ -30,7 +32,7 @@ const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX || PREFIX_TOKEN > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -269,6 +271,12 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
       case "putOffset":
         addGroupMutation(batch, m);
         break;
+      case "putAcl":
+      case "removeAcl":
+      case "putToken":
+      case "removeToken":
+        addSecurityMutation(batch, m);
+        break;
     }
   }
 }
@@ -305,6 +313,8 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   if (producers) loaded.producers = producers;
   const groups = await loadGroups(db);
   if (groups) loaded.groups = groups;
+  const security = await loadSecurity(db);
+  if (security) loaded.security = security;
   return loaded;
 }
 
