@@ -3,6 +3,7 @@
 // write elsewhere, then rename). The same provider feeds the client port, the peer port, and the node's
 // own outbound links (peers, forwarding, snapshots), which present the node certificate.
 import * as grpc from "@grpc/grpc-js";
+import { createSecureContext } from "node:tls";
 import type { SecurityConfig } from "../config";
 
 type Provider = grpc.experimental.CertificateProvider;
@@ -12,9 +13,10 @@ type CaUpdate = Parameters<CaListener>[0];
 type IdentityUpdate = Parameters<IdentityListener>[0];
 
 /**
- * Passes on only updates that change something, and keeps the last good files when a read fails (a file
- * missing or half-replaced during a rotation): grpc-js would otherwise refuse every new connection until
- * the next read succeeds.
+ * Passes on only updates that change something, and keeps the last good files when a read fails or
+ * finds a certificate and key that do not match (one replaced, the other not yet): grpc-js would otherwise
+ * refuse every new connection until the next good read. The watcher reports every read, and each report
+ * would rebuild every TLS context.
  */
 class ChangedOnly implements Provider {
   private readonly caListeners = new Set<CaListener>();
@@ -61,12 +63,22 @@ class ChangedOnly implements Provider {
       for (const l of this.caListeners) l(update);
     });
     this.inner.addIdentityCertificateListener((update) => {
-      if (update === null && this.identity) return this.onUnreadable();
+      if ((update === null || !matchingPair(update)) && this.identity) return this.onUnreadable();
       const same = this.identity !== undefined && sameBytes(this.identity?.certificate, update?.certificate) && sameBytes(this.identity?.privateKey, update?.privateKey);
       if (same) return;
       this.identity = update;
       for (const l of this.identityListeners) l(update);
     });
+  }
+}
+
+/** A certificate and a key that belong together (not one old file and one new mid-rotation). */
+function matchingPair(update: { certificate: Buffer; privateKey: Buffer }): boolean {
+  try {
+    createSecureContext({ cert: update.certificate, key: update.privateKey });
+    return true;
+  } catch {
+    return false;
   }
 }
 
