@@ -17,9 +17,8 @@ export interface RawStubs {
 
 export const defaultCallTimeoutMs = 10000;
 
-export function rawStubs(address: string, options: grpc.ChannelOptions = {}): RawStubs {
+export function rawStubs(address: string, options: grpc.ChannelOptions = {}, creds: grpc.ChannelCredentials = grpc.credentials.createInsecure()): RawStubs {
   const api = publicApi();
-  const creds = grpc.credentials.createInsecure();
   const admin = new api.Admin(address, creds, options);
   const producer = new api.Producer(address, creds, options);
   const consumer = new api.Consumer(address, creds, options);

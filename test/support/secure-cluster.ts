@@ -1,6 +1,7 @@
 // A cluster with security on, for tests: a fresh CA, one node certificate shared by the nodes (common name
 // raftline-node, serving 127.0.0.1 and localhost), a bootstrap superuser token, and helpers that issue
 // client certificates. Everything lives in a temporary folder removed by the cluster's cleanup.
+import * as grpc from "@grpc/grpc-js";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +44,16 @@ export async function secureMaterial(name = "test"): Promise<SecureMaterial> {
 export async function clientCertificate(ca: Authority, principal: string): Promise<{ cert: string; key: string }> {
   const issued = await issueCertificate(ca, { commonName: principal, hosts: [] });
   return { cert: issued.certPem, key: issued.keyPem };
+}
+
+/** Raw gRPC credentials: TLS with the cluster's CA, and the superuser's token on every call. */
+export function superuserCredentials(m: SecureMaterial): grpc.ChannelCredentials {
+  const bearer = grpc.credentials.createFromMetadataGenerator((_params, callback) => {
+    const md = new grpc.Metadata();
+    md.set("authorization", `Bearer ${m.superuserToken}`);
+    callback(null, md);
+  });
+  return grpc.credentials.combineChannelCredentials(grpc.credentials.createSsl(Buffer.from(m.ca.certPem)), bearer);
 }
 
 export function asSuperuser(m: SecureMaterial): Partial<RaftlineClientOptions> {
