@@ -2,6 +2,7 @@
 //   CHAOS_SEED=N      replay the fault schedule of seed N (decimal or 0x-hex); a fresh seed otherwise
 //   CHAOS_MINUTES=N   soak: faults for N minutes instead of the bounded run that `npm test` makes
 //   CHAOS_HISTORY=P   write the history to P instead of a new file under the system's temporary folder
+//   CHAOS_SECURE=1    run the cluster with security on (TLS, mutual TLS between nodes, token-authenticated clients)
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomSeed } from "./schedule";
@@ -18,6 +19,7 @@ export interface ChaosConfig {
   historyPath: string;
   /** Leader SIGKILLs the run must have made to count. */
   minLeaderKills: number;
+  secure: boolean;
 }
 
 /**
@@ -40,11 +42,12 @@ export function parseSeed(text: string): number {
 export function chaosConfig(env: NodeJS.ProcessEnv): ChaosConfig {
   const seed = env.CHAOS_SEED ? parseSeed(env.CHAOS_SEED) : randomSeed();
   const historyPath = env.CHAOS_HISTORY || join(tmpdir(), `raftline-chaos-${seed}-${Date.now()}.jsonl`);
+  const secure = env.CHAOS_SECURE === "1";
   if (!env.CHAOS_MINUTES) {
-    return { mode: "bounded", seed, chaosMs: boundedChaosMs, maxChaosMs: boundedMaxChaosMs, testTimeoutMs: boundedTestTimeoutMs, historyPath, minLeaderKills };
+    return { mode: "bounded", seed, chaosMs: boundedChaosMs, maxChaosMs: boundedMaxChaosMs, testTimeoutMs: boundedTestTimeoutMs, historyPath, minLeaderKills, secure };
   }
   const minutes = Number(env.CHAOS_MINUTES);
   if (!(minutes > 0)) throw new RangeError(`CHAOS_MINUTES must be a positive number, got "${env.CHAOS_MINUTES}"`);
   const chaosMs = Math.round(minutes * 60_000);
-  return { mode: "soak", seed, chaosMs, maxChaosMs: chaosMs, testTimeoutMs: chaosMs + soakExtraMs, historyPath, minLeaderKills };
+  return { mode: "soak", seed, chaosMs, maxChaosMs: chaosMs, testTimeoutMs: chaosMs + soakExtraMs, historyPath, minLeaderKills, secure };
 }

@@ -2,6 +2,9 @@
 // seeded schedule — each fault healed and the cluster recovered (a leader, a fresh acknowledgement, every
 // node caught up) before the next — then the load stops, the nodes converge, every partition is read
 // from every node and checked. Everything that happened is in the history file.
+import { setConnectionDefaults } from "../support/connection-defaults";
+import { secureConnection, secureMaterial } from "../support/secure-cluster";
+import { connectionDefaults } from "../support/connection-defaults";
 import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { RaftlineClient } from "../../src/client";
@@ -34,6 +37,8 @@ export interface ChaosOptions {
   mix?: FaultMix;
   /** Progress lines (faults, recoveries) as the run goes. */
   log?: (line: string) => void;
+  /** Security on: TLS everywhere, mutual TLS between the nodes, every client the superuser. */
+  secure?: boolean;
 }
 
 export interface ChaosResult {
@@ -58,7 +63,7 @@ const adminTimeoutMs = 10000;
 const createRequestId = (t: TopicSpec): string => `chaos-create-${t.name}`;
 
 async function createTopics(cluster: Cluster, topics: readonly TopicSpec[]): Promise<void> {
-  const client = new RaftlineClient({ brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
+  const client = new RaftlineClient({ ...connectionDefaults().client, brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
   try {
     for (const t of topics) await client.admin().createTopic({ name: t.name, partitions: t.partitions, requestId: createRequestId(t) });
   } finally {
@@ -127,10 +132,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const topics = distinctTopics(o.workloads);
   const mix = o.mix ?? defaultFaultMix;
   const history = new History(o.historyPath, { seed: o.seed, chaosMs: o.chaosMs, mix, workloads: o.workloads.map((w) => w.name) });
+  const security = o.secure ? await secureMaterial("chaos") : undefined;
+  setConnectionDefaults(security && secureConnection(security));
   const cluster = await startCluster({
     cleanupAfter: false,
     env: { RAFTLINE_ENABLE_FAULTS: "1" },
-    extraArgs: ["--snapshot-entries", String(snapshotEntries)],
+    extraArgs: ["--snapshot-entries", String(snapshotEntries), ...(security?.serveArgs ?? [])],
+    clientDefaults: connectionDefaults().client,
   });
   // With RAFTLINE_TEST_KEEP_DIRS=1 the nodes' data and logs stay there for study.
   history.note("cluster", {

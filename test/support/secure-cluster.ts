@@ -2,13 +2,14 @@
 // raftline-node, serving 127.0.0.1 and localhost), a bootstrap superuser token, and helpers that issue
 // client certificates. Everything lives in a temporary folder removed by the cluster's cleanup.
 import * as grpc from "@grpc/grpc-js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import type { RaftlineClientOptions } from "../../src/client";
 import { type Authority, createAuthority, issueCertificate, writeAtomically, writeIssued } from "../../src/cli/dev-certificates";
 import { type Cluster, type ClusterOptions, startCluster } from "./cluster";
+import type { connectionDefaults } from "./connection-defaults";
 
 export interface SecureMaterial {
   dir: string;
@@ -68,4 +69,13 @@ export async function startSecureCluster(options: ClusterOptions = {}, material?
     clientDefaults: { ...asSuperuser(m), ...options.clientDefaults },
   });
   return { cluster, material: m };
+}
+
+/** Every harness client as the superuser; the fault switch on the peer port with the node certificate. */
+export function secureConnection(m: SecureMaterial): ReturnType<typeof connectionDefaults> {
+  return {
+    client: asSuperuser(m),
+    credentials: () => superuserCredentials(m),
+    peerCredentials: () => grpc.credentials.createSsl(Buffer.from(m.ca.certPem), readFileSync(m.node.key), readFileSync(m.node.cert)),
+  };
 }
