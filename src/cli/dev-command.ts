@@ -5,6 +5,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseNodeEvent } from "../server/node-events";
+import { type DevSecurity, prepareDevSecurity } from "./dev-security";
 import { UsageError } from "./exit-codes";
 
 interface DevFlags {
@@ -13,6 +14,7 @@ interface DevFlags {
   peerPort: string;
   httpPort: string;
   nodes: string;
+  secure?: boolean;
 }
 
 const defaultNodeCount = 3;
@@ -29,14 +31,24 @@ export function addDevCommand(program: Command): void {
     .option("--peer-port <port>", "first peer port (node N uses this + N - 1)", "7101")
     .option("--http-port <port>", "first HTTP port for metrics and the dashboard (node N uses this + N - 1)", "8001")
     .option("--nodes <n>", `how many nodes: ${allowedNodeCounts.join(", ")}`, String(defaultNodeCount))
+    .option("--secure", "security on: a CA and certificates under DATA/tls (made once), TLS and mutual TLS, a superuser token")
     .action(async (flags: DevFlags) => {
       const nodeCount = Number(flags.nodes);
       if (!allowedNodeCounts.includes(nodeCount)) throw new UsageError(`--nodes must be one of ${allowedNodeCounts.join(", ")}, got "${flags.nodes}"`);
-      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort), nodeCount);
+      const dataDir = resolve(flags.dataDir);
+      const security = flags.secure ? await prepareDevSecurity(dataDir) : undefined;
+      await runDevCluster(dataDir, Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort), nodeCount, security);
     });
 }
 
-async function runDevCluster(dataDir: string, clientPort: number, peerPort: number, httpPort: number, nodeCount: number): Promise<void> {
+async function runDevCluster(
+  dataDir: string,
+  clientPort: number,
+  peerPort: number,
+  httpPort: number,
+  nodeCount: number,
+  security: DevSecurity | undefined,
+): Promise<void> {
   const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
   const members = ids.map((id) => `${id}=127.0.0.1:${clientPort + id - 1},127.0.0.1:${peerPort + id - 1}`);
   mkdirSync(join(dataDir, "logs"), { recursive: true });
@@ -61,6 +73,7 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
     const args = [process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
     args.push("--http-address", `127.0.0.1:${httpPort + id - 1}`);
     for (const m of members) args.push("--member", m);
+    args.push(...(security?.serveArgs ?? []));
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -69,7 +82,7 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
       const event = parseNodeEvent(raw);
       if (event?.kind === "serving") {
         ready.set(id, event.httpAddress);
-        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ready);
+        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ready, security);
       } else if (event?.kind === "leader") {
         process.stdout.write(`node ${id} is the leader (term ${event.term})\n`);
       }
@@ -89,13 +102,24 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
   process.stdout.write("cluster stopped; data kept in " + dataDir + "\n");
 }
 
-function printEndpoints(dataDir: string, clientPort: number, httpAddresses: Map<number, string | undefined>): void {
+function printEndpoints(dataDir: string, clientPort: number, httpAddresses: Map<number, string | undefined>, security: DevSecurity | undefined): void {
   const ids = [...httpAddresses.keys()].sort((a, b) => a - b);
+  const scheme = security ? "https" : "http";
   const lines = ids.map((id) => {
     const http = httpAddresses.get(id);
-    const web = http ? `   dashboard http://${http}/   metrics http://${http}/metrics` : "";
+    const web = http ? `   dashboard ${scheme}://${http}/   metrics ${scheme}://${http}/metrics` : "";
     return `  node ${id}: 127.0.0.1:${clientPort + id - 1}${web}`;
   });
+  if (security) {
+    // The token itself is not printed: it stays in its file (readable by this user only).
+    process.stdout.write(
+      `Security is on (TLS everywhere, mutual TLS between nodes; certificates in ${security.dir}).\n` +
+        `Connect as the superuser "admin" with its token (or with the certificate ${join(security.dir, "admin.crt")} and its key):\n` +
+        `  ${security.env.join("\n  ")}\n` +
+        `Dashboards and metrics want the token: open ${scheme}://${httpAddresses.get(ids[0]) ?? "HOST:PORT"}/?token=$(cat ${join(security.dir, "superuser.token")})\n` +
+        `  (your browser will warn about the dev CA: trust ${join(security.dir, "ca.crt")} or accept it)\n`,
+    );
+  }
   process.stdout.write(
     `Raftline cluster is up. Client endpoints (gRPC, any node serves every call), dashboards and metrics:\n${lines.join("\n")}\n` +
       `Try: raftline topic create hello && echo hi | raftline produce hello && raftline consume hello\n` +

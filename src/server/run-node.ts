@@ -278,7 +278,18 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const leaders = new LeaderHistory(replica, Date.now);
   const feed = new LiveFeed({ ctx, leaders }, (err) => logger.warn({ err }, "dashboard feed failed"));
   if (config.httpAddress) {
-    http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
+    const security = config.security;
+    const httpSecurity =
+      security && ctx.access
+        ? {
+            certFile: security.certFile,
+            keyFile: security.keyFile,
+            reloadMs: security.certReloadMs,
+            access: ctx.access,
+            httpToken: security.httpTokenFile ? await readSecret(security.httpTokenFile) : undefined,
+          }
+        : undefined;
+    http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"), httpSecurity);
   }
 
   replica.start();
