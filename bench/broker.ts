@@ -13,6 +13,8 @@ import { ProfileRun, formatProfileRun, profileServers } from "./broker-profile";
 import { Comparison, Row, comparisons, comparisonsTable, natsRows, raftlineRows, rowsTable } from "./broker-report";
 import { RaftlineRuns, measureRaftline } from "./broker-session";
 import { NatsResult, defaultAnchorDir, runNatsAnchor } from "./nats-anchor";
+import { secureMaterial, superuserCredentials } from "../test/support/secure-cluster";
+import { securityCostTable } from "./broker-security";
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -22,9 +24,13 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
-  log("starting a three-node cluster");
-  const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
+async function measureOurs(opts: BrokerBenchOptions, secure = false): Promise<RaftlineRuns> {
+  log(`starting a three-node cluster${secure ? " with security on" : ""}`);
+  const security = secure ? await secureMaterial("bench") : undefined;
+  const cluster = await BenchCluster.start({
+    serveFlags: [...opts.serveFlags, ...(security?.serveArgs ?? [])],
+    credentials: security && superuserCredentials(security),
+  });
   try {
     return await measureRaftline(cluster, opts, log);
   } catch (err) {
@@ -71,6 +77,8 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
 
   const ours: RaftlineRuns = opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts);
   const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
+  const secured: RaftlineRuns | undefined = opts.secure && !opts.profileOnly ? await measureOurs(opts, true) : undefined;
+  const securedRows: Row[] = secured ? raftlineRows(secured, opts.windowRequests, opts.batchRecords) : [];
   const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
   const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
@@ -82,12 +90,16 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
 
   const out = [head];
   if (rows.length > 0) out.push("", rowsTable(rows));
+  if (securedRows.length > 0) {
+    out.push("", "The same with security on (TLS on every port, mutual TLS between the nodes, the superuser's token on every call):", "", rowsTable(securedRows));
+    out.push("", securityCostTable(rows, securedRows), `load average after both clusters: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  }
   if (natsTable.length > 0) out.push("", "NATS JetStream R3 (nats-server 2.9.10, file storage; it never fsyncs per message — see its README):", "", rowsTable(natsTable));
   else if (nats && "error" in nats) out.push("", `NATS reference: failed (${nats.error})`);
   if (compared.length > 0) out.push("", comparisonsTable(compared));
   if (profile) out.push("", formatProfileRun(profile));
   const jsonPath = join(opts.outDir, `broker-${stamp}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
+  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, securedRows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
   out.push("", `results: ${jsonPath}`);
   process.stdout.write(`${out.join("\n")}\n`);
 }

@@ -7,6 +7,7 @@ import { randomBytes, webcrypto } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { Command } from "commander";
 import { type Authority, createAuthority, issueCertificate, writeAtomically, writeIssued } from "./dev-certificates";
 
 export interface DevSecurity {
@@ -26,13 +27,17 @@ async function loadAuthority(dir: string): Promise<Authority> {
 }
 
 export async function prepareDevSecurity(dataDir: string): Promise<DevSecurity> {
-  const dir = join(dataDir, "tls");
+  return prepareCertificates(join(dataDir, "tls"), ["127.0.0.1", "localhost"]);
+}
+
+/** The CA, node and admin certificates and the superuser token in `dir`, made if missing; nodes serve as `hosts`. */
+export async function prepareCertificates(dir: string, hosts: string[]): Promise<DevSecurity> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = existsSync(join(dir, "ca.key")) ? await loadAuthority(dir) : await createAuthority("raftline dev CA");
   await writeAtomically(join(dir, "ca.key"), ca.keyPem);
   await writeAtomically(join(dir, "ca.crt"), ca.certPem, 0o644);
   if (!existsSync(join(dir, "node.crt"))) {
-    await writeIssued(dir, "node", await issueCertificate(ca, { commonName: "raftline-node", hosts: ["127.0.0.1", "localhost"] }));
+    await writeIssued(dir, "node", await issueCertificate(ca, { commonName: "raftline-node", hosts }));
   }
   if (!existsSync(join(dir, "admin.crt"))) await writeIssued(dir, "admin", await issueCertificate(ca, { commonName: "admin", hosts: [] }));
   const tokenFile = join(dir, "superuser.token");
@@ -50,4 +55,17 @@ export async function prepareDevSecurity(dataDir: string): Promise<DevSecurity> 
     ],
     env: [`export RAFTLINE_TLS_CA=${join(dir, "ca.crt")}`, `export RAFTLINE_TOKEN_FILE=${tokenFile}`],
   };
+}
+
+/** `raftline certs`: the same files for a deployment without an operator CA (the secure docker-compose). */
+export function addCertsCommand(program: Command): void {
+  program
+    .command("certs")
+    .description("make a CA, a node certificate, an admin client certificate and a superuser token in a folder (kept if present)")
+    .requiredOption("--dir <dir>", "where to write them")
+    .option("--host <name>", "a DNS name or IP address the nodes serve under; repeat (default 127.0.0.1 and localhost)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
+    .action(async (flags: { dir: string; host?: string[] }) => {
+      const made = await prepareCertificates(flags.dir, flags.host ?? ["127.0.0.1", "localhost"]);
+      process.stdout.write(`certificates and the superuser token are in ${made.dir}\n`);
+    });
 }

@@ -9,6 +9,7 @@ import { addProduceCommand } from "./commands/produce";
 import { addSecurityCommands } from "./commands/security";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
+import { addCertsCommand } from "./dev-security";
 import { describeFailure, exitCodes } from "./exit-codes";
 import { addServeCommand } from "./serve-command";
 
@@ -25,6 +26,7 @@ program
   .exitOverride();
 addServeCommand(program);
 addDevCommand(program);
+addCertsCommand(program);
 addTopicCommands(program);
 addGroupCommands(program);
 addProduceCommand(program);
