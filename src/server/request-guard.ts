@@ -81,12 +81,17 @@ export function guardedService(
     const need = rpcAccess[method.path];
     const asStatus = (err: RpcError | undefined): grpc.ServiceError | undefined =>
       err ? (toGrpcError(err, leaderAddress) as grpc.ServiceError) : undefined;
+    // A stream message's enum values are left to the handler, which answers them in-band.
+    const malformed = (request: unknown): grpc.ServiceError | undefined =>
+      request instanceof MalformedRequest ? asStatus(requestError(request, type, types)) : undefined;
     const admit: Admit = (call) => {
-      if (!access) return { refuse: (request) => asStatus(requestError(request, type, types)) };
+      if (!access) return { refuse: (request) => asStatus(requestError(request, type, types)), refuseMessage: malformed };
       const principal = access.authenticate(call);
       if (principal instanceof RpcError) return { failure: asStatus(principal) };
+      const denied = (request: unknown): grpc.ServiceError | undefined => asStatus(access.authorize(principal, need, request));
       return {
-        refuse: (request) => asStatus(request instanceof MalformedRequest ? requestError(request, type, types) : access.authorize(principal, need, request) ?? requestError(request, type, types)),
+        refuse: (request) => malformed(request) ?? denied(request) ?? asStatus(requestError(request, type, types)),
+        refuseMessage: (message) => malformed(message) ?? denied(message),
       };
     };
     guardedHandlers[name] = method.requestStream ? guardStream(handler, admit) : guardSingle(handler, method.responseStream, admit);
@@ -105,8 +110,8 @@ function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => u
 }
 
 type Refuse = (request: unknown) => grpc.ServiceError | undefined;
-/** At a call's start: it failed authentication, or here is how to judge its request(s). */
-type Admit = (call: CallIdentity) => { failure: grpc.ServiceError | undefined } | { refuse: Refuse };
+/** At a call's start: it failed authentication, or here is how to judge its request, or each message of its stream. */
+type Admit = (call: CallIdentity) => { failure: grpc.ServiceError | undefined } | { refuse: Refuse; refuseMessage: Refuse };
 type AnyHandler = grpc.UntypedHandleCall;
 
 function refusalOf(admit: Admit, call: CallIdentity & { request: unknown }): grpc.ServiceError | undefined {
@@ -145,13 +150,13 @@ function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
       call.emit("error", admitted.failure);
       return;
     }
-    const refuse = admitted.refuse;
+    const refuseMessage = admitted.refuseMessage;
     const emit = call.emit.bind(call);
     const end = call.end.bind(call);
     let failure: grpc.ServiceError | undefined;
     let failing = false;
     call.emit = (event: string | symbol, ...args: unknown[]): boolean => {
-      const refusal = event === "data" && !failure ? refuseMessage(refuse, args[0]) : undefined;
+      const refusal = event === "data" && !failure ? refuseMessage(args[0]) : undefined;
       if (refusal) {
         failure = refusal;
         call.pause();
@@ -172,11 +177,4 @@ function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
     (handler as (call: grpc.ServerDuplexStream<unknown, unknown>) => void)(call);
   };
   return guarded as AnyHandler;
-}
-
-/** A stream message's enum values are left to the handler (it answers them in-band); the rest is refused here. */
-function refuseMessage(refuse: Refuse, message: unknown): grpc.ServiceError | undefined {
-  const err = refuse(message);
-  if (!err) return undefined;
-  return message instanceof MalformedRequest || err.code !== grpc.status.INVALID_ARGUMENT ? err : undefined;
 }
