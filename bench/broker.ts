@@ -1,7 +1,8 @@
 // `npm run bench -- broker [flags]`: a local three-node cluster measured for produce (pipelined and one
 // at a time), Fetch, Subscribe and end-to-end latency, beside a bare grpc-js echo and, with --with-nats,
 // NATS JetStream R3 run in the same session. Tables go to stdout, everything to
-// bench/results/broker-<timestamp>.json. --profile adds CPU profiles of the servers.
+// bench/results/broker-<timestamp>.json. --profile adds CPU profiles of the servers. --secure measures a
+// second cluster with security on beside the plain one, turn about, and tabulates what security costs.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,7 @@ import { repoRoot } from "./broker-paths";
 import { useRandomValues } from "./broker-records";
 import { ProfileRun, formatProfileRun, profileServers } from "./broker-profile";
 import { Comparison, Row, comparisons, comparisonsTable, natsRows, raftlineRows, rowsTable } from "./broker-report";
-import { RaftlineRuns, measureRaftline } from "./broker-session";
+import { RaftlineRuns, measureRaftline, measureTurnAbout } from "./broker-session";
 import { NatsResult, defaultAnchorDir, runNatsAnchor } from "./nats-anchor";
 import { secureMaterial, superuserCredentials } from "../test/support/secure-cluster";
 import { securityCostTable } from "./broker-security";
@@ -24,13 +25,9 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-async function measureOurs(opts: BrokerBenchOptions, secure = false): Promise<RaftlineRuns> {
-  log(`starting a three-node cluster${secure ? " with security on" : ""}`);
-  const security = secure ? await secureMaterial("bench") : undefined;
-  const cluster = await BenchCluster.start({
-    serveFlags: [...opts.serveFlags, ...(security?.serveArgs ?? [])],
-    credentials: security && superuserCredentials(security),
-  });
+async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
+  log("starting a three-node cluster");
+  const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
   try {
     return await measureRaftline(cluster, opts, log);
   } catch (err) {
@@ -38,6 +35,24 @@ async function measureOurs(opts: BrokerBenchOptions, secure = false): Promise<Ra
     throw err;
   } finally {
     await cluster.cleanup({ keepDirs: opts.keepDirs });
+  }
+}
+
+/** --secure: a plain and a secure cluster side by side, measured turn about (see measureTurnAbout). */
+async function measurePlainAndSecure(opts: BrokerBenchOptions): Promise<{ plain: RaftlineRuns; secure: RaftlineRuns }> {
+  log("starting a plain and a secure three-node cluster");
+  const security = await secureMaterial("bench");
+  const plain = await BenchCluster.start({ serveFlags: opts.serveFlags });
+  const secure = await BenchCluster.start({ serveFlags: [...opts.serveFlags, ...security.serveArgs], credentials: superuserCredentials(security) });
+  try {
+    return await measureTurnAbout({ plain, secure }, opts, log);
+  } catch (err) {
+    log(plain.logTails());
+    log(secure.logTails());
+    throw err;
+  } finally {
+    await plain.cleanup({ keepDirs: opts.keepDirs });
+    await secure.cleanup({ keepDirs: opts.keepDirs });
   }
 }
 
@@ -75,9 +90,10 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
   const started = new Date().toISOString();
   const head = header(opts);
 
-  const ours: RaftlineRuns = opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts);
+  const both = opts.secure && !opts.profileOnly ? await measurePlainAndSecure(opts) : undefined;
+  const ours: RaftlineRuns = both?.plain ?? (opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts));
   const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
-  const secured: RaftlineRuns | undefined = opts.secure && !opts.profileOnly ? await measureOurs(opts, true) : undefined;
+  const secured: RaftlineRuns | undefined = both?.secure;
   const securedRows: Row[] = secured ? raftlineRows(secured, opts.windowRequests, opts.batchRecords) : [];
   const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
