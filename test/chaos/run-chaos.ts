@@ -4,6 +4,7 @@
 // from every node and checked. Everything that happened is in the history file.
 import { setConnectionDefaults } from "../support/connection-defaults";
 import { secureConnection, secureMaterial } from "../support/secure-cluster";
+import { checkSecurityState, setUpSecurityState } from "./security-check";
 import { connectionDefaults } from "../support/connection-defaults";
 import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
@@ -161,6 +162,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     await cluster.waitForLeader(recoveryDeadlineMs);
     await createTopics(cluster, topics);
+    const securitySetup = security ? await setUpSecurityState(cluster) : undefined;
     for (const w of o.workloads) w.start({ brokers: cluster.brokers, history });
     await waitFor(() => o.workloads.every((w) => w.warmedUp()), warmUpDeadlineMs, "every workload to make progress");
 
@@ -204,6 +206,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
     const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
     violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)), ...(await createRetries(cluster, topics)));
+    if (security && securitySetup) violations.push(...(await checkSecurityState(cluster, securitySetup, grpc.credentials.createSsl(Buffer.from(security.ca.certPem)))));
     history.note("final", { converged, records: checked.stats.records });
 
     const report = buildReport({
@@ -225,5 +228,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     reader.close();
     history.close();
     await cluster.cleanup();
+    setConnectionDefaults(undefined);
   }
 }
