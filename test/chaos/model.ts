@@ -87,6 +87,7 @@ export type CheckName =
   | "group-two-owners"
   | "refused-appended"
   | "create-retry"
+  | "security-state"
   | "liveness";
 
 export interface Violation {

@@ -31,8 +31,25 @@ export async function setUpSecurityState(cluster: Cluster): Promise<SecuritySetu
   }
 }
 
+/** What one node answered for the token after the chaos: its principal and ACL count, or the failure. */
+export interface SecurityObservation {
+  node: number;
+  answer: { principal: string; acls: number } | { error: string };
+}
+
+/** The pure half of the check: every node must take the token for its principal and list its entries. */
+export function securityViolations(observations: readonly SecurityObservation[], expected: { principal: string; acls: number }): Violation[] {
+  return observations.flatMap(({ node, answer }): Violation[] => {
+    if ("error" in answer) return [{ check: "security-state", message: `node ${node} did not answer the token's calls: ${answer.error}` }];
+    const found: Violation[] = [];
+    if (answer.principal !== expected.principal) found.push({ check: "security-state", message: `node ${node} took the token for "${answer.principal}"` });
+    if (answer.acls !== expected.acls) found.push({ check: "security-state", message: `node ${node} lists ${answer.acls} ACL entries, not ${expected.acls}` });
+    return found;
+  });
+}
+
 export async function checkSecurityState(cluster: Cluster, setup: SecuritySetup, tls: grpc.ChannelCredentials): Promise<Violation[]> {
-  const violations: Violation[] = [];
+  const observations: SecurityObservation[] = [];
   const bearer = grpc.credentials.createFromMetadataGenerator((_p, cb) => {
     const md = new grpc.Metadata();
     md.set("authorization", `Bearer ${setup.token}`);
@@ -43,13 +60,12 @@ export async function checkSecurityState(cluster: Cluster, setup: SecuritySetup,
     try {
       const who = await unaryCall<WhoAmIResponse__Output>((o, cb) => stubs.admin.WhoAmI({}, new grpc.Metadata(), o, cb), callTimeoutMs);
       const acls = await unaryCall<ListAclsResponse__Output>((o, cb) => stubs.admin.ListAcls({ principal }, new grpc.Metadata(), o, cb), callTimeoutMs);
-      if (who.principal !== principal) violations.push({ check: "security-state", message: `node ${node.id} took the token for "${who.principal}"` });
-      if (acls.acls.length !== setup.acls) violations.push({ check: "security-state", message: `node ${node.id} lists ${acls.acls.length} ACL entries, not ${setup.acls}` });
+      observations.push({ node: node.id, answer: { principal: who.principal, acls: acls.acls.length } });
     } catch (err) {
-      violations.push({ check: "security-state", message: `node ${node.id} did not answer the token's calls: ${(err as Error).message}` });
+      observations.push({ node: node.id, answer: { error: (err as Error).message } });
     } finally {
       stubs.close();
     }
   }
-  return violations;
+  return securityViolations(observations, { principal, acls: setup.acls });
 }
