@@ -22,7 +22,7 @@ COPY --from=build /app/dist ./dist
 # dashboard/.
 COPY --from=build /app/proto ./proto
 COPY dashboard ./dashboard
-RUN mkdir -p /var/lib/raftline && chown node:node /var/lib/raftline
+RUN mkdir -p /var/lib/raftline /var/lib/raftline-tls && chown node:node /var/lib/raftline /var/lib/raftline-tls
 USER node
 VOLUME ["/var/lib/raftline"]
 EXPOSE 7001 7101 8001

@@ -1,6 +1,7 @@
 // A local three-node cluster for the benchmark: real `raftline serve` processes on 127.0.0.1 ephemeral
 // ports with temporary data directories. Every process is stopped by the pid this module started, and
 // the directories are removed, also when the benchmark fails or is interrupted.
+import type * as grpc from "@grpc/grpc-js";
 import { rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { ClusterNode, killNodesSync, layOutLocalCluster } from "../test/support/cluster-node";
@@ -17,6 +18,8 @@ export interface BenchClusterOptions {
   /** Appended to every node's `serve` flags. */
   serveFlags: string[];
   startDeadlineMs: number;
+  /** How the bench's stubs connect (a secure cluster: TLS and a token); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export const defaultClusterOptions: BenchClusterOptions = { nodes: 3, nodeFlags: [], serveFlags: [], startDeadlineMs: 30000 };
@@ -37,6 +40,7 @@ export class BenchCluster {
   private constructor(
     readonly root: string,
     readonly nodes: readonly ClusterNode[],
+    private readonly credentials?: grpc.ChannelCredentials,
   ) {}
 
   static async start(options: Partial<BenchClusterOptions> = {}): Promise<BenchCluster> {
@@ -48,7 +52,7 @@ export class BenchCluster {
       nodeArgs: opts.nodeFlags,
       serveArgs: opts.serveFlags,
     });
-    const cluster = new BenchCluster(root, nodes);
+    const cluster = new BenchCluster(root, nodes, opts.credentials);
     liveClusters.add(cluster);
     try {
       for (const node of nodes) node.start();
@@ -70,7 +74,7 @@ export class BenchCluster {
   stubsOf(id: number): NodeStubs {
     let stubs = this.stubs.get(id);
     if (!stubs) {
-      stubs = stubsFor(this.node(id).clientAddress);
+      stubs = stubsFor(this.node(id).clientAddress, this.credentials);
       this.stubs.set(id, stubs);
     }
     return stubs;

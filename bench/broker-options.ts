@@ -33,9 +33,11 @@ export interface BrokerBenchOptions {
   serveFlags: string[];
   outDir: string;
   keepDirs: boolean;
+  /** Measure a second cluster with security on (TLS, mutual TLS, token auth) after the plain one. */
+  secure: boolean;
 }
 
-const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "randomValues" | "serveFlags" | "outDir" | "keepDirs">> = {
+const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "randomValues" | "serveFlags" | "outDir" | "keepDirs" | "secure">> = {
   quick: {
     repetitions: 1,
     sizesBytes: [100, 1024],
@@ -109,6 +111,7 @@ interface Flags {
   randomValues?: boolean;
   out: string;
   keepDirs?: boolean;
+  secure?: boolean;
 }
 
 export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOutDir: string): BrokerBenchOptions {
@@ -135,6 +138,7 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     .option("--snapshot-entries <n>", "the nodes' --snapshot-entries (raft log compaction interval); default: the server's", positiveInt)
     .option("--out <dir>", "folder for the JSON results", defaultOutDir)
     .option("--keep-dirs", "keep the nodes' data folders and logs")
+    .option("--secure", "also measure a cluster with security on (TLS everywhere, mutual TLS, token auth) and compare")
     .parse(argv, { from: "user" });
   const f = program.opts<Flags>();
   const preset = f.quick ? "quick" : f.large ? "large" : "default";
@@ -162,5 +166,6 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     serveFlags: f.snapshotEntries === undefined ? [] : ["--snapshot-entries", String(f.snapshotEntries)],
     outDir: f.out,
     keepDirs: f.keepDirs === true,
+    secure: f.secure === true,
   };
 }

@@ -116,3 +116,32 @@ export async function measureRaftline(cluster: BenchCluster, opts: BrokerBenchOp
   }
   return { runs, echo };
 }
+
+/**
+ * Two clusters (plain and secure) measured turn about, every record size of every repetition on one and
+ * then the other, so that the load of this shared machine falls on both alike. Echo runs once per rep.
+ */
+export async function measureTurnAbout(
+  clusters: { plain: BenchCluster; secure: BenchCluster },
+  opts: BrokerBenchOptions,
+  log: (line: string) => void,
+): Promise<{ plain: RaftlineRuns; secure: RaftlineRuns }> {
+  const out = { plain: { runs: [] as SizeRun[], echo: [] as EchoResult[] }, secure: { runs: [] as SizeRun[], echo: [] as EchoResult[] } };
+  for (const side of ["plain", "secure"] as const) {
+    const { leaderId } = await leaderAndFollower(clusters[side]);
+    log(`warming up the ${side} cluster (leader: node ${leaderId})`);
+    await warmUp(clusters[side], opts, leaderId);
+  }
+  for (let rep = 1; rep <= opts.repetitions; rep++) {
+    for (const sizeBytes of opts.sizesBytes) {
+      for (const side of ["plain", "secure"] as const) {
+        log(`  ${side}:`);
+        out[side].runs.push(await measureSize(clusters[side], opts, rep, sizeBytes, log));
+      }
+    }
+    const e = await measureEcho({ calls: opts.echoCalls, warmupCalls: echoWarmupCalls, payloadBytes: echoPayloadBytes, timeoutMs: opts.runTimeoutMs });
+    out.plain.echo.push(e);
+    out.secure.echo.push(e);
+  }
+  return out;
+}

@@ -18,9 +18,8 @@ export interface NodeStubs {
 }
 
 /** Stubs sharing one channel (one HTTP/2 connection) to `address`. */
-export function stubsFor(address: string): NodeStubs {
+export function stubsFor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()): NodeStubs {
   const api = raftlineApi();
-  const credentials = grpc.credentials.createInsecure();
   const channel = new grpc.Channel(address, credentials, { "grpc.max_receive_message_length": maxReceiveMessageBytes });
   const shared = { channelOverride: channel };
   return {

@@ -1,7 +1,8 @@
 // `npm run bench -- broker [flags]`: a local three-node cluster measured for produce (pipelined and one
 // at a time), Fetch, Subscribe and end-to-end latency, beside a bare grpc-js echo and, with --with-nats,
 // NATS JetStream R3 run in the same session. Tables go to stdout, everything to
-// bench/results/broker-<timestamp>.json. --profile adds CPU profiles of the servers.
+// bench/results/broker-<timestamp>.json. --profile adds CPU profiles of the servers. --secure measures a
+// second cluster with security on beside the plain one, turn about, and tabulates what security costs.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -11,8 +12,10 @@ import { repoRoot } from "./broker-paths";
 import { useRandomValues } from "./broker-records";
 import { ProfileRun, formatProfileRun, profileServers } from "./broker-profile";
 import { Comparison, Row, comparisons, comparisonsTable, natsRows, raftlineRows, rowsTable } from "./broker-report";
-import { RaftlineRuns, measureRaftline } from "./broker-session";
+import { RaftlineRuns, measureRaftline, measureTurnAbout } from "./broker-session";
 import { NatsResult, defaultAnchorDir, runNatsAnchor } from "./nats-anchor";
+import { secureMaterial, superuserCredentials } from "../test/support/secure-cluster";
+import { securityCostTable } from "./broker-security";
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -32,6 +35,24 @@ async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
     throw err;
   } finally {
     await cluster.cleanup({ keepDirs: opts.keepDirs });
+  }
+}
+
+/** --secure: a plain and a secure cluster side by side, measured turn about (see measureTurnAbout). */
+async function measurePlainAndSecure(opts: BrokerBenchOptions): Promise<{ plain: RaftlineRuns; secure: RaftlineRuns }> {
+  log("starting a plain and a secure three-node cluster");
+  const security = await secureMaterial("bench");
+  const plain = await BenchCluster.start({ serveFlags: opts.serveFlags });
+  const secure = await BenchCluster.start({ serveFlags: [...opts.serveFlags, ...security.serveArgs], credentials: superuserCredentials(security) });
+  try {
+    return await measureTurnAbout({ plain, secure }, opts, log);
+  } catch (err) {
+    log(plain.logTails());
+    log(secure.logTails());
+    throw err;
+  } finally {
+    await plain.cleanup({ keepDirs: opts.keepDirs });
+    await secure.cleanup({ keepDirs: opts.keepDirs });
   }
 }
 
@@ -69,8 +90,11 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
   const started = new Date().toISOString();
   const head = header(opts);
 
-  const ours: RaftlineRuns = opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts);
+  const both = opts.secure && !opts.profileOnly ? await measurePlainAndSecure(opts) : undefined;
+  const ours: RaftlineRuns = both?.plain ?? (opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts));
   const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
+  const secured: RaftlineRuns | undefined = both?.secure;
+  const securedRows: Row[] = secured ? raftlineRows(secured, opts.windowRequests, opts.batchRecords) : [];
   const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
   const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
@@ -82,12 +106,16 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
 
   const out = [head];
   if (rows.length > 0) out.push("", rowsTable(rows));
+  if (securedRows.length > 0) {
+    out.push("", "The same with security on (TLS on every port, mutual TLS between the nodes, the superuser's token on every call):", "", rowsTable(securedRows));
+    out.push("", securityCostTable(rows, securedRows), `load average after both clusters: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  }
   if (natsTable.length > 0) out.push("", "NATS JetStream R3 (nats-server 2.9.10, file storage; it never fsyncs per message — see its README):", "", rowsTable(natsTable));
   else if (nats && "error" in nats) out.push("", `NATS reference: failed (${nats.error})`);
   if (compared.length > 0) out.push("", comparisonsTable(compared));
   if (profile) out.push("", formatProfileRun(profile));
   const jsonPath = join(opts.outDir, `broker-${stamp}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
+  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, securedRows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
   out.push("", `results: ${jsonPath}`);
   process.stdout.write(`${out.join("\n")}\n`);
 }

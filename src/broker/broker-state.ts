@@ -23,6 +23,8 @@ import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicReco
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
 import { LoadedProducers, ProducerTable, defaultProducerExpiryMs } from "./producer-table";
 import { RecordBatchHeader, readRecordBatchHeader } from "./record-batch";
+import { isSecurityCommandKind, type SecurityCommand } from "./security-commands";
+import { type LoadedSecurity, SecurityTable } from "./security-table";
 import type {
   AppendedBatch,
   CommandResult,
@@ -67,6 +69,8 @@ export interface LoadedBrokerState {
   members?: MemberRecord[];
   /** Absent when no share group ever existed. */
   shares?: LoadedShares;
+  /** Absent when no ACL or token was ever stored. */
+  security?: LoadedSecurity;
 }
 
 export interface ApplyOutcome {
@@ -100,6 +104,7 @@ export class BrokerState {
   private consumerGroups = new GroupTable();
   private memberTable = new MemberTable();
   private shareGroups = new ShareTable();
+  private securityTable = new SecurityTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -114,6 +119,7 @@ export class BrokerState {
     state.consumerGroups = GroupTable.restore(loaded.groups);
     state.memberTable = MemberTable.restore(loaded.members);
     state.shareGroups = ShareTable.restore(loaded.shares);
+    state.securityTable = SecurityTable.restore(loaded.security);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -130,6 +136,11 @@ export class BrokerState {
       topic.logs[stored.partition] = PartitionLog.fromEntries(stored.entries);
     }
     return state;
+  }
+
+  /** ACLs and token hashes: read by every call's access check; changed only by apply. */
+  get security(): SecurityTable {
+    return this.securityTable;
   }
 
   /** The raft index of the last command applied (or restored). */
@@ -155,6 +166,7 @@ export class BrokerState {
         return { result: outcome.result, mutations: outcome.mutations };
       }
       if (isShareCommandKind(command.kind)) return this.applyShare(command as ShareCommand);
+      if (isSecurityCommandKind(command.kind)) return this.securityTable.apply(command as SecurityCommand);
       switch (command.kind) {
         case CommandKind.CreateTopic:
           return this.createTopic(command);

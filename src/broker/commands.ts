@@ -9,6 +9,7 @@ import { ByteReader, ByteWriter, utf8 } from "./binary";
 import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
 import type { MemberRecord } from "./member-records";
 import { ShareCommand, decodeShareBody, encodeShareBody, isShareCommandKind } from "./share-commands";
+import { type SecurityCommand, decodeSecurityBody, encodeSecurityCommand, isSecurityCommandKind } from "./security-commands";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -22,6 +23,7 @@ export enum CommandKind {
   /** Records what the cluster knows of one member (member-records.ts), replacing its earlier record. */
   PutMember = 40,
   // 20..29: the share-group (work queue) commands of share-commands.ts (ShareCommandKind).
+  // 30..39: ACL and token commands of security-commands.ts (SecurityCommandKind).
 }
 
 export interface CreateTopicCommand {
@@ -103,7 +105,8 @@ export type Command =
   | TickCommand
   | InitProducerCommand
   | GroupCommand
-  | ShareCommand;
+  | ShareCommand
+  | SecurityCommand;
 
 function isGroupCommand(command: Command): command is GroupCommand {
   return isGroupCommandKind(command.kind);
@@ -146,6 +149,7 @@ function writeString(w: ByteWriter, bytes: Uint8Array): void {
 
 export function encodeCommand(command: Command): Uint8Array {
   if (isGroupCommand(command) || isShareCommand(command)) return encodeGroupCommand(command);
+  if (isSecurityCommandKind(command.kind)) return encodeSecurityCommand(command as SecurityCommand);
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
@@ -255,6 +259,7 @@ function readString(r: ByteReader, what: string): string {
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
   if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
   if (isShareCommandKind(kind)) return decodeShareBody(r, kind, nowMs, malformed);
+  if (isSecurityCommandKind(kind)) return decodeSecurityBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic: {
       const command: CreateTopicCommand = {

@@ -44,7 +44,11 @@ export type BrokerErrorReason =
   | "ERROR_REASON_RECORD_NOT_ACQUIRED"
   | "ERROR_REASON_NOT_RECORD_OWNER"
   | "ERROR_REASON_LOCK_EXPIRED"
-  | "ERROR_REASON_TOO_MANY_SHARE_GROUPS";
+  | "ERROR_REASON_TOO_MANY_SHARE_GROUPS"
+  | "ERROR_REASON_UNKNOWN_ACL"
+  | "ERROR_REASON_UNKNOWN_TOKEN"
+  | "ERROR_REASON_TOO_MANY_ACLS"
+  | "ERROR_REASON_TOO_MANY_TOKENS";
 
 /** gRPC status code numbers (grpc/status.h); kept here so the broker needs no gRPC import. */
 export const grpcStatusOf: Readonly<Record<BrokerErrorCode, number>> = {

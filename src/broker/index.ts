@@ -93,3 +93,6 @@ export {
 export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName } from "./share-records";
 export { AcquiredRecord, EffectiveState, SharePartitionCounts, ShareResult, ShareTable, ShareTopicView, effectiveState } from "./share-table";
 export * from "./share-validation";
+export * from "./acl";
+export { AddAclCommand, CreateTokenCommand, DeleteTokenCommand, RemoveAclCommand, SecurityCommand, SecurityCommandKind } from "./security-commands";
+export { LoadedSecurity, SecurityMutation, SecurityResult, SecurityTable } from "./security-table";

@@ -5,6 +5,7 @@ import type { GroupMutation } from "./group-records";
 import type { MemberRecord } from "./member-records";
 import type { ShareMutation } from "./share-records";
 import type { BatchIndexEntry } from "./partition-log";
+import type { SecurityMutation } from "./security-table";
 
 /** A topic as stored; `deleted` topics keep their record until their data is gone. */
 export interface TopicRecord {
@@ -71,4 +72,5 @@ export type BrokerMutation =
   | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] }
   | { kind: "putMember"; member: MemberRecord }
   | GroupMutation
-  | ShareMutation;
+  | ShareMutation
+  | SecurityMutation;

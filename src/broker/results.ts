@@ -5,6 +5,7 @@ import type { GroupResult } from "./group-table";
 import type { MemberRecord } from "./member-records";
 import type { ShareResult } from "./share-table";
 import type { TopicRecord } from "./mutations";
+import type { SecurityResult } from "./security-table";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
 export type TopicInfo = Omit<TopicRecord, "deleted">;
@@ -58,7 +59,8 @@ export type CommandResult =
   | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] }
   | { kind: "memberRecorded"; member: MemberRecord }
   | GroupResult
-  | ShareResult;
+  | ShareResult
+  | SecurityResult;
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
 export interface FetchLocation {

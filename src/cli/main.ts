@@ -7,8 +7,10 @@ import { addConsumeCommand } from "./commands/consume";
 import { addGroupCommands } from "./commands/group";
 import { addProduceCommand } from "./commands/produce";
 import { addQueueCommands } from "./commands/queue";
+import { addSecurityCommands } from "./commands/security";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
+import { addCertsCommand } from "./dev-security";
 import { describeFailure, exitCodes } from "./exit-codes";
 import { addServeCommand } from "./serve-command";
 
@@ -25,12 +27,14 @@ program
   .exitOverride();
 addServeCommand(program);
 addDevCommand(program);
+addCertsCommand(program);
 addTopicCommands(program);
 addGroupCommands(program);
 addProduceCommand(program);
 addConsumeCommand(program);
 addQueueCommands(program);
 addClusterCommands(program);
+addSecurityCommands(program);
 
 // Success leaves the process to end by itself: servers keep running, and piped output is not cut short.
 program.parseAsync(process.argv).catch(

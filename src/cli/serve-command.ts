@@ -33,6 +33,15 @@ interface ServeFlags {
   join?: string;
   kafkaAddress?: string;
   kafkaMember?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert?: boolean;
+  certReloadMs?: string;
+  nodePrincipal?: string;
+  superuser?: string;
+  superuserTokenFile?: string;
+  httpTokenFile?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -86,6 +95,15 @@ export function addServeCommand(program: Command): void {
       "another node's Kafka listener as ID=HOST:PORT, advertised in Kafka Metadata; repeat per node (RAFTLINE_KAFKA_MEMBERS, ';'-separated)",
       collect,
     )
+    .option("--tls-cert <file>", "this node's certificate (PEM); with --tls-key and --tls-ca turns security on: TLS on every port, mutual TLS between peers, authenticated and authorized clients (RAFTLINE_TLS_CERT)")
+    .option("--tls-key <file>", "the certificate's private key (RAFTLINE_TLS_KEY)")
+    .option("--tls-ca <file>", "the CA that signs nodes' and clients' certificates; a peer with another CA is refused (RAFTLINE_TLS_CA)")
+    .option("--require-client-cert", "clients must present a certificate from the CA, tokens alone are refused at the handshake (RAFTLINE_REQUIRE_CLIENT_CERT)")
+    .option("--cert-reload-ms <ms>", "how often certificate files are re-read; replace them atomically (RAFTLINE_CERT_RELOAD_MS, default 5000)")
+    .option("--node-principal <name>", "common name of the nodes' certificates (RAFTLINE_NODE_PRINCIPAL, default raftline-node)")
+    .option("--superuser <name>", "a principal allowed everything (RAFTLINE_SUPERUSER, default admin)")
+    .option("--superuser-token-file <file>", "file holding the superuser's bootstrap token (RAFTLINE_SUPERUSER_TOKEN_FILE)")
+    .option("--http-token-file <file>", "file holding the token /metrics and the dashboard ask for; the superuser's token works too (RAFTLINE_HTTP_TOKEN_FILE)")
     .action(async (flags: ServeFlags) => {
       const fromFlags: RawConfig = {
         id: flags.id,
@@ -116,6 +134,15 @@ export function addServeCommand(program: Command): void {
         join: flags.join,
         kafkaAddress: flags.kafkaAddress,
         kafkaMembers: flags.kafkaMember?.join(";"),
+        tlsCert: flags.tlsCert,
+        tlsKey: flags.tlsKey,
+        tlsCa: flags.tlsCa,
+        requireClientCert: flags.requireClientCert,
+        certReloadMs: flags.certReloadMs,
+        nodePrincipal: flags.nodePrincipal,
+        superuser: flags.superuser,
+        superuserTokenFile: flags.superuserTokenFile,
+        httpTokenFile: flags.httpTokenFile,
       };
       const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;
       try {

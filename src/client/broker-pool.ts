@@ -52,6 +52,7 @@ export class BrokerPool {
     private readonly bootstrap: readonly string[],
     private readonly clientId: string,
     private readonly limits: ChannelLimits = defaultChannelLimits,
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
   ) {
     if (bootstrap.length === 0) throw new RangeError("at least one broker address is required");
     this.rotation = bootstrap;
@@ -123,7 +124,7 @@ export class BrokerPool {
 
   private connect(address: string): Connection {
     const api = raftlineApi();
-    const credentials = grpc.credentials.createInsecure();
+    const credentials = this.credentials;
     const channel = new grpc.Channel(address, credentials, {
       "grpc.primary_user_agent": `raftline-js/${this.clientId}`,
       "grpc.max_receive_message_length": this.limits.maxReceiveMessageBytes,

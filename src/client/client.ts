@@ -1,5 +1,7 @@
 // The SDK's entry point: `new RaftlineClient({ brokers })`, then admin(), producer() and consumer().
 // All of them share the client's connections (one channel per broker) and its knowledge of the leader.
+import { type SecurityOptions, channelCredentials } from "./credentials";
+import { SecurityAdmin } from "./security-admin";
 import type { DescribeClusterResponse__Output } from "../generated/raftline/v1/DescribeClusterResponse";
 import type { InitProducerResponse__Output } from "../generated/raftline/v1/InitProducerResponse";
 import { Admin } from "./admin";
@@ -30,6 +32,9 @@ export interface RaftlineClientOptions {
    * starting and when a broker cannot be reached). 0: never on its own. Default 30000.
    */
   memberRefreshMs?: number;
+  /** TLS (the cluster's CA, a client certificate) and a bearer token, for a cluster with security on. */
+  tls?: SecurityOptions["tls"];
+  token?: string;
 }
 
 const defaultRequestTimeoutMs = 10000;
@@ -49,7 +54,7 @@ export class RaftlineClient {
     const pool = new BrokerPool(options.brokers, options.clientId ?? "raftline-client", {
       ...defaultChannelLimits,
       ...options.channel,
-    });
+    }, channelCredentials(options));
     this.runner = new CallRunner(pool, policy);
     this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
     this.refresh = new MemberRefresh(pool, (address) => this.describeAt(address), options.memberRefreshMs ?? defaultMemberRefreshMs);
@@ -58,6 +63,11 @@ export class RaftlineClient {
 
   admin(): Admin {
     return new Admin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** ACLs, tokens, and who this client authenticates as. */
+  security(): SecurityAdmin {
+    return new SecurityAdmin(this.runner, this.requestTimeoutMs);
   }
 
   /** Consumer-group administration. */

@@ -1,6 +1,9 @@
 // The TypeScript SDK for Raftline, built only on the public gRPC contract in proto/raftline/v1.
 export { RaftlineClient } from "./client";
 export type { RaftlineClientOptions } from "./client";
+export type { SecurityOptions, TlsOptions } from "./credentials";
+export { SecurityAdmin } from "./security-admin";
+export type { Acl, AclOperation, AclPatternType, AclResourceType, TokenInfo } from "./security-admin";
 export { Admin } from "./admin";
 export type {
   AddNodeOptions,

@@ -63,6 +63,30 @@ export interface NodeConfig {
   kafkaAddress?: string;
   /** Every node's Kafka listener, as Metadata advertises them (this node's is kafkaAddress). */
   kafkaMembers: KafkaMember[];
+  /** TLS on every port, peers authenticated by mutual TLS, clients authenticated and authorized; absent = all off. */
+  security?: SecurityConfig;
+}
+
+/**
+ * Security is on exactly when TLS is configured: then every call needs a principal and every principal
+ * needs an ACL (or to be the superuser). Certificate files are re-read every `certReloadMs`.
+ */
+export interface SecurityConfig {
+  certFile: string;
+  keyFile: string;
+  /** The CA that signs the nodes' certificates and clients' certificates. */
+  caFile: string;
+  /** Clients must present a certificate from the CA (peers always must). */
+  requireClientCert: boolean;
+  certReloadMs: number;
+  /** The subject common name of the nodes' certificates: a connection presenting it is a peer node. */
+  nodePrincipal: string;
+  /** A principal allowed everything (by certificate with this common name, or by the bootstrap token). */
+  superuser: string;
+  /** A file holding the superuser's bootstrap token; absent = the superuser authenticates by certificate only. */
+  superuserTokenFile?: string;
+  /** The token for /metrics and the dashboard; absent = those answer only the superuser's token. */
+  httpTokenFile?: string;
 }
 
 /** A node's Kafka listener as clients reach it. */
@@ -94,6 +118,9 @@ export const defaultConfig = {
   producerExpiryMs: 7 * 24 * 60 * 60 * 1000,
   enableFaults: false,
   logLevel: "info",
+  certReloadMs: 5000,
+  nodePrincipal: "raftline-node",
+  superuser: "admin",
 } as const;
 
 /** Loosely typed input gathered from flags, env and file before validation. */
@@ -127,6 +154,15 @@ export interface RawConfig {
   join?: string;
   kafkaAddress?: string;
   kafkaMembers?: string | KafkaMember[];
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  requireClientCert?: string | boolean;
+  certReloadMs?: string | number;
+  nodePrincipal?: string;
+  superuser?: string;
+  superuserTokenFile?: string;
+  httpTokenFile?: string;
 }
 
 const envNames: Record<keyof RawConfig, string> = {
@@ -159,6 +195,15 @@ const envNames: Record<keyof RawConfig, string> = {
   join: "RAFTLINE_JOIN",
   kafkaAddress: "RAFTLINE_KAFKA_ADDRESS",
   kafkaMembers: "RAFTLINE_KAFKA_MEMBERS",
+  tlsCert: "RAFTLINE_TLS_CERT",
+  tlsKey: "RAFTLINE_TLS_KEY",
+  tlsCa: "RAFTLINE_TLS_CA",
+  requireClientCert: "RAFTLINE_REQUIRE_CLIENT_CERT",
+  certReloadMs: "RAFTLINE_CERT_RELOAD_MS",
+  nodePrincipal: "RAFTLINE_NODE_PRINCIPAL",
+  superuser: "RAFTLINE_SUPERUSER",
+  superuserTokenFile: "RAFTLINE_SUPERUSER_TOKEN_FILE",
+  httpTokenFile: "RAFTLINE_HTTP_TOKEN_FILE",
 };
 
 export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
@@ -295,6 +340,12 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     if (!addressPattern.test(raw.join)) throw new ConfigError(`bad join address "${raw.join}": expected HOST:PORT`);
     config.join = raw.join;
   }
+  const security = securityConfig(raw);
+  if (security) config.security = security;
+  if (security && config.kafkaAddress !== undefined) {
+    // An unauthenticated port beside authenticated ones would bypass every ACL.
+    throw new ConfigError("the Kafka listener speaks neither TLS nor SASL yet: with security on, leave --kafka-address and --kafka-member unset");
+  }
   if (config.heartbeatTicks >= config.electionTicks) {
     throw new ConfigError("heartbeatTicks must be smaller than electionTicks");
   }
@@ -305,6 +356,30 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     throw new ConfigError("subscribeStreamBytes must not exceed subscribeNodeBytes");
   }
   return config;
+}
+
+function securityConfig(raw: RawConfig): SecurityConfig | undefined {
+  const files = [raw.tlsCert, raw.tlsKey, raw.tlsCa];
+  const given = files.filter((f) => f !== undefined && f !== "").length;
+  const dependent = raw.superuserTokenFile ?? raw.httpTokenFile ?? raw.requireClientCert;
+  if (given === 0) {
+    if (dependent !== undefined) throw new ConfigError("security settings need TLS: give tlsCert, tlsKey and tlsCa");
+    return undefined;
+  }
+  if (given !== 3) throw new ConfigError("TLS needs all three of tlsCert, tlsKey and tlsCa");
+  const security: SecurityConfig = {
+    certFile: raw.tlsCert as string,
+    keyFile: raw.tlsKey as string,
+    caFile: raw.tlsCa as string,
+    requireClientCert: bool(raw.requireClientCert, false),
+    certReloadMs: int("certReloadMs", raw.certReloadMs, defaultConfig.certReloadMs, 100),
+    nodePrincipal: raw.nodePrincipal || defaultConfig.nodePrincipal,
+    superuser: raw.superuser || defaultConfig.superuser,
+  };
+  if (security.superuser === security.nodePrincipal) throw new ConfigError("the superuser must not be the node principal");
+  if (raw.superuserTokenFile) security.superuserTokenFile = raw.superuserTokenFile;
+  if (raw.httpTokenFile) security.httpTokenFile = raw.httpTokenFile;
+  return security;
 }
 
 export function selfMember(config: NodeConfig): ClusterMember {

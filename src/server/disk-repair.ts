@@ -5,6 +5,7 @@
 // the leader's snapshot and is promoted once caught up, so the repair needs a healthy quorum, and the
 // node's vote is never cast from data it cannot trust.
 import { rename } from "node:fs/promises";
+import type * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import type { ConfState, RaftState } from "../raft";
 import { type NodeIdentity, loadIdentity, saveIdentity } from "../storage/cluster-identity";
@@ -45,9 +46,10 @@ function messageOf(err: unknown): string {
 }
 
 /** Opens the node's storage; a damaged directory is moved aside and replaced by a fresh one. */
-export async function openNodeStorage(config: NodeConfig, logger: Logger): Promise<NodeStorage> {
+/** `credentials`: how this node reaches the cluster it joins (TLS with its node certificate when security is on). */
+export async function openNodeStorage(config: NodeConfig, logger: Logger, credentials: grpc.ChannelCredentials): Promise<NodeStorage> {
   try {
-    return await openChecked(config);
+    return await openChecked(config, credentials);
   } catch (err) {
     if (!(err instanceof DamagedDirectory)) throw err;
     if (config.members.length < 2 && config.join === undefined) {
@@ -63,7 +65,7 @@ export async function openNodeStorage(config: NodeConfig, logger: Logger): Promi
       "stored data is damaged: moving the data directory aside and rejoining as a replacement, to be repaired from the peers",
     );
     await rename(config.dataDir, aside);
-    return openFresh(config, err.identity, logger);
+    return openFresh(config, err.identity, logger, credentials);
   }
 }
 
@@ -73,7 +75,7 @@ function initialConf(identity: NodeIdentity, config: NodeConfig): ConfState {
   return identity.joined ? { voters: [], learners: [] } : { voters: config.members.map((m) => m.id), learners: [] };
 }
 
-async function openChecked(config: NodeConfig): Promise<NodeStorage> {
+async function openChecked(config: NodeConfig, credentials: grpc.ChannelCredentials): Promise<NodeStorage> {
   let db: Db;
   try {
     await checkLevelDbFiles(config.dataDir);
@@ -93,7 +95,7 @@ async function openChecked(config: NodeConfig): Promise<NodeStorage> {
       config.id,
       joinAddress === undefined
         ? { joined: false, clusterId: bootstrapClusterId(config.members) }
-        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress)).clusterId },
+        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress, credentials)).clusterId },
     );
     const { store, state } = await RaftStore.load(db, initialConf(identity, config));
     const machine = await BrokerMachine.load(db, state.applied);
@@ -109,12 +111,12 @@ async function openChecked(config: NodeConfig): Promise<NodeStorage> {
 }
 
 /** A fresh directory for a node whose old one was damaged: same cluster and id, a new incarnation. */
-async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined, logger: Logger): Promise<NodeStorage> {
+async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined, logger: Logger, credentials: grpc.ChannelCredentials): Promise<NodeStorage> {
   let joining: ClusterToJoin | undefined;
   let clusterId = previous?.clusterId;
   if (clusterId === undefined) {
     if (config.join !== undefined) {
-      joining = await describeClusterToJoin(config.join);
+      joining = await describeClusterToJoin(config.join, credentials);
       clusterId = joining.clusterId;
     } else {
       clusterId = bootstrapClusterId(config.members);

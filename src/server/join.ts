@@ -17,9 +17,13 @@ export const joinDeadlineMs = 30000;
 const attemptTimeoutMs = 2000;
 const retryMs = 250;
 
-export async function describeClusterToJoin(address: string, deadlineMs = Date.now() + joinDeadlineMs): Promise<ClusterToJoin> {
+export async function describeClusterToJoin(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  deadlineMs = Date.now() + joinDeadlineMs,
+): Promise<ClusterToJoin> {
   const api = publicApi();
-  const client = new api.Admin(address, grpc.credentials.createInsecure());
+  const client = new api.Admin(address, credentials);
   let last = "";
   try {
     while (Date.now() < deadlineMs) {

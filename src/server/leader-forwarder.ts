@@ -8,6 +8,7 @@ import type { ProducerClient } from "../generated/raftline/v1/Producer";
 import type { ShareGroupsClient } from "../generated/raftline/v1/ShareGroups";
 import type { ClusterMember } from "./config";
 import { publicApi } from "./public-proto";
+import { principalHeader } from "./security/access-control";
 
 export const forwardedHeader = "raftline-forwarded-by";
 
@@ -28,6 +29,7 @@ export class LeaderForwarder {
     private readonly members: ClusterMember[],
     private readonly selfId: number,
     private readonly maxMessageBytes: number,
+    private readonly credentials: () => grpc.ChannelCredentials = grpc.credentials.createInsecure,
   ) {}
 
   static isForwarded(md: grpc.Metadata): boolean {
@@ -50,9 +52,15 @@ export class LeaderForwarder {
     return this.clientsFor(leaderId).shares;
   }
 
-  metadata(): grpc.Metadata {
+  /**
+   * Marks a forwarded call, carrying the principal the caller authenticated as (stamped into `caller` by
+   * the request guard): the leader trusts it because this node's connection presents a node certificate.
+   */
+  metadata(caller?: grpc.Metadata): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set(forwardedHeader, String(this.selfId));
+    const principal = caller?.get(principalHeader)[0];
+    if (principal !== undefined) md.set(principalHeader, principal);
     return md;
   }
 
@@ -89,7 +97,7 @@ export class LeaderForwarder {
       const member = this.members.find((m) => m.id === id);
       if (!member) throw new Error(`unknown node ${id}`);
       const api = publicApi();
-      const creds = grpc.credentials.createInsecure();
+      const creds = this.credentials();
       const options = {
         "grpc.max_receive_message_length": this.maxMessageBytes,
         "grpc.max_send_message_length": this.maxMessageBytes,

@@ -10,6 +10,7 @@ import type { LeaderForwarder } from "./leader-forwarder";
 import type { ReadBudget } from "./read-budget";
 import type { Replica } from "./replica";
 import type { StorageDamage } from "./storage-damage";
+import type { AccessControl } from "./security/access-control";
 import type { TrafficCounters } from "./traffic";
 
 export interface NodeContext {
@@ -37,4 +38,6 @@ export interface NodeContext {
   addressBook: AddressBook;
   /** Damage found in this node's stored data: reads are refused once there is some. */
   damage: StorageDamage;
+  /** Authentication and authorization; undefined when security is off. */
+  access?: AccessControl;
 }

@@ -2,9 +2,14 @@
 // INVALID_ARGUMENT + MALFORMED_REQUEST (not grpc-js's INTERNAL "Error deserializing request"), and an
 // enum field holding a number its enum does not define answers INVALID_ARGUMENT + INVALID_FIELD. Both
 // checks run for every method of every service added through `guardedService`, before its handler.
+// With security on, the call is first authenticated and then authorized by the table of
+// security/rpc-access.ts (every message of a request stream is authorized as it arrives); a refused call
+// or message never reaches the handler, so it changes nothing.
 import * as grpc from "@grpc/grpc-js";
 import type { MessageDescriptor, ProtoTypes } from "./proto-descriptors";
 import { RpcError, boundedText, toGrpcError } from "./rpc-errors";
+import type { AccessControl, CallIdentity } from "./security/access-control";
+import { rpcAccess } from "./security/rpc-access";
 import { isPlanted } from "./test-plants";
 
 /** What a request deserializes to when its bytes are not a valid message. */
@@ -64,6 +69,7 @@ export function guardedService(
   handlers: grpc.UntypedServiceImplementation,
   types: ProtoTypes,
   leaderAddress: (id: number) => string | undefined,
+  access?: AccessControl,
 ): { definition: grpc.ServiceDefinition; handlers: grpc.UntypedServiceImplementation } {
   const guardedDefinition: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   const guardedHandlers: grpc.UntypedServiceImplementation = {};
@@ -72,11 +78,23 @@ export function guardedService(
     const type = method.requestType ? (method.requestType.type as MessageDescriptor) : undefined;
     guardedDefinition[name] = { ...(raw as grpc.MethodDefinition<unknown, unknown>), requestDeserialize: tolerant(method.requestDeserialize) };
     const handler = handlers[name];
-    const refuse = (request: unknown): grpc.ServiceError | undefined => {
-      const err = requestError(request, type, types);
-      return err ? (toGrpcError(err, leaderAddress) as grpc.ServiceError) : undefined;
+    const need = rpcAccess[method.path];
+    const asStatus = (err: RpcError | undefined): grpc.ServiceError | undefined =>
+      err ? (toGrpcError(err, leaderAddress) as grpc.ServiceError) : undefined;
+    // A stream message's enum values are left to the handler, which answers them in-band.
+    const malformed = (request: unknown): grpc.ServiceError | undefined =>
+      request instanceof MalformedRequest ? asStatus(requestError(request, type, types)) : undefined;
+    const admit: Admit = (call) => {
+      if (!access) return { refuse: (request) => asStatus(requestError(request, type, types)), refuseMessage: malformed };
+      const principal = access.authenticate(call);
+      if (principal instanceof RpcError) return { failure: asStatus(principal) };
+      const denied = (request: unknown): grpc.ServiceError | undefined => asStatus(access.authorize(principal, need, request));
+      return {
+        refuse: (request) => malformed(request) ?? denied(request) ?? asStatus(requestError(request, type, types)),
+        refuseMessage: (message) => malformed(message) ?? denied(message),
+      };
     };
-    guardedHandlers[name] = method.requestStream ? guardStream(handler, refuse) : guardSingle(handler, method.responseStream, refuse);
+    guardedHandlers[name] = method.requestStream ? guardStream(handler, admit) : guardSingle(handler, method.responseStream, admit);
   }
   return { definition: guardedDefinition, handlers: guardedHandlers };
 }
@@ -92,13 +110,20 @@ function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => u
 }
 
 type Refuse = (request: unknown) => grpc.ServiceError | undefined;
+/** At a call's start: it failed authentication, or here is how to judge its request, or each message of its stream. */
+type Admit = (call: CallIdentity) => { failure: grpc.ServiceError | undefined } | { refuse: Refuse; refuseMessage: Refuse };
 type AnyHandler = grpc.UntypedHandleCall;
 
-function guardSingle(handler: AnyHandler, responseStream: boolean, refuse: Refuse): AnyHandler {
+function refusalOf(admit: Admit, call: CallIdentity & { request: unknown }): grpc.ServiceError | undefined {
+  const admitted = admit(call);
+  return "failure" in admitted ? admitted.failure : admitted.refuse(call.request);
+}
+
+function guardSingle(handler: AnyHandler, responseStream: boolean, admit: Admit): AnyHandler {
   if (!responseStream) {
     const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
     const guarded: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
-      const err = refuse(call.request);
+      const err = refusalOf(admit, call);
       if (err) callback(err);
       else unary(call, callback);
     };
@@ -106,7 +131,7 @@ function guardSingle(handler: AnyHandler, responseStream: boolean, refuse: Refus
   }
   const streaming = handler as grpc.handleServerStreamingCall<unknown, unknown>;
   const guarded: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
-    const err = refuse(call.request);
+    const err = refusalOf(admit, call);
     if (err) call.emit("error", err);
     else streaming(call);
   };
@@ -114,18 +139,26 @@ function guardSingle(handler: AnyHandler, responseStream: boolean, refuse: Refus
 }
 
 /**
- * At a request stream's first malformed message the handler sees the stream end (so requests already
- * taken are still answered), and the status it ends with is the refusal.
+ * At a request stream's first malformed (or, with security on, unauthorized) message the handler sees the
+ * stream end (so requests already taken are still answered), and the status it ends with is the refusal.
+ * A stream that fails authentication ends with that status before the handler sees it at all.
  */
-function guardStream(handler: AnyHandler, refuse: Refuse): AnyHandler {
+function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
   const guarded = (call: grpc.ServerDuplexStream<unknown, unknown>): void => {
+    const admitted = admit(call);
+    if ("failure" in admitted) {
+      call.emit("error", admitted.failure);
+      return;
+    }
+    const refuseMessage = admitted.refuseMessage;
     const emit = call.emit.bind(call);
     const end = call.end.bind(call);
     let failure: grpc.ServiceError | undefined;
     let failing = false;
     call.emit = (event: string | symbol, ...args: unknown[]): boolean => {
-      if (event === "data" && args[0] instanceof MalformedRequest && !failure) {
-        failure = refuse(args[0]);
+      const refusal = event === "data" && !failure ? refuseMessage(args[0]) : undefined;
+      if (refusal) {
+        failure = refusal;
         call.pause();
         return emit("end");
       }

@@ -51,6 +51,9 @@ import { nodeRoutes } from "./http/node-http";
 import { createNodeMetrics } from "./metrics/node-metrics";
 import { addReflection } from "./reflection";
 import { startKafkaServer, type KafkaServer } from "./kafka/kafka-server";
+import { AccessControl, commonName } from "./security/access-control";
+import { NodeTls } from "./security/node-tls";
+import { readSecret } from "./security/secret-file";
 
 /** How long shutdown waits for in-flight calls (and for leadership to move) before forcing. */
 export const shutdownGraceMs = 3000;
@@ -82,10 +85,8 @@ function raftConfig(config: NodeConfig, bounds: ReplicaBounds): RaftConfig {
   };
 }
 
-function bind(server: grpc.Server, address: string): Promise<void> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
-  );
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<void> {
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (err) => (err ? reject(err) : resolve())));
 }
 
 function shutdownServer(server: grpc.Server, graceMs: number): Promise<void> {
@@ -122,7 +123,12 @@ function clientServerOptions(config: NodeConfig): grpc.ServerOptions {
 
 export async function startNode(config: NodeConfig, logger: Logger): Promise<RunningNode> {
   const me = selfMember(config);
-  const { db, identity, joining, store, state, machine, replacementPending } = await openNodeStorage(config, logger);
+  const tls = config.security
+    ? new NodeTls(config.security, () => logger.warn({ files: [config.security?.certFile, config.security?.keyFile, config.security?.caFile] }, "certificate files unreadable; serving with the last good ones"))
+    : undefined;
+  const channelCredentials = (): grpc.ChannelCredentials => tls?.channelCredentials() ?? grpc.credentials.createInsecure();
+  const superuserToken = config.security?.superuserTokenFile ? await readSecret(config.security.superuserTokenFile) : undefined;
+  const { db, identity, joining, store, state, machine, replacementPending } = await openNodeStorage(config, logger, channelCredentials());
   logger.info({ clusterId: identity.clusterId, incarnation: identity.incarnation, joined: identity.joined }, "node identity");
   const damage = new StorageDamage(db, logger);
   if (replacementPending) damage.repairing("restarted on a fresh data directory after damage; waiting to be replaced and to catch up from the leader");
@@ -142,7 +148,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     logger,
   );
   for (const m of [...(await loadMemberAddresses(db)), ...(joining?.members ?? [])]) await addressBook.learn(m);
-  const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024);
+  const forwarder = new LeaderForwarder(addressBook.members, config.id, config.maxRequestBytes + 64 * 1024, channelCredentials);
   forwarderRef.current = forwarder;
   const clientAddressOf = (id: number): string | undefined => addressBook.get(id)?.clientAddress;
 
@@ -173,6 +179,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     enableFaults: config.enableFaults,
     gate: admission,
     directory: addressBook,
+    credentials: channelCredentials(),
+    admit: config.security ? (call) => commonName(call.getAuthContext().sslPeerCertificate) === config.security?.nodePrincipal : undefined,
   });
   transportRef.current = transport;
   const replica = new Replica(
@@ -257,10 +265,20 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     addressBook,
     damage,
   };
+  if (config.security) {
+    const security = config.security;
+    ctx.access = new AccessControl({
+      superuser: security.superuser,
+      nodePrincipal: security.nodePrincipal,
+      superuserToken,
+      table: () => machine.state.security,
+    });
+  }
 
   const peerServer = new grpc.Server(peerServerOptions());
   transport.addTo(peerServer);
-  await bind(peerServer, me.peerAddress);
+  // Peers always authenticate each other: with TLS on, the peer port takes only certificates of the CA.
+  await bind(peerServer, me.peerAddress, tls?.serverCredentials(true) ?? grpc.ServerCredentials.createInsecure());
 
   const clientServer = new grpc.Server({ ...clientServerOptions(config), interceptors: [metrics.interceptor] });
   const health = new NodeHealth(replica, () => damage.unhealthy);
@@ -269,7 +287,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   const api = publicApi();
   const types = new ProtoTypes(publicPackageDefinition());
   const addGuarded = (definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void => {
-    const guarded = guardedService(definition, handlers, types, clientAddressOf);
+    const guarded = guardedService(definition, handlers, types, clientAddressOf, ctx.access);
     clientServer.addService(guarded.definition, guarded.handlers);
   };
   addGuarded(api.Producer.service, producerService(ctx));
@@ -281,12 +299,24 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   // Waiting Pop calls are long polls too: they share the long-poll bound.
   const shares = new ShareDispatcher(ctx, config.maxLongPolls);
   addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
-  await bind(clientServer, me.clientAddress);
+  const clientCredentials = tls?.serverCredentials(config.security?.requireClientCert ?? false);
+  await bind(clientServer, me.clientAddress, clientCredentials ?? grpc.ServerCredentials.createInsecure());
 
   const leaders = new LeaderHistory(replica, Date.now);
   const feed = new LiveFeed({ ctx, leaders }, (err) => logger.warn({ err }, "dashboard feed failed"));
   if (config.httpAddress) {
-    http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"));
+    const security = config.security;
+    const httpSecurity =
+      security && ctx.access
+        ? {
+            certFile: security.certFile,
+            keyFile: security.keyFile,
+            reloadMs: security.certReloadMs,
+            access: ctx.access,
+            httpToken: security.httpTokenFile ? await readSecret(security.httpTokenFile) : undefined,
+          }
+        : undefined;
+    http = await startHttpServer(config.httpAddress, nodeRoutes(metrics.registry, feed), (err) => logger.warn({ err }, "http request failed"), httpSecurity);
   }
 
   let kafka: KafkaServer | undefined;

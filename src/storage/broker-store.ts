@@ -13,6 +13,7 @@
 //                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
 //   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
 //   0x19, 0x1A, 0x1B                         share groups, their partitions and windows (share-store.ts)
+//   0x1C, 0x1D                               ACLs and token hashes (security-store.ts)
 //   0x1E                                     member records (member-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
@@ -27,6 +28,7 @@ import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
 import { PREFIX_MEMBER, encodeMember, loadMembers, memberKey } from "./member-store";
 import { PREFIX_SHARE_RECORD, addShareMutation, loadShares } from "./share-store";
+import { PREFIX_TOKEN, addSecurityMutation, loadSecurity } from "./security-store";
 
 const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
@@ -36,7 +38,7 @@ const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX || PREFIX_MEMBER > PREFIX_BROKER_MAX || PREFIX_SHARE_RECORD > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX || PREFIX_MEMBER > PREFIX_BROKER_MAX || PREFIX_SHARE_RECORD > PREFIX_BROKER_MAX || PREFIX_TOKEN > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -284,6 +286,12 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
       case "deleteShareRecords":
         addShareMutation(batch, m);
         break;
+      case "putAcl":
+      case "removeAcl":
+      case "putToken":
+      case "removeToken":
+        addSecurityMutation(batch, m);
+        break;
     }
   }
 }
@@ -324,6 +332,8 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   if (members) loaded.members = members;
   const shares = await loadShares(db);
   if (shares) loaded.shares = shares;
+  const security = await loadSecurity(db);
+  if (security) loaded.security = security;
   return loaded;
 }
 

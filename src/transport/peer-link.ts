@@ -47,6 +47,7 @@ export interface PeerLinkDeps {
   onConnectionLost?(id: NodeId): void;
   /** Sent along when it has grown since this stream last carried it. */
   directory?: PeerDirectory;
+  credentials: grpc.ChannelCredentials;
 }
 
 export class PeerLink {
@@ -70,7 +71,7 @@ export class PeerLink {
     readonly address: string,
     private readonly deps: PeerLinkDeps,
   ) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure(), peerChannelOptions(deps.bounds));
+    this.client = new grpc.Client(address, deps.credentials, peerChannelOptions(deps.bounds));
     this.backoff = new Backoff(deps.bounds.reconnectBaseMs, deps.bounds.reconnectMaxMs);
   }
 

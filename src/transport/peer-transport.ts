@@ -1,7 +1,8 @@
 // Raft traffic between the nodes of a cluster over gRPC (proto/internal/peer.proto): one outbound
 // link per peer, the Peer service for inbound traffic, snapshots on their own connections, and a
 // test-only isolation switch.
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
+import type { PeerCertificate } from "node:tls";
 import type { Logger } from "pino";
 import { type Message, MessageType, type NodeId } from "../raft/types";
 import { PeerInbound } from "./inbound";
@@ -36,6 +37,13 @@ export interface PeerTransportOptions {
   gate?: PeerGate;
   /** The address book shared with peers (see peer-directory.ts). */
   directory?: PeerDirectory;
+  /** For outbound links; default plaintext. With TLS they present this node's certificate. */
+  credentials?: grpc.ChannelCredentials;
+  /**
+   * Whether an inbound call comes from a peer node (with mutual TLS: its verified certificate names a
+   * node); a refused call is answered PERMISSION_DENIED before it is read. Absent: every caller is.
+   */
+  admit?(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } }): boolean;
 }
 
 export class PeerTransport {
@@ -46,9 +54,11 @@ export class PeerTransport {
   private readonly warnedUnknownPeers = new Set<NodeId>();
   private readonly counters = newTransportStats();
   private isolatedNow = false;
+  private readonly credentials: grpc.ChannelCredentials;
 
   constructor(private readonly opts: PeerTransportOptions) {
     this.bounds = resolveBounds(opts.bounds);
+    this.credentials = opts.credentials ?? grpc.credentials.createInsecure();
     for (const [id, address] of opts.peers) this.setPeer(id, address);
     this.inbound = new PeerInbound({
       selfId: opts.selfId,
@@ -93,6 +103,7 @@ export class PeerTransport {
           signal: this.closing.signal,
           isIsolated: () => this.isolatedNow,
           claim: this.opts.gate?.self(),
+          credentials: this.credentials,
         },
         message,
         chunks,
@@ -105,7 +116,20 @@ export class PeerTransport {
 
   /** The Peer service, for a grpc.Server created with peerServerOptions(). */
   service(): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
-    return { definition: peerMethods().service, implementation: this.inbound.implementation() };
+    const implementation = this.inbound.implementation();
+    const admit = this.opts.admit;
+    if (admit === undefined) return { definition: peerMethods().service, implementation };
+    const admitted: grpc.UntypedServiceImplementation = {};
+    // Every Peer rpc answers through a callback (client streams and one unary call).
+    for (const [name, handler] of Object.entries(implementation)) {
+      const h = handler as (call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => void;
+      admitted[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        if (admit(call)) return h(call, callback);
+        this.opts.logger.warn({ rpc: name }, "peer call without a node certificate refused");
+        callback({ code: grpc.status.PERMISSION_DENIED, details: "only cluster nodes may call the peer port" });
+      }) as grpc.UntypedHandleCall;
+    }
+    return { definition: peerMethods().service, implementation: admitted };
   }
 
   addTo(server: grpc.Server): void {
@@ -127,6 +151,7 @@ export class PeerTransport {
       claim: gate ? () => gate.self() : undefined,
       onRefused: gate ? (peer: NodeId, refusal: Refusal) => gate.refused(peer, refusal) : undefined,
       directory: this.opts.directory,
+      credentials: this.credentials,
     };
     this.links.set(id, new PeerLink(id, address, deps));
   }

@@ -18,6 +18,7 @@ export interface SnapshotSendContext {
   isIsolated(): boolean;
   /** Sent in the stream's metadata so the receiver can admit this node. */
   claim?: PeerClaim;
+  credentials: grpc.ChannelCredentials;
 }
 
 interface Outcome {
@@ -26,7 +27,7 @@ interface Outcome {
 }
 
 export async function streamSnapshot(ctx: SnapshotSendContext, message: Message, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
-  const client = new grpc.Client(ctx.address, grpc.credentials.createInsecure(), peerChannelOptions(ctx.bounds));
+  const client = new grpc.Client(ctx.address, ctx.credentials, peerChannelOptions(ctx.bounds));
   const method = peerMethods().installSnapshot;
   let settled = false;
   let wake: (() => void) | undefined;

@@ -4,6 +4,7 @@
 //   CHAOS_HISTORY=P   write the history to P instead of a new file under the system's temporary folder
 //   CHAOS_MIX=K=N,... change some fault kinds' copies per deck (schedule.ts parseFaultMix)
 //   CHAOS_NODES=N     cluster size (3 unless given; 5 for a five-node run)
+//   CHAOS_SECURE=1    run the cluster with security on (TLS, mutual TLS between nodes, token-authenticated clients)
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FaultMix, defaultFaultMix, parseFaultMix, randomSeed } from "./schedule";
@@ -22,6 +23,7 @@ export interface ChaosConfig {
   minLeaderKills: number;
   mix: FaultMix;
   nodes: number;
+  secure: boolean;
 }
 
 /**
@@ -47,8 +49,9 @@ export function chaosConfig(env: NodeJS.ProcessEnv): ChaosConfig {
   const mix = env.CHAOS_MIX ? parseFaultMix(env.CHAOS_MIX) : defaultFaultMix;
   const nodes = env.CHAOS_NODES ? Number(env.CHAOS_NODES) : 3;
   if (!Number.isInteger(nodes) || nodes < 3 || nodes > 7) throw new RangeError(`CHAOS_NODES must be an integer from 3 to 7, got "${env.CHAOS_NODES}"`);
+  const secure = env.CHAOS_SECURE === "1";
   // A mix without leader kills (a soak after other faults) cannot be held to a number of them.
-  const shape = { historyPath, mix, nodes, minLeaderKills: mix["kill-leader"] > 0 ? minLeaderKills : 0 };
+  const shape = { historyPath, mix, nodes, minLeaderKills: mix["kill-leader"] > 0 ? minLeaderKills : 0, secure };
   if (!env.CHAOS_MINUTES) {
     return { mode: "bounded", seed, chaosMs: boundedChaosMs, maxChaosMs: boundedMaxChaosMs, testTimeoutMs: boundedTestTimeoutMs, ...shape };
   }

@@ -17,7 +17,7 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-test(`chaos (${config.mode}, ${config.nodes} nodes, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed})`, { timeout: config.testTimeoutMs }, async () => {
+test(`chaos (${config.mode}, ${config.nodes} nodes, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed}${config.secure ? ", security on" : ""})`, { timeout: config.testTimeoutMs }, async () => {
   // First, so that even a run that hangs or crashes can be replayed and studied.
   print(`chaos seed ${config.seed} (CHAOS_SEED=${config.seed} replays it); history: ${config.historyPath}`);
   const result = await runChaos({
@@ -28,8 +28,9 @@ test(`chaos (${config.mode}, ${config.nodes} nodes, ${Math.round(config.chaosMs 
     historyPath: config.historyPath,
     mix: config.mix,
     nodes: config.nodes,
-    workloads: chaosWorkloads(),
+    workloads: chaosWorkloads({ kafka: !config.secure }),
     log: print,
+    secure: config.secure,
   });
   for (const line of formatReport(result.report)) print(line);
 

@@ -3,6 +3,7 @@
 // each record is handled; a poller watches the committed offsets. After the producers stop, the group
 // drains to the end of the log, and the run checks: every record consumed at least once, committed
 // offsets never back, never two owners of a partition in one generation (group-checks.ts).
+import { connectionDefaults } from "../support/connection-defaults";
 import { setTimeout as delay } from "node:timers/promises";
 import { RaftlineClient, type Assignment, type GroupConsumer } from "../../src/client";
 import { withDeadline } from "../support/wait";
@@ -54,7 +55,7 @@ export class GroupWorkload implements Workload {
 
   start(ctx: WorkloadContext): void {
     this.history = ctx.history;
-    this.admin = new RaftlineClient({ brokers: ctx.brokers, clientId: `${this.name}-poller`, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.admin = new RaftlineClient({ ...connectionDefaults().client, brokers: ctx.brokers, clientId: `${this.name}-poller`, requestTimeoutMs: this.options.requestTimeoutMs });
     for (let i = 0; i < this.options.members; i++) this.join(ctx.brokers);
     this.loops = [this.poll(), this.churn(ctx.brokers)];
   }
@@ -90,7 +91,7 @@ export class GroupWorkload implements Workload {
 
   private join(brokers: string[]): void {
     const id = `${this.name}-${this.joined++}`;
-    const client = new RaftlineClient({ brokers, clientId: id, requestTimeoutMs: this.options.requestTimeoutMs });
+    const client = new RaftlineClient({ ...connectionDefaults().client, brokers, clientId: id, requestTimeoutMs: this.options.requestTimeoutMs });
     this.clients.push(client);
     const consumer = client.consumer({ groupId: this.name, clientId: id, sessionTimeoutMs: this.options.sessionTimeoutMs, autoCommitIntervalMs: 200 });
     consumer.subscribe({ topics: [this.options.topic.name] });

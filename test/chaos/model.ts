@@ -108,6 +108,7 @@ export type CheckName =
   | "create-retry"
   | "leader-per-term"
   | "member-records"
+  | "security-state"
   | "liveness";
 
 export interface Violation {

@@ -1,6 +1,7 @@
 // The nemesis: plays one planned fault against the real cluster — injects it, holds it, heals it — and
 // records each step in the history. It only ever signals processes the cluster harness started (by pid)
 // and talks to the nodes' own loopback ports.
+import { connectionDefaults } from "../support/connection-defaults";
 import { setTimeout as delay } from "node:timers/promises";
 import { setPeerIsolated } from "../../src/transport/fault-client";
 import type { Admin, RaftlineClient } from "../../src/client";
@@ -77,7 +78,7 @@ export class Nemesis {
         const id = targets.leader;
         const peer = this.cluster.node(id).peerAddress;
         const fault = this.history.faultInjected(plan.kind, [id], details);
-        await setPeerIsolated(peer, true, isolateCallTimeoutMs);
+        await setPeerIsolated(peer, true, isolateCallTimeoutMs, connectionDefaults().peerCredentials());
         await delay(plan.holdMs);
         await this.reconnect(peer);
         this.history.faultHealed(fault);
@@ -132,7 +133,7 @@ export class Nemesis {
   private async reconnect(peer: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await setPeerIsolated(peer, false, isolateCallTimeoutMs);
+        await setPeerIsolated(peer, false, isolateCallTimeoutMs, connectionDefaults().peerCredentials());
         return;
       } catch (err) {
         if (attempt >= maxHealAttempts) throw err;

@@ -6,6 +6,7 @@
 // An idempotent producer stops for good when a batch's outcome stays unknown beyond its retry budget;
 // like an application would, the workload then opens a new one (a new producer id) under a new name,
 // `${producer}.${generation}`, so that exactly-once and order are checked per producer id.
+import { connectionDefaults } from "../support/connection-defaults";
 import { RaftlineClient, RaftlineError } from "../../src/client";
 import type { ProducerMessage, ProducerOptions, RecordMetadata } from "../../src/client";
 import { waitFor } from "../support/wait";
@@ -94,7 +95,7 @@ class ChaosProducerLoop {
   private open(): Generation {
     const name = this.generations === 0 ? this.baseName : `${this.baseName}.${this.generations}`;
     this.generations++;
-    const client = new RaftlineClient({ brokers: this.brokers, clientId: name });
+    const client = new RaftlineClient({ ...connectionDefaults().client, brokers: this.brokers, clientId: name });
     const producerOptions: ProducerOptions = {
       acks: "quorum",
       maxInFlight: this.options.maxInFlight,

@@ -7,8 +7,10 @@ import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { RaftlineClient } from "../../src/client";
 import type { CreateTopicResponse__Output } from "../../src/generated/raftline/v1/CreateTopicResponse";
-import type { Cluster } from "../support/cluster";
+import { type Cluster, startCluster } from "../support/cluster";
+import { connectionDefaults, setConnectionDefaults } from "../support/connection-defaults";
 import { startKafkaCluster } from "../support/kafka-cluster";
+import { secureConnection, secureMaterial } from "../support/secure-cluster";
 import { rawStubs, unaryCall } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
 import { checkRun, denseOffsets, identicalLogs, referenceLogs } from "./checker";
@@ -18,6 +20,7 @@ import { leaderClaims, oneLeaderPerTerm } from "./leader-terms";
 import { checkMemberRecords, runningIncarnation } from "./member-records";
 import { FaultRecord, SendOp, Violation } from "./model";
 import { Nemesis } from "./nemesis";
+import { checkSecurityState, setUpSecurityState } from "./security-check";
 import { crashedNodes } from "./node-crashes";
 import { ChaosReport, buildReport } from "./report";
 import { FaultMix, FaultSchedule, defaultFaultMix } from "./schedule";
@@ -40,6 +43,8 @@ export interface ChaosOptions {
   nodes?: number;
   /** Progress lines (faults, recoveries) as the run goes. */
   log?: (line: string) => void;
+  /** Security on: TLS everywhere, mutual TLS between the nodes, every client the superuser. */
+  secure?: boolean;
 }
 
 export interface ChaosResult {
@@ -64,7 +69,7 @@ const adminTimeoutMs = 10000;
 const createRequestId = (t: TopicSpec): string => `chaos-create-${t.name}`;
 
 async function createTopics(cluster: Cluster, topics: readonly TopicSpec[]): Promise<void> {
-  const client = new RaftlineClient({ brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
+  const client = new RaftlineClient({ ...connectionDefaults().client, brokers: cluster.brokers, clientId: "chaos-admin", requestTimeoutMs: adminTimeoutMs });
   try {
     for (const t of topics) await client.admin().createTopic({ name: t.name, partitions: t.partitions, requestId: createRequestId(t) });
   } finally {
@@ -133,12 +138,19 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const topics = distinctTopics(o.workloads);
   const mix = o.mix ?? defaultFaultMix;
   const history = new History(o.historyPath, { seed: o.seed, chaosMs: o.chaosMs, mix, workloads: o.workloads.map((w) => w.name) });
-  const { cluster, brokers: kafkaBrokers } = await startKafkaCluster({
+  const security = o.secure ? await secureMaterial("chaos") : undefined;
+  setConnectionDefaults(security && secureConnection(security));
+  const clusterOptions = {
     nodes: o.nodes ?? 3,
     cleanupAfter: false,
     env: { RAFTLINE_ENABLE_FAULTS: "1" },
-    extraArgs: ["--snapshot-entries", String(snapshotEntries)],
-  });
+    extraArgs: ["--snapshot-entries", String(snapshotEntries), ...(security?.serveArgs ?? [])],
+    clientDefaults: connectionDefaults().client,
+  };
+  // The Kafka listener speaks neither TLS nor SASL: a run with security on has none.
+  const { cluster, brokers: kafkaBrokers } = security
+    ? { cluster: await startCluster(clusterOptions), brokers: [] }
+    : await startKafkaCluster(clusterOptions);
   // With RAFTLINE_TEST_KEEP_DIRS=1 the nodes' data and logs stay there for study.
   history.note("cluster", {
     root: cluster.root,
@@ -160,6 +172,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     await cluster.waitForLeader(recoveryDeadlineMs);
     await createTopics(cluster, topics);
+    const securitySetup = security ? await setUpSecurityState(cluster) : undefined;
     for (const w of o.workloads) w.start({ brokers: cluster.brokers, kafkaBrokers, history });
     await waitFor(() => o.workloads.every((w) => w.warmedUp()), warmUpDeadlineMs, "every workload to make progress");
 
@@ -213,6 +226,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       return incarnation === undefined ? [] : [[id, incarnation] as const];
     }));
     violations.push(...(await checkMemberRecords(cluster, running)));
+    if (security && securitySetup) violations.push(...(await checkSecurityState(cluster, securitySetup, grpc.credentials.createSsl(Buffer.from(security.ca.certPem)))));
     history.note("final", { converged, records: checked.stats.records });
 
     const report = buildReport({
@@ -234,5 +248,6 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     reader.close();
     history.close();
     await cluster.cleanup();
+    setConnectionDefaults(undefined);
   }
 }

@@ -2,6 +2,7 @@
 // itself after retriable errors; any other failure (a node that was wiped and does not know the topic
 // yet, say) reopens the subscription here from the next offset. At the end, what each one was handed must
 // be the beginning of the final log, in order, with nothing skipped.
+import { connectionDefaults } from "../support/connection-defaults";
 import { setTimeout as delay } from "node:timers/promises";
 import { Consumer, RaftlineClient, Subscription } from "../../src/client";
 import { withDeadline } from "../support/wait";
@@ -103,7 +104,7 @@ export class SubscriberWorkload implements Workload {
     const { topic } = this.options;
     for (let p = 0; p < topic.partitions; p++) {
       const name = `${this.name}-p${p}`;
-      const client = new RaftlineClient({ brokers: ctx.brokers, clientId: name });
+      const client = new RaftlineClient({ ...connectionDefaults().client, brokers: ctx.brokers, clientId: name });
       this.clients.push(client);
       const consumer = client.consumer({ readFrom: this.options.readFrom });
       this.followers.push(new Follower(name, topic.name, p, consumer, ctx.history));

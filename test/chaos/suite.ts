@@ -18,8 +18,9 @@ const maxOutstandingSends = 250;
  */
 const requestTimeoutMs = 2000;
 
-export function chaosWorkloads(): Workload[] {
-  return [
+/** `kafka`: add the Kafka-client workload (not with security on: the Kafka listener has no TLS or SASL). */
+export function chaosWorkloads(options: { kafka: boolean }): Workload[] {
+  const workloads: Workload[] = [
     new ProducerWorkload({
       name: "plain",
       producers: 2,
@@ -54,7 +55,8 @@ export function chaosWorkloads(): Workload[] {
     new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
-    new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }),
     new QueueWorkload({ name: "queue", topic: chaosTopic, churnEveryMs: 9000, requestTimeoutMs }),
   ];
+  if (options.kafka) workloads.push(new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }));
+  return workloads;
 }

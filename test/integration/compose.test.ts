@@ -38,3 +38,14 @@ const skip = existsSync(dockerCompose) ? false : `${dockerCompose} is missing (D
 test("docker-compose.yml defines three brokers that name each other as members", { skip }, definesBrokers("docker-compose.yml", 3));
 
 test("docker-compose.5.yml defines five brokers that name each other as members", { skip }, definesBrokers("docker-compose.5.yml", 5));
+
+test("docker-compose.secure.yml makes the certificates once and gives every broker TLS, its CA and the superuser token", { skip }, async () => {
+  const path = join(repoRoot, "docker-compose.secure.yml");
+  const { stdout } = await run(dockerCompose, ["-f", path, "config"], { cwd: repoRoot });
+  const services = await run(dockerCompose, ["-f", path, "config", "--services"], { cwd: repoRoot });
+  assert.deepEqual(services.stdout.trim().split("\n").sort(), ["certs", "raftline-1", "raftline-2", "raftline-3"]);
+  for (const key of ["RAFTLINE_TLS_CERT", "RAFTLINE_TLS_KEY", "RAFTLINE_TLS_CA", "RAFTLINE_SUPERUSER_TOKEN_FILE"]) {
+    assert.equal(stdout.split(`${key}: /var/lib/raftline-tls/`).length - 1, 3, `every broker has ${key}`);
+  }
+  assert.match(stdout, /service_completed_successfully/);
+});

@@ -9,6 +9,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Cluster, startCluster } from "../support/cluster";
 import { protoRoot, repoRoot } from "../support/repo-root";
+import { startSecureCluster } from "../support/secure-cluster";
+import { issueCertificate, writeIssued } from "../../src/cli/dev-certificates";
 
 const run = promisify(execFile);
 const exampleDeadlineMs = 60000;
@@ -67,5 +69,29 @@ test(
     });
     assert.match(stdout, /produced at base offset 0/);
     assert.match(stdout, /0: sensor-1 = reading 0\n1: sensor-1 = reading 1\n2: sensor-1 = reading 2/);
+  },
+);
+
+test(
+  "examples/python/quickstart.py connects to a cluster with security on, by token and by client certificate",
+  { skip: missing.length > 0 ? `missing ${missing.join(", ")}` : false },
+  async (t) => {
+    const stubs = mkdtempSync(join(tmpdir(), "raftline-example-stubs-"));
+    t.after(() => rmSync(stubs, { recursive: true, force: true }));
+    const protoFiles = ["admin", "consumer", "errors", "producer", "records"].map((f) => join(protoRoot, "raftline", "v1", `${f}.proto`));
+    await run(protoc, ["-I", protoRoot, `--python_out=${stubs}`, `--grpc_out=${stubs}`, `--plugin=protoc-gen-grpc=${grpcPythonPlugin}`, ...protoFiles]);
+    const { cluster: secure, material } = await startSecureCluster({ cleanupAfter: false });
+    t.after(() => secure.cleanup());
+    await secure.waitForLeader(20000);
+    const admin = await writeIssued(material.dir, "admin", await issueCertificate(material.ca, { commonName: "admin", hosts: [] }));
+    const ways = [
+      ["--token-file", material.superuserTokenFile],
+      ["--tls-cert", admin.cert, "--tls-key", admin.key],
+    ];
+    for (const way of ways) {
+      const args = [join(repoRoot, "examples", "python", "quickstart.py"), "--broker", secure.brokers[0], "--tls-ca", material.caFile, ...way];
+      const { stdout } = await run(python, args, { env: { ...process.env, PYTHONPATH: stubs, PYTHONDONTWRITEBYTECODE: "1" }, timeout: exampleDeadlineMs });
+      assert.match(stdout, /produced at base offset 0/, way[0]);
+    }
   },
 );

@@ -27,6 +27,8 @@ export interface ClusterOptions {
    * from your own `after`.
    */
   cleanupAfter?: boolean;
+  /** What every SDK client of the harness (its own probes included) connects with: TLS, a token. */
+  clientDefaults?: Partial<RaftlineClientOptions>;
 }
 
 export const defaultStartDeadlineMs = 20000;
@@ -57,7 +59,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     serveArgs: [...timing, ...(options.extraArgs ?? [])],
     env: options.env,
   });
-  const cluster = new Cluster(root, nodes, { serveArgs: [...timing, ...(options.extraArgs ?? [])], env: options.env });
+  const cluster = new Cluster(root, nodes, { serveArgs: [...timing, ...(options.extraArgs ?? [])], env: options.env }, options.clientDefaults);
   liveClusters.add(cluster);
   if (options.cleanupAfter !== false) after(() => cluster.cleanup());
   for (const node of nodes) node.start();
@@ -77,6 +79,7 @@ export class Cluster {
     readonly nodes: ClusterNode[],
     /** What a node started later runs with, like the founders. */
     private readonly joinerSetup: { serveArgs: string[]; env?: NodeJS.ProcessEnv } = { serveArgs: [] },
+    private readonly clientDefaults: Partial<RaftlineClientOptions> = {},
   ) {}
 
   /**
@@ -158,7 +161,7 @@ export class Cluster {
 
   /** An SDK client for the whole cluster, closed by cleanup(). */
   client(options: Partial<RaftlineClientOptions> = {}): RaftlineClient {
-    const client = new RaftlineClient({ brokers: this.brokers, clientId: "test", ...options });
+    const client = new RaftlineClient({ brokers: this.brokers, clientId: "test", ...this.clientDefaults, ...options });
     this.clients.push(client);
     return client;
   }
@@ -263,6 +266,7 @@ export class Cluster {
     let probe = this.probes.get(id);
     if (!probe) {
       probe = new RaftlineClient({
+        ...this.clientDefaults,
         brokers: [this.node(id).clientAddress],
         clientId: `probe-${id}`,
         retry: { maxAttempts: 1 },

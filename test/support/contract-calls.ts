@@ -32,8 +32,8 @@ const identity = (b: Buffer): Buffer => b;
 export class RawBytesClient {
   private readonly client: grpc.Client;
 
-  constructor(address: string) {
-    this.client = new grpc.Client(address, grpc.credentials.createInsecure());
+  constructor(address: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.client = new grpc.Client(address, credentials);
   }
 
   unary(path: string, bytes: Buffer, deadlineMs: number): Promise<Buffer> {

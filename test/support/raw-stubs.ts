@@ -1,6 +1,7 @@
 // Plain generated stubs for one node, with promise helpers: what any language's generated client does,
 // so tests can check exact status codes, trailers and single hops without the SDK's retries.
 import * as grpc from "@grpc/grpc-js";
+import { connectionDefaults } from "./connection-defaults";
 import type { AdminClient } from "../../src/generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../../src/generated/raftline/v1/Consumer";
 import type { ConsumerGroupsClient } from "../../src/generated/raftline/v1/ConsumerGroups";
@@ -19,9 +20,8 @@ export interface RawStubs {
 
 export const defaultCallTimeoutMs = 10000;
 
-export function rawStubs(address: string, options: grpc.ChannelOptions = {}): RawStubs {
+export function rawStubs(address: string, options: grpc.ChannelOptions = {}, creds: grpc.ChannelCredentials = connectionDefaults().credentials()): RawStubs {
   const api = publicApi();
-  const creds = grpc.credentials.createInsecure();
   const admin = new api.Admin(address, creds, options);
   const producer = new api.Producer(address, creds, options);
   const consumer = new api.Consumer(address, creds, options);

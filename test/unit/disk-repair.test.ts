@@ -5,10 +5,13 @@ import { after, test } from "node:test";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
 import pino from "pino";
 import { ConfigError, resolveConfig } from "../../src/server/config";
 import { openNodeStorage } from "../../src/server/disk-repair";
 import { saveDamage } from "../../src/storage/repair-state";
+
+const insecure = grpc.credentials.createInsecure();
 
 const roots: string[] = [];
 after(async () => {
@@ -21,7 +24,7 @@ async function damagedNode(members: string): Promise<{ root: string; config: Ret
   const root = await mkdtemp(join(tmpdir(), "raftline-repair-"));
   roots.push(root);
   const config = resolveConfig({ id: 1, members, dataDir: join(root, "node-1") });
-  const first = await openNodeStorage(config, quiet);
+  const first = await openNodeStorage(config, quiet, insecure);
   assert.equal(first.replacementPending, false);
   await saveDamage(first.db, "record batch: CRC-32C mismatch");
   await first.db.close();
@@ -30,7 +33,7 @@ async function damagedNode(members: string): Promise<{ root: string; config: Ret
 
 test("a damaged directory is moved aside; the node restarts empty under a new incarnation, to be replaced", async () => {
   const { root, config, incarnation } = await damagedNode("1=127.0.0.1:7001,127.0.0.1:7101;2=127.0.0.1:7002,127.0.0.1:7102;3=127.0.0.1:7003,127.0.0.1:7103");
-  const repaired = await openNodeStorage(config, quiet);
+  const repaired = await openNodeStorage(config, quiet, insecure);
   try {
     assert.equal(repaired.replacementPending, true);
     assert.equal(repaired.identity.joined, true, "it knows no membership until the leader's snapshot");
@@ -43,13 +46,13 @@ test("a damaged directory is moved aside; the node restarts empty under a new in
     await repaired.db.close();
   }
   // Until replaced, every start keeps asking.
-  const again = await openNodeStorage(config, quiet);
+  const again = await openNodeStorage(config, quiet, insecure);
   assert.equal(again.replacementPending, true);
   await again.db.close();
 });
 
 test("a node with no peers refuses to start on damaged storage instead of starting empty", async () => {
   const { root, config } = await damagedNode("1=127.0.0.1:7001,127.0.0.1:7101");
-  await assert.rejects(openNodeStorage(config, quiet), (err: unknown) => err instanceof ConfigError && /no peers to repair it from/.test(err.message));
+  await assert.rejects(openNodeStorage(config, quiet, insecure), (err: unknown) => err instanceof ConfigError && /no peers to repair it from/.test(err.message));
   assert.deepEqual(await readdir(root), ["node-1"], "the directory stays where it is");
 });

@@ -60,6 +60,13 @@ test("every service has its rpcs with the documented streaming shape", () => {
       RemoveNode: [false, false],
       ReplaceNode: [false, false],
       PromoteLearner: [false, false],
+      AddAcl: [false, false],
+      RemoveAcl: [false, false],
+      ListAcls: [false, false],
+      CreateToken: [false, false],
+      DeleteToken: [false, false],
+      ListTokens: [false, false],
+      WhoAmI: [false, false],
     },
     ConsumerGroups: {
       Join: [true, true],

@@ -18,6 +18,7 @@ import { callUnary, commit, deadlineMsOf, onLeader, unary, unexpected, waitForRo
 import { LeaderForwarder } from "../leader-forwarder";
 import type { Membership } from "../membership";
 import { membershipService } from "./membership-service";
+import { securityService } from "./security-service";
 
 /** How long TransferLeadership waits for the new leader to take over. */
 const transferWaitMs = 5000;
@@ -25,6 +26,7 @@ const transferWaitMs = 5000;
 export function adminService(ctx: NodeContext, membership: Membership): AdminHandlers {
   return {
     ...membershipService(ctx, membership),
+    ...securityService(ctx),
     CreateTopic: unary(ctx, (call) =>
       onLeader<CreateTopicResponse>(
         ctx,

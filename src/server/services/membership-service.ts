@@ -66,7 +66,7 @@ export function membershipService(ctx: NodeContext, membership: Membership): Mem
             return { membership: membershipMessage(await membership.removeNode(id, deadlineMsOf(call))) };
           }
           const leader = await handOver(ctx, deadlineMsOf(call));
-          return forward(leader, ctx.forwarder.metadata(), new Date(deadlineMsOf(call)));
+          return forward(leader, ctx.forwarder.metadata(call.metadata), new Date(deadlineMsOf(call)));
         },
         forward,
       );
@@ -84,7 +84,7 @@ export function membershipService(ctx: NodeContext, membership: Membership): Mem
             return { membership: membershipMessage(await membership.replaceNode(id, deadlineMsOf(call))) };
           }
           const leader = await handOver(ctx, deadlineMsOf(call));
-          return forward(leader, ctx.forwarder.metadata(), new Date(deadlineMsOf(call)));
+          return forward(leader, ctx.forwarder.metadata(call.metadata), new Date(deadlineMsOf(call)));
         },
         forward,
       );

@@ -30,8 +30,9 @@ class LeaderRelay {
     ctx: NodeContext,
     readonly leader: number,
     deadline: Date | undefined,
+    callerMetadata: grpc.Metadata,
   ) {
-    this.call = ctx.forwarder.producer(leader).ProduceStream(ctx.forwarder.metadata(), deadline ? { deadline } : {});
+    this.call = ctx.forwarder.producer(leader).ProduceStream(ctx.forwarder.metadata(callerMetadata), deadline ? { deadline } : {});
     this.call.on("data", (res: ProduceResponse__Output) => {
       const settle = this.waiting.get(Number(res.correlationId));
       this.waiting.delete(Number(res.correlationId));
@@ -170,7 +171,7 @@ export function produceStream(
           continue;
         }
         if (route?.kind === "relay") route.relay.close();
-        route = target === "local" ? { kind: "local" } : { kind: "relay", relay: new LeaderRelay(ctx, target, clientDeadline()) };
+        route = target === "local" ? { kind: "local" } : { kind: "relay", relay: new LeaderRelay(ctx, target, clientDeadline(), stream.metadata) };
       }
       dispatch(queue.shift() as ProduceRequest__Output, route as Route);
     }

@@ -80,7 +80,7 @@ export async function onLeader<Res>(
   const leader = await waitForLeader(ctx, deadline.getTime());
   if (leader === ctx.config.id) return local();
   try {
-    return await forward(leader, ctx.forwarder.metadata(), deadline);
+    return await forward(leader, ctx.forwarder.metadata(call.metadata), deadline);
   } catch (err) {
     throw forwardFailure(err, kind, leader);
   }

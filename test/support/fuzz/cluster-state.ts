@@ -37,7 +37,10 @@ export function topicsOf(state: string): string {
 export class ClusterState {
   private readonly stubs = new Map<number, RawStubs>();
 
-  constructor(private readonly cluster: Cluster) {}
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly credentials?: grpc.ChannelCredentials,
+  ) {}
 
   /** A canonical rendering of the observable state, read from the leader. */
   async read(): Promise<string> {
@@ -95,7 +98,7 @@ export class ClusterState {
   private on(id: number): RawStubs {
     let s = this.stubs.get(id);
     if (!s) {
-      s = rawStubs(this.cluster.node(id).clientAddress);
+      s = rawStubs(this.cluster.node(id).clientAddress, {}, this.credentials);
       this.stubs.set(id, s);
     }
     return s;

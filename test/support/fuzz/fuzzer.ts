@@ -24,6 +24,8 @@ export interface FuzzOptions {
   maxCalls?: number;
   /** How to replay a failure, quoted in its message (e.g. the test command). */
   replay?: string;
+  /** What the raw calls connect with (a secure cluster: TLS and the superuser's token); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export interface FuzzReport {
@@ -71,8 +73,8 @@ export async function fuzzContract(options: FuzzOptions): Promise<FuzzReport> {
   const types = new ProtoTypes(publicPackageDefinition());
   const methods = contractMethods();
   const generator = new MessageGenerator(types, prng, { topics: seedTopics.map((t) => t.name) });
-  const state = new ClusterState(cluster);
-  const clients = new Map(cluster.nodes.map((n) => [n.id, new RawBytesClient(n.clientAddress)]));
+  const state = new ClusterState(cluster, options.credentials);
+  const clients = new Map(cluster.nodes.map((n) => [n.id, new RawBytesClient(n.clientAddress, options.credentials)]));
   const report: FuzzReport = { seed, calls: 0, seconds: 0, statuses: {}, methods: {} };
   const count = (code: number): void => {
     const name = grpc.status[code] ?? String(code);
