@@ -9,7 +9,7 @@ import { addProduceCommand } from "./commands/produce";
 import { addSecurityCommands } from "./commands/security";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
-import { addCertsCommand } from "./dev-security";
+import { addCertsCommand } from "./certs-command";
 import { describeFailure, exitCodes } from "./exit-codes";
 import { addServeCommand } from "./serve-command";
 
