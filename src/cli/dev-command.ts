@@ -5,7 +5,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { createWriteStream, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseNodeEvent } from "../server/node-events";
-import { type DevSecurity, prepareDevSecurity } from "./dev-security";
+import type { DevSecurity } from "./dev-security";
 import { UsageError } from "./exit-codes";
 
 interface DevFlags {
@@ -39,7 +39,7 @@ export function addDevCommand(program: Command): void {
       if (!allowedNodeCounts.includes(nodeCount)) throw new UsageError(`--nodes must be one of ${allowedNodeCounts.join(", ")}, got "${flags.nodes}"`);
       const ports = { client: Number(flags.clientPort), peer: Number(flags.peerPort), http: Number(flags.httpPort), kafka: Number(flags.kafkaPort) };
       const dataDir = resolve(flags.dataDir);
-      const security = flags.secure ? await prepareDevSecurity(dataDir) : undefined;
+      const security = flags.secure ? await (await import("./dev-security")).prepareDevSecurity(dataDir) : undefined;
       await runDevCluster(dataDir, ports, nodeCount, security);
     });
 }

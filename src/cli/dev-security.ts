@@ -7,7 +7,6 @@ import { randomBytes, webcrypto } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Command } from "commander";
 import { type Authority, createAuthority, issueCertificate, writeAtomically, writeIssued } from "./dev-certificates";
 
 export interface DevSecurity {
@@ -55,17 +54,4 @@ export async function prepareCertificates(dir: string, hosts: string[]): Promise
     ],
     env: [`export RAFTLINE_TLS_CA=${join(dir, "ca.crt")}`, `export RAFTLINE_TOKEN_FILE=${tokenFile}`],
   };
-}
-
-/** `raftline certs`: the same files for a deployment without an operator CA (the secure docker-compose). */
-export function addCertsCommand(program: Command): void {
-  program
-    .command("certs")
-    .description("make a CA, a node certificate, an admin client certificate and a superuser token in a folder (kept if present)")
-    .requiredOption("--dir <dir>", "where to write them")
-    .option("--host <name>", "a DNS name or IP address the nodes serve under; repeat (default 127.0.0.1 and localhost)", (v: string, p: string[] | undefined) => [...(p ?? []), v])
-    .action(async (flags: { dir: string; host?: string[] }) => {
-      const made = await prepareCertificates(flags.dir, flags.host ?? ["127.0.0.1", "localhost"]);
-      process.stdout.write(`certificates and the superuser token are in ${made.dir}\n`);
-    });
 }

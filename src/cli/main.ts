@@ -10,7 +10,7 @@ import { addQueueCommands } from "./commands/queue";
 import { addSecurityCommands } from "./commands/security";
 import { addTopicCommands } from "./commands/topic";
 import { addDevCommand } from "./dev-command";
-import { addCertsCommand } from "./dev-security";
+import { addCertsCommand } from "./certs-command";
 import { describeFailure, exitCodes } from "./exit-codes";
 import { addServeCommand } from "./serve-command";
 
