@@ -94,6 +94,7 @@ async function fetchPartition(
     for (const b of batches) writeBatch(w, b.baseOffset, decodeRecordBatch(b.blob, b.baseOffset));
     answer.records = w.finish();
   } catch (err) {
+    ctx.damage.noteIfDamage(err);
     answer.errorCode = kafkaFailure(err).errorCode;
   }
   return answer;
