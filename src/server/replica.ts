@@ -43,6 +43,8 @@ export interface ReplicaOptions {
   /** Read barriers waiting at once; beyond it readBarrier refuses (BUSY). */
   maxPendingReads: number;
   applied: number;
+  /** Term of the entry at `applied` (the stored snapshot's term when that is where applied stands). */
+  appliedTerm: number;
   conf: ConfState;
   firstIndex: number;
 }
@@ -93,6 +95,7 @@ export class Replica<R> extends EventEmitter {
   private connectionsLost: number[] = [];
   private staged: StagedSnapshot | undefined;
   private ticks = 0;
+  private campaignAsked = false;
   private running = false;
   private again = false;
   private stopped = false;
@@ -114,6 +117,7 @@ export class Replica<R> extends EventEmitter {
   private readonly sendingSnapshotTo = new Set<number>();
   private reportQueue: { to: number; ok: boolean }[] = [];
   private confWaiters: ConfWaiter[] = [];
+  private transfers: { to: number; resolve: () => void; reject: (err: ReplicaError) => void }[] = [];
 
   constructor(
     private readonly opts: ReplicaOptions,
@@ -127,6 +131,8 @@ export class Replica<R> extends EventEmitter {
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
     this.reads = new ReadWaiters(`${opts.id}.${deps.clock.now().toString(36)}`);
     this.applied = opts.applied;
+    // A snapshot captured before anything new is applied carries this term: it must be the real one.
+    this.appliedTerm = opts.appliedTerm;
     this.conf = opts.conf;
     this.lastCompacted = Math.max(0, opts.firstIndex - 1);
   }
@@ -277,9 +283,21 @@ export class Replica<R> extends EventEmitter {
     return p;
   }
 
-  transferLeadership(to: number): void {
-    const r = this.raft.transferLeadership(to);
-    if (!r.ok) throw new ReplicaError(r.code === ProposalErrorCode.TransferInProgress ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true);
+  /**
+   * Hands leadership to `to` at the loop's next turn, after the inputs queued before it (ticks included:
+   * the transfer's timeout counts from there); rejects when raft refuses.
+   */
+  transferLeadership(to: number): Promise<void> {
+    if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    return new Promise((resolve, reject) => {
+      this.transfers.push({ to, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Starts an election at the next turn of the loop (raft ignores it on a learner or a leader). */
+  campaign(): void {
+    this.campaignAsked = true;
     this.schedule();
   }
 
@@ -291,7 +309,10 @@ export class Replica<R> extends EventEmitter {
     const unknown = new ReplicaError("UNKNOWN_OUTCOME", "this node shut down before the membership change was applied; it may or may not be", this.leader, false);
     for (const w of this.confWaiters) w.reject(unknown);
     this.confWaiters = [];
-    this.reads.failAll(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
+    const stopping = new ReplicaError("STOPPED", "this node is shutting down", this.leader, true);
+    this.reads.failAll(stopping);
+    for (const t of this.transfers) t.reject(stopping);
+    this.transfers = [];
     while (this.running) await new Promise<void>((r) => this.once("idle", r));
   }
 
@@ -320,8 +341,9 @@ export class Replica<R> extends EventEmitter {
           await this.handleReady(rd);
           this.raft.advance(rd);
           // Compaction needs raft to have counted this Ready as applied, and the state it covers to
-          // be on disk: only after advance, and only after a synced write.
-          if (rd.mustSync) this.maybeCompact();
+          // be on disk: only after advance, and after a synced write — or, when a follower waits for a
+          // snapshot, with a synced compaction write of its own (an fsync covers the writes before it).
+          if (rd.mustSync || this.forceCompaction) this.maybeCompact(!rd.mustSync);
           this.afterAdvance();
           this.stepInputs();
         }
@@ -336,6 +358,8 @@ export class Replica<R> extends EventEmitter {
   private stepInputs(): void {
     const ticked = this.ticks > 0;
     for (; this.ticks > 0; this.ticks--) this.raft.tick();
+    if (this.campaignAsked) this.raft.campaign();
+    this.campaignAsked = false;
     for (const id of this.unreachable) this.raft.reportUnreachable(id);
     this.unreachable = [];
     for (const id of this.connectionsLost) {
@@ -349,6 +373,7 @@ export class Replica<R> extends EventEmitter {
       if (m.type === MessageType.Snap && this.staged && m.snapshot?.index === this.staged.meta.index) this.staged.stepped = true;
       this.raft.step(m);
     }
+    this.stepTransfers();
     this.proposeQueued();
     this.proposeConfChanges();
     for (const ctx of this.reads.takeQueued()) {
@@ -361,6 +386,16 @@ export class Replica<R> extends EventEmitter {
       this.pending.expire(now, this.leader);
       this.reads.expire(now, this.leader);
       this.expireConfWaiters(now);
+    }
+  }
+
+  private stepTransfers(): void {
+    const transfers = this.transfers;
+    this.transfers = [];
+    for (const t of transfers) {
+      const r = this.raft.transferLeadership(t.to);
+      if (r.ok) t.resolve();
+      else t.reject(new ReplicaError(r.code === ProposalErrorCode.TransferInProgress ? "TRANSFER_IN_PROGRESS" : "REJECTED", r.message, r.leader, true));
     }
   }
 
@@ -523,7 +558,7 @@ export class Replica<R> extends EventEmitter {
 
   private sendSnapshot(m: Message): void {
     if (this.sendingSnapshotTo.has(m.to)) return;
-    const source = this.deps.snapshots.open();
+    const source = this.deps.snapshots.open() ?? this.captureAtLogStart();
     if (!source) {
       // Nothing captured since this process started: capture at the next durable apply; raft
       // retries the snapshot after the failure report.
@@ -544,6 +579,17 @@ export class Replica<R> extends EventEmitter {
       });
   }
 
+  /**
+   * Nothing captured since this process started, and nothing applied past the log's start: the landed
+   * state is the snapshot the log starts from. Without this, a leader restarted right after compacting
+   * could not catch up a follower until it applied a new entry, which may need that very follower.
+   */
+  private captureAtLogStart(): ReturnType<SnapshotSource["open"]> {
+    if (this.applied !== this.lastCompacted || this.unlanded) return undefined;
+    this.deps.snapshots.capture({ index: this.applied, term: this.appliedTerm, conf: this.conf });
+    return this.deps.snapshots.open();
+  }
+
   private deferReportSnapshot(to: number, ok: boolean): void {
     this.reportQueue.push({ to, ok });
     this.schedule();
@@ -556,9 +602,9 @@ export class Replica<R> extends EventEmitter {
   }
 
   /** Compacts the raft log once enough applied entries, counted or in bytes, sit in it: what it holds in
-   * memory (and loads at restart) is bounded by both. Only after a synced write, so the state the
-   * compaction relies on is on disk. */
-  private maybeCompact(): void {
+   * memory (and loads at restart) is bounded by both. Only after a synced write, or with `syncWrite`,
+   * so the state the compaction relies on is on disk. */
+  private maybeCompact(syncWrite: boolean): void {
     if (this.applied === this.lastCompacted) return;
     const due = this.applied - this.lastCompacted >= this.opts.snapshotEntries || this.appliedBytes >= this.opts.snapshotBytes;
     if (!this.forceCompaction && !due) return;
@@ -568,8 +614,8 @@ export class Replica<R> extends EventEmitter {
     this.forceCompaction = false;
     const batch = this.deps.persistence.newBatch();
     this.deps.persistence.addCompaction(batch, index);
-    // Not synced: losing it only means the next start loads a few more entries than needed.
-    void batch.write({ sync: false }).catch((err: unknown) => this.deps.logger.error({ err }, "compaction write failed"));
+    // Unless asked, not synced: losing it only means the next start loads a few more entries than needed.
+    void batch.write({ sync: syncWrite }).catch((err: unknown) => this.deps.logger.error({ err }, "compaction write failed"));
     this.lastCompacted = index;
     this.appliedBytes = 0;
   }

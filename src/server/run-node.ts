@@ -187,6 +187,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       maxInboxMessages: bounds.maxInboxMessages,
       maxPendingReads: bounds.maxPendingReads,
       applied: state.applied,
+      appliedTerm: store.termAt(state.applied) ?? state.snapshot.term,
       conf: state.conf,
       firstIndex: state.snapshot.index + 1,
     },
@@ -355,7 +356,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       const to = bestFollower(ctx);
       if (to) {
         try {
-          replica.transferLeadership(to);
+          await replica.transferLeadership(to);
           await waitForRole(ctx, () => !replica.isLeader, Date.now() + shutdownGraceMs);
         } catch (err) {
           logger.warn({ err }, "leadership transfer on shutdown failed");

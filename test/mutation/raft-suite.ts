@@ -8,14 +8,16 @@ import { formatFailure, runSimulation } from "../support/sim/simulation";
 const seeds = Number(process.env.MUTATION_SEEDS ?? 30);
 const steps = Number(process.env.MUTATION_STEPS ?? 1500);
 
-for (let seed = 1; seed <= seeds; seed++) {
-  const result = runSimulation({ seed, steps });
-  if (result.failure !== undefined) {
-    console.error(formatFailure(result));
-    process.exit(1);
+async function simulate(): Promise<void> {
+  for (let seed = 1; seed <= seeds; seed++) {
+    const result = await runSimulation({ seed, steps });
+    if (result.failure !== undefined) {
+      console.error(formatFailure(result));
+      process.exit(1);
+    }
   }
+  console.log(`simulation: ${seeds} seeds x ${steps} steps passed`);
 }
-console.log(`simulation: ${seeds} seeds x ${steps} steps passed`);
 
 const unitTests = [
   "../unit/raft-codec.test",
@@ -36,4 +38,6 @@ const unitTests = [
   "../unit/raft-snapshot.test",
   "../unit/raft-transfer.test",
 ];
-for (const path of unitTests) require(path);
+void simulate().then(() => {
+  for (const path of unitTests) require(path);
+});

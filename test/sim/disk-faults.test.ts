@@ -12,16 +12,16 @@ const maxSeeds = 50;
 const stepsPerSeed = 2000;
 
 /** The first failure of any kind over the seeds: it must be the expected checker (nothing earlier). */
-function firstFailure(bug: PlantedBug): SimulationResult | undefined {
+async function firstFailure(bug: PlantedBug): Promise<SimulationResult | undefined> {
   for (let seed = 1; seed <= maxSeeds; seed++) {
-    const result = runSimulation({ seed, steps: stepsPerSeed, plant: bug.plant });
+    const result = await runSimulation({ seed, steps: stepsPerSeed, plant: bug.plant });
     if (result.failure !== undefined) return result;
   }
   return undefined;
 }
 
-function expectCaught(bug: PlantedBug, message?: RegExp): void {
-  const caught = firstFailure(bug);
+async function expectCaught(bug: PlantedBug, message?: RegExp): Promise<void> {
+  const caught = await firstFailure(bug);
   assert.ok(caught?.failure !== undefined, `"${bug.plant.name}" went unnoticed in ${maxSeeds} seeds`);
   assert.equal(caught.failure.checker, bug.caughtBy, `seed ${caught.seed}: ${caught.failure.message}`);
   if (message) assert.match(caught.failure.message, message);

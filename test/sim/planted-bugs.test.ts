@@ -26,16 +26,16 @@ import { Plant, runSimulation, SimulationResult } from "../support/sim/simulatio
 const maxSeedsPerPlant = 50;
 const stepsPerSeed = 2000;
 
-function firstCatch(bug: PlantedBug): SimulationResult | undefined {
+async function firstCatch(bug: PlantedBug): Promise<SimulationResult | undefined> {
   for (let seed = 1; seed <= maxSeedsPerPlant; seed++) {
-    const result = runSimulation({ seed, steps: stepsPerSeed, plant: bug.plant });
+    const result = await runSimulation({ seed, steps: stepsPerSeed, plant: bug.plant });
     if (result.failure?.checker === bug.caughtBy) return result;
   }
   return undefined;
 }
 
-function expectCaught(bug: PlantedBug): void {
-  const caught = firstCatch(bug);
+async function expectCaught(bug: PlantedBug): Promise<void> {
+  const caught = await firstCatch(bug);
   assert.ok(caught !== undefined, `"${bug.plant.name}" went unnoticed by ${bug.caughtBy} in ${maxSeedsPerPlant} seeds`);
   console.log(`"${bug.plant.name}" caught by ${bug.caughtBy} at seed ${caught.seed}, step ${caught.failure?.step}: ${caught.failure?.message}`);
 }
@@ -63,27 +63,27 @@ describe("each checker catches the bug it guards against", () => {
  * (a majority now holds X) before its own term's entry reaches anyone — then crashes. S5 can still win:
  * its last term T2 beats T1. So X must not count as committed, and a correct leader never says it is.
  */
-function figure8(plant: Plant | undefined): { scenario: Scenario; k: number; termX: number } {
+async function figure8(plant: Plant | undefined): Promise<{ scenario: Scenario; k: number; termX: number }> {
   const s = new Scenario({ nodeCount: 5, raft: { maxMsgBytes: 1 }, plant });
   const network = s.cluster.network;
   const [s1, s2, s3, s4, s5] = [1, 2, 3, 4, 5].map((id) => s.node(id));
 
-  s.elect(1);
-  s.runUntil("every node applied S1's term-start entry", () => [s2, s3, s4, s5].every((n) => n.store.app.appliedIndex >= s1.store.lastIndex()));
-  s.act("cut S1 off from S3, S4, S5", () => [3, 4, 5].forEach((id) => network.cut(1, id)));
-  s.write(1);
+  await s.elect(1);
+  await s.runUntil("every node applied S1's term-start entry", () => [s2, s3, s4, s5].every((n) => n.store.app.appliedIndex >= s1.store.lastIndex()));
+  await s.act("cut S1 off from S3, S4, S5", () => [3, 4, 5].forEach((id) => network.cut(1, id)));
+  await s.write(1);
   const k = s1.store.lastIndex();
   const termX = s1.term;
-  s.runUntil("S2 holds X", () => s2.store.termAt(k) === termX);
+  await s.runUntil("S2 holds X", () => s2.store.termAt(k) === termX);
 
-  s.act("crash S1; S5's appends will be lost", () => {
+  await s.act("crash S1; S5's appends will be lost", () => {
     s.cluster.crash(1);
     network.dropIf = (m) => m.from === 5 && m.type === MessageType.App;
   });
-  s.elect(5);
-  s.runUntil("S5 holds its own entry at k", () => (s5.store.termAt(k) ?? 0) > termX);
+  await s.elect(5);
+  await s.runUntil("S5 holds its own entry at k", () => (s5.store.termAt(k) ?? 0) > termX);
 
-  s.act("crash S5; restart S1; S1's entries of its new term will not be accepted anywhere", () => {
+  await s.act("crash S5; restart S1; S1's entries of its new term will not be accepted anywhere", () => {
     s.cluster.crash(5);
     network.healAll();
     const holders = new Map([[2, s2], [3, s3], [4, s4]]);
@@ -95,30 +95,30 @@ function figure8(plant: Plant | undefined): { scenario: Scenario; k: number; ter
       (holders.get(m.to)?.store.lastIndex() ?? 0) >= m.index;
     s.cluster.restart(1);
   });
-  s.elect(1);
-  s.runUntil("S3 and S4 hold X", () => s3.store.termAt(k) === termX && s4.store.termAt(k) === termX);
-  s.runForMs(100);
+  await s.elect(1);
+  await s.runUntil("S3 and S4 hold X", () => s3.store.termAt(k) === termX && s4.store.termAt(k) === termX);
+  await s.runForMs(100);
 
-  s.act("crash S1; heal the network; restart S5", () => {
+  await s.act("crash S1; heal the network; restart S5", () => {
     s.cluster.crash(1);
     network.dropIf = undefined;
     s.cluster.restart(5);
   });
-  s.elect(5);
-  s.runForMs(200);
+  await s.elect(5);
+  await s.runForMs(200);
   return { scenario: s, k, termX };
 }
 
 describe("Figure 8: committing an entry from an earlier term by counting replicas", () => {
-  test("a correct leader does not commit it, and overwriting it later is safe", () => {
-    const { scenario, k, termX } = figure8(undefined);
+  test("a correct leader does not commit it, and overwriting it later is safe", async () => {
+    const { scenario, k, termX } = await figure8(undefined);
     assert.equal(scenario.violation, undefined, scenario.violation?.message);
     assert.equal(scenario.node(5).role, Role.Leader);
     for (const id of [2, 3, 4]) assert.notEqual(scenario.node(id).store.termAt(k), termX, `node ${id} still holds X`);
   });
 
-  test("leader completeness: a driver that commits it by counting is caught", () => {
-    const { scenario } = figure8(commitsOldTermByCounting.plant);
+  test("leader completeness: a driver that commits it by counting is caught", async () => {
+    const { scenario } = await figure8(commitsOldTermByCounting.plant);
     assert.equal(scenario.violation?.checker, commitsOldTermByCounting.caughtBy, scenario.violation?.message);
     console.log(`caught: ${scenario.violation?.message}`);
   });

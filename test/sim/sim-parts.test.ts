@@ -82,9 +82,9 @@ describe("simulated disk", () => {
 });
 
 describe("simulation", () => {
-  test("a seed replays exactly", () => {
-    const first = runSimulation({ seed: 7, steps: 500 });
-    const again = runSimulation({ seed: 7, steps: 500 });
+  test("a seed replays exactly", async () => {
+    const first = await runSimulation({ seed: 7, steps: 500 });
+    const again = await runSimulation({ seed: 7, steps: 500 });
     assert.equal(first.failure, undefined);
     assert.deepEqual(again.stats, first.stats);
   });

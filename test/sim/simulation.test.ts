@@ -11,18 +11,23 @@ const seeds = envInt("SEEDS", 500);
 const replaySeed = process.env.SEED === undefined ? undefined : envInt("SEED", 0);
 /** Failures beyond this many are counted, not printed. */
 const maxFailuresPrinted = 5;
+const progressEverySeeds = 1000;
 
 if (replaySeed !== undefined) {
-  test(`seed ${replaySeed}, ${steps} steps`, () => {
+  test(`seed ${replaySeed}, ${steps} steps`, async () => {
     const trace = process.env.TRACE === "1" ? (line: string) => console.log(line) : undefined;
-    const result = runSimulation({ seed: replaySeed, steps, onStep: trace });
+    const result = await runSimulation({ seed: replaySeed, steps, onStep: trace });
     console.log(summarize([result]));
     if (result.failure !== undefined) assert.fail(formatFailure(result));
   });
 } else {
-  test(`${seeds} seeds x ${steps} steps, alternating 3- and 5-node clusters`, () => {
+  test(`${seeds} seeds x ${steps} steps, alternating 3- and 5-node clusters`, async () => {
     const results: SimulationResult[] = [];
-    for (let seed = 1; seed <= seeds; seed++) results.push(runSimulation({ seed, steps }));
+    for (let seed = 1; seed <= seeds; seed++) {
+      results.push(await runSimulation({ seed, steps }));
+      // A long run says how far it got, so that one cut short still tells something.
+      if (seeds >= 2 * progressEverySeeds && seed % progressEverySeeds === 0) console.log(progress(results));
+    }
     console.log(summarize(results));
     const failed = results.filter((r) => r.failure !== undefined);
     if (failed.length > 0) {
@@ -30,6 +35,12 @@ if (replaySeed !== undefined) {
       assert.fail(`${failed.length} of ${seeds} seeds failed (seeds ${failed.map((r) => r.seed).join(", ")})\n\n${shown.join("\n\n")}`);
     }
   });
+}
+
+function progress(results: SimulationResult[]): string {
+  const failed = results.filter((r) => r.failure !== undefined).map((r) => r.seed);
+  const at = new Date().toISOString().slice(11, 19);
+  return `${at} seeds 1..${results.length}: ${failed.length} failed${failed.length > 0 ? ` (seeds ${failed.join(", ")})` : ""}`;
 }
 
 function summarize(results: SimulationResult[]): string {

@@ -157,7 +157,7 @@ async function transferLeadership(ctx: NodeContext, to: number, deadlineMs: numb
 
 /** Asks `target` to take over and waits until another node leads; resolves with the new leader's id. */
 export async function moveLeadership(ctx: NodeContext, target: number, deadlineMs: number): Promise<number> {
-  ctx.replica.transferLeadership(target);
+  await ctx.replica.transferLeadership(target);
   const moved = (): boolean => !ctx.replica.isLeader && ctx.replica.leaderId !== 0;
   if (!(await waitForRole(ctx, moved, Math.min(deadlineMs, ctx.now() + transferWaitMs)))) {
     throw new ReplicaError("TIMEOUT", `leadership did not move to node ${target} in time`, ctx.replica.leaderId, true);

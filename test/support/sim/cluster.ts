@@ -61,6 +61,8 @@ export class SimCluster implements ClusterView {
   listener: ClusterListener | undefined;
   /** What happened inside the current step, for traces; node-level detail only when `verbose`. */
   readonly notes: string[] = [];
+  /** The first error a node's loop or client stopped on. */
+  private failure: { err: unknown } | undefined;
 
   constructor(
     readonly prng: Prng,
@@ -83,6 +85,9 @@ export class SimCluster implements ClusterView {
         this.scheduler.after(this.prng.int(1, options.maxDiskWriteMs), { kind: "write-done", node: node.id, incarnation: node.incarnation }),
       confChangeApplied: (node, cc) => this.listener?.confChangeApplied(node, cc),
       proposalResolved: (node, token, fate) => this.listener?.proposalResolved(node, token, fate),
+      fail: (err) => {
+        this.failure ??= { err };
+      },
     };
     for (const id of voters) this.addNode(id, this.bootstrapConf);
   }
@@ -169,11 +174,28 @@ export class SimCluster implements ClusterView {
     this.notes.push(text);
   }
 
-  /** Processes the next event; undefined when nothing is left to do. */
-  step(): SimEvent | undefined {
+  /**
+   * Processes the next event, then lets every node's loop run until it waits on the simulator again (a
+   * disk write, a message, a tick): the loops are asynchronous, and their turns are microtasks, which run
+   * in a fixed order. Undefined when nothing is left to do; throws what a node stopped on.
+   */
+  async step(): Promise<SimEvent | undefined> {
     this.notes.length = 0;
     const event = this.scheduler.next();
     if (event === undefined) return undefined;
+    this.dispatch(event);
+    await settle();
+    if (this.failure !== undefined) throw this.failure.err;
+    return event;
+  }
+
+  /** Lets the nodes booted so far run their first turns (the constructor cannot wait for them). */
+  async settled(): Promise<void> {
+    await settle();
+    if (this.failure !== undefined) throw this.failure.err;
+  }
+
+  private dispatch(event: SimEvent): void {
     switch (event.kind) {
       case "tick":
         this.onTick(event.node, event.incarnation);
@@ -181,11 +203,9 @@ export class SimCluster implements ClusterView {
       case "deliver":
         this.onDeliver(event.msg, event.snapshotData);
         break;
-      case "snapshot-status": {
-        const sender = this.liveIncarnation(event.from, event.incarnation);
-        sender?.reportSnapshot(event.to, event.ok);
+      case "snapshot-status":
+        this.liveIncarnation(event.from, event.incarnation)?.snapshotStatus(event.to, event.ok);
         break;
-      }
       case "unreachable":
         this.liveIncarnation(event.from, event.incarnation)?.reportUnreachable(event.to);
         break;
@@ -196,7 +216,6 @@ export class SimCluster implements ClusterView {
         event.run();
         break;
     }
-    return event;
   }
 
   /** Runs `run` at a later simulated time, as one step of its own. */
@@ -254,4 +273,9 @@ export class SimCluster implements ClusterView {
     const node = this.members.get(id);
     return node !== undefined && node.up && node.incarnation === incarnation ? node : undefined;
   }
+}
+
+/** Resolves once every microtask queued so far, and every one they queue, has run. */
+function settle(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -70,7 +70,8 @@ class TruncatingStore extends SimStore {
 }
 
 export const flipsBitInStoredEntry: PlantedBug = {
-  caughtBy: "state-machine-safety",
+  // The damaged entry differs from the others' copies before anything applies it.
+  caughtBy: "log-matching",
   plant: { name: "a disk that flips a bit in a stored entry, read back unchecked", createStore: (conf) => new FlippingStore(conf) },
 };
 

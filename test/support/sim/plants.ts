@@ -1,23 +1,13 @@
-// Deliberately broken drivers, disks and core wrappers — one per promise — used to prove that the
-// checkers catch the bug they guard against. None of them touches src/raft: each bug is planted at
-// the driver, the disk or the network edge, where a real server could make the same mistake.
-import {
-  Entry,
-  EntryType,
-  Message,
-  MessageType,
-  NodeId,
-  NONE,
-  ProposeResult,
-  RaftConfig,
-  RaftState,
-  Random,
-  RawNode,
-  Ready,
-  Role,
-} from "../../../src/raft";
+// Deliberately broken adapters, disks and core wrappers — one per promise — used to prove that the
+// checkers catch the bug they guard against. None of them touches src/raft or the replica loop: each bug
+// is planted where the loop meets the world (the disk, the network, the clock, the clients, the Ready the
+// loop is handed), where a real server could make the same mistake.
+import { Entry, EntryType, Message, MessageType, NodeId, NONE, RaftConfig, RaftState, Random, Ready, Role } from "../../../src/raft";
 import { campaignTransferContext } from "../../../src/raft/messages";
+import type { LoopClock } from "../../../src/server/replica-ports";
 import { CheckerName } from "./checkers";
+import { ObservedRawNode } from "./observed-core";
+import { SimBatch } from "./sim-disk";
 import { Plant } from "./simulation";
 import { SimNode } from "./sim-node";
 import { SimStore } from "./store";
@@ -53,8 +43,8 @@ class DoubleVotingNode extends SimNode {
     super.receive(msg, snapshotData);
   }
 
-  protected override sendMessages(messages: readonly Message[]): void {
-    super.sendMessages(messages.map((m) => (this.grantsAnyway(m) ? { ...m, reject: false } : m)));
+  protected override outgoing(m: Message): Message {
+    return this.grantsAnyway(m) ? { ...m, reject: false } : m;
   }
 
   private grantsAnyway(m: Message): boolean {
@@ -104,45 +94,49 @@ export const commitsOldTermByCounting: PlantedBug = {
       profile.raft.maxMsgBytes = 1;
       profile.raft.maxInflightMsgs = 1;
       profile.nemesis.faultMeanIntervalMs = 20;
+      // Its state machine runs ahead of the core's applied index, which compaction must not pass.
+      profile.limits.compactEveryEntries = Number.MAX_SAFE_INTEGER;
     },
   },
 };
 
 class CountingCommitNode extends SimNode {
-  /** Its state machine runs ahead of the core's applied index, which compaction must not pass. */
-  protected override maybeCompact(): void {}
+  /** The last index this driver handed the loop as committed. */
+  private handedThrough = 0;
 
-  protected override handleReady(): void {
-    super.handleReady();
-    this.commitByCounting();
+  protected override shapeReady(rd: Ready): Ready {
+    const core = rd.committedEntries;
+    if (core.length > 0) this.handedThrough = Math.max(this.handedThrough, core[core.length - 1].index);
+    const counted = this.commitByCounting();
+    if (counted.length === 0) return rd;
+    // Entries already handed out by counting come again from the core: the loop skips what it applied.
+    this.handedThrough = counted[counted.length - 1].index;
+    this.recordCommitted(counted);
+    return { ...rd, committedEntries: [...core, ...counted] };
   }
 
-  /** Entries this driver already committed by counting are not applied twice when the core commits them. */
-  protected override applyCommitted(rd: Ready): void {
-    const fresh = rd.committedEntries.filter((e) => e.index > this.store.app.appliedIndex);
-    if (fresh.length > 0) this.commitEntries(fresh);
-  }
-
-  private commitByCounting(): void {
-    const raw = this.raw;
-    if (raw === undefined || this.role !== Role.Leader) return;
-    const status = raw.status();
+  private commitByCounting(): Entry[] {
+    if (this.role !== Role.Leader) return [];
+    const status = this.core().status();
     const matches = status.conf.voters
       .map((id) => (id === this.id ? this.store.lastIndex() : (status.progress.find((p) => p.id === id)?.match ?? 0)))
       .sort((a, b) => b - a);
     const quorumMatch = matches[Math.floor(matches.length / 2)];
     const entries: Entry[] = [];
     // BUG: a majority's match counts for any entry, not just for entries of the leader's own term.
-    for (let i = this.store.app.appliedIndex + 1; i <= Math.min(quorumMatch, this.store.lastIndex()); i++) {
+    for (let i = Math.max(this.handedThrough, this.store.snapshotIndex) + 1; i <= Math.min(quorumMatch, this.store.lastIndex()); i++) {
       const entry = this.store.entryAt(i);
       if (entry.type !== EntryType.Normal) break;
       entries.push(entry);
     }
-    if (entries.length > 0) this.commitEntries(entries);
+    return entries;
   }
 }
 
-/** Sends all of a Ready's messages while its write is under way — acknowledgements and votes too. */
+/**
+ * A disk that reports a write done when it starts: the loop then sends acknowledgements and votes before
+ * the state they promise is durable, and a crash meanwhile breaks them.
+ */
 export const answersBeforePersisting: PlantedBug = {
   caughtBy: "committed-durable",
   plant: {
@@ -156,9 +150,10 @@ export const answersBeforePersisting: PlantedBug = {
 };
 
 class EagerAnsweringNode extends SimNode {
-  // BUG: the answers leave before the state they promise is durable; a crash meanwhile breaks them.
-  protected override leavesBeforeWrite(): boolean {
-    return true;
+  // BUG: done is said before the data is on the platter.
+  protected override submitWrite(incarnation: number, batch: SimBatch): Promise<void> {
+    void super.submitWrite(incarnation, batch);
+    return Promise.resolve();
   }
 }
 
@@ -180,31 +175,33 @@ class UnsyncedStore extends SimStore {
   }
 }
 
-/** Applies entries as soon as they are persisted, before they commit. */
+/** Hands the loop entries to apply as soon as they are to be persisted, before they commit. */
 export const appliesBeforeCommit: PlantedBug = {
   caughtBy: "state-machine-safety",
   plant: {
     name: "applies entries before they commit",
     createNode: (...args) => new EagerApplyingNode(...args),
+    tune: (profile) => {
+      // Its state machine runs ahead of the core's applied index, which compaction must not pass.
+      profile.limits.compactEveryEntries = Number.MAX_SAFE_INTEGER;
+    },
   },
 };
 
 class EagerApplyingNode extends SimNode {
-  /** Its state machine runs ahead of the core's applied index, which compaction must not pass. */
-  protected override maybeCompact(): void {}
+  private handedThrough = 0;
 
-  protected override persist(rd: Ready): void {
-    super.persist(rd);
+  protected override shapeReady(rd: Ready): Ready {
+    const core = rd.committedEntries;
+    if (core.length > 0) this.handedThrough = Math.max(this.handedThrough, core[core.length - 1].index);
     // BUG: persisted is not committed.
-    const app = this.store.app;
+    const early: Entry[] = [];
     for (const entry of rd.entries) {
-      if (entry.index === app.appliedIndex + 1 && entry.type === EntryType.Normal) this.applyEntry(entry);
+      if (entry.index !== this.handedThrough + 1 || entry.type !== EntryType.Normal) continue;
+      early.push(entry);
+      this.handedThrough = entry.index;
     }
-  }
-
-  protected override applyCommitted(rd: Ready): void {
-    const fresh = rd.committedEntries.filter((e) => e.index > this.store.app.appliedIndex);
-    if (fresh.length > 0) this.commitEntries(fresh);
+    return early.length === 0 ? rd : { ...rd, committedEntries: [...core, ...early] };
   }
 }
 
@@ -222,7 +219,7 @@ class LocalReadNode extends SimNode {
     const history = this.env.history;
     history.recordReadStart(readId, this.id);
     // BUG: a follower (or a deposed leader) may be behind writes the cluster already acknowledged.
-    history.recordReadDone(readId, this.id, this.store.app.appliedIndex);
+    history.recordReadDone(readId, this.id, this.app.appliedIndex);
     return true;
   }
 }
@@ -240,15 +237,9 @@ export const failsWritesOnStepDown: PlantedBug = {
 };
 
 class HastyFailingNode extends SimNode {
-  protected override observeState(rd: Ready): void {
-    const wasLeader = this.role === Role.Leader;
-    super.observeState(rd);
-    if (!wasLeader || this.role === Role.Leader) return;
-    // BUG: losing leadership decides nothing about entries already sent to followers.
-    for (const token of this.tracker.abandonThrough(Number.MAX_SAFE_INTEGER)) {
-      if (token.kind === "write") this.env.history.recordLost(token.writeId);
-      this.env.proposalResolved(this, token, "lost");
-    }
+  // BUG: losing leadership decides nothing about entries already sent to followers.
+  protected override leadershipEnded(): void {
+    for (const token of [...this.openProposals]) this.settle(token, "lost");
   }
 }
 
@@ -262,10 +253,9 @@ export const neverTicks: PlantedBug = {
 };
 
 class FrozenClockNode extends SimNode {
-  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
-    return new (class extends RawNode {
-      override tick(): void {}
-    })(config, state, random);
+  protected override createClock(incarnation: number): LoopClock {
+    // BUG: the timer is never started.
+    return { ...super.createClock(incarnation), every: () => () => undefined };
   }
 }
 
@@ -287,11 +277,9 @@ export const claimsTransferOnEveryCampaign: PlantedBug = {
 };
 
 class ForcedCampaignNode extends SimNode {
-  protected override sendMessages(messages: readonly Message[]): void {
-    // BUG: only a campaign that a TimeoutNow started may claim to be a transfer.
-    super.sendMessages(
-      messages.map((m) => (m.type === MessageType.Vote || m.type === MessageType.PreVote ? { ...m, context: campaignTransferContext } : m)),
-    );
+  // BUG: only a campaign that a TimeoutNow started may claim to be a transfer.
+  protected override outgoing(m: Message): Message {
+    return m.type === MessageType.Vote || m.type === MessageType.PreVote ? { ...m, context: campaignTransferContext } : m;
   }
 }
 
@@ -308,7 +296,7 @@ export const dropsPreVote: PlantedBug = {
 };
 
 class NoPreVoteNode extends SimNode {
-  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): RawNode {
+  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): ObservedRawNode {
     // BUG: the flag is lost on the way to the core.
     return super.createRawNode({ ...config, preVote: false }, state, random);
   }
@@ -329,12 +317,11 @@ export const defersTransfer: PlantedBug = {
 class DeferredTransferNode extends SimNode {
   private deferredTo: NodeId | undefined;
 
-  override transferLeadership(to: NodeId): ProposeResult {
+  override transferLeadership(to: NodeId): void {
     if (this.role !== Role.Leader) return super.transferLeadership(to);
     // BUG: acknowledged now, started later.
     this.deferredTo = to;
     this.noteTransferAccepted(to, this.term);
-    return { ok: true, index: this.store.lastIndex(), term: this.term };
   }
 
   override tick(): void {

@@ -72,23 +72,24 @@ export class Scenario {
   }
 
   /** Steps until `done()` holds (true) or a checker fires (false). */
-  runUntil(what: string, done: () => boolean): boolean {
+  async runUntil(what: string, done: () => boolean): Promise<boolean> {
+    await this.cluster.settled();
     for (let k = 0; k < maxStepsPerWait; k++) {
       if (this.violation !== undefined) return false;
       if (done()) return true;
-      this.step();
+      await this.step();
     }
     throw new Error(`scenario stuck: ${what} did not happen within ${maxStepsPerWait} steps`);
   }
 
   /** Lets simulated time pass. */
-  runForMs(durationMs: number): boolean {
+  runForMs(durationMs: number): Promise<boolean> {
     const untilMs = this.cluster.nowMs + durationMs;
     return this.runUntil(`${durationMs} ms passing`, () => this.cluster.nowMs >= untilMs);
   }
 
   /** Performs `action` as a step of its own, so that the checkers see what it causes. */
-  act(label: string, action: () => void): boolean {
+  act(label: string, action: () => void): Promise<boolean> {
     let done = false;
     this.cluster.schedule(0, label, () => {
       action();
@@ -98,23 +99,23 @@ export class Scenario {
   }
 
   /** Makes `id` campaign until it leads (a lost election raises its term, so the next attempt can win). */
-  elect(id: NodeId): boolean {
+  async elect(id: NodeId): Promise<boolean> {
     const node = this.node(id);
     for (let attempt = 0; attempt < maxCampaigns; attempt++) {
-      if (!this.act(`node ${id} campaigns`, () => node.campaign())) return false;
+      if (!(await this.act(`node ${id} campaigns`, () => node.campaign()))) return false;
       const untilMs = this.cluster.nowMs + electionWaitMs;
       const decided = () => node.role === Role.Leader || this.cluster.nowMs >= untilMs;
-      if (!this.runUntil(`node ${id}'s election`, decided)) return false;
+      if (!(await this.runUntil(`node ${id}'s election`, decided))) return false;
       if (node.role === Role.Leader) return true;
     }
     throw new Error(`node ${id} did not win an election in ${maxCampaigns} attempts`);
   }
 
   /** Proposes one write at `id`, which must accept it; returns the write's id. */
-  write(id: NodeId): number {
+  async write(id: NodeId): Promise<number> {
     const writeId = this.nextWriteId++;
     let accepted = false;
-    this.act(`write ${writeId} at node ${id}`, () => {
+    await this.act(`write ${writeId} at node ${id}`, () => {
       accepted = this.node(id).proposeWrites([writeId]).ok;
     });
     if (!accepted && this.violation === undefined) throw new Error(`node ${id} refused write ${writeId}`);
@@ -125,10 +126,15 @@ export class Scenario {
     return this.fates.get(writeId);
   }
 
-  private step(): void {
+  private async step(): Promise<void> {
     const history = this.cluster.history;
     history.beginStep(history.step + 1);
-    if (this.cluster.step() === undefined) throw new Error("scenario ran out of events");
+    const event = await this.cluster.step().catch((err: unknown) => {
+      this.violation = { checker: "exception", message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+      return null;
+    });
+    if (event === null) return;
+    if (event === undefined) throw new Error("scenario ran out of events");
     this.violation = checkSafety(this.cluster, history);
   }
 }

@@ -77,7 +77,7 @@ export function defaultNodeCount(seed: number): number {
   return seed % 2 === 0 ? 3 : 5;
 }
 
-export function runSimulation(options: SimulationOptions): SimulationResult {
+export function runSimulation(options: SimulationOptions): Promise<SimulationResult> {
   return new Run(options).execute();
 }
 
@@ -127,30 +127,31 @@ class Run {
     };
   }
 
-  execute(): SimulationResult {
+  async execute(): Promise<SimulationResult> {
     try {
-      return this.result(this.chaos() ?? this.recover());
+      await this.cluster.settled();
+      return this.result((await this.chaos()) ?? (await this.recover()));
     } catch (error) {
       const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       return this.result(this.fail({ checker: "exception", message }));
     }
   }
 
-  private chaos(): SimulationFailure | undefined {
+  private async chaos(): Promise<SimulationFailure | undefined> {
     const initial = checkSafety(this.cluster, this.cluster.history);
     if (initial !== undefined) return this.fail(initial);
     this.workload.start();
     this.operator.start();
     this.nemesis.start();
     for (let k = 0; k < this.options.steps; k++) {
-      const failure = this.runStep();
+      const failure = await this.runStep();
       if (failure !== undefined) return failure;
     }
     return undefined;
   }
 
   /** Faults stop, the network heals, every node restarts: now the cluster must make progress. */
-  private recover(): SimulationFailure | undefined {
+  private async recover(): Promise<SimulationFailure | undefined> {
     this.recovery.heal(() => {
       this.nemesis.stop();
       this.workload.stop();
@@ -160,7 +161,7 @@ class Run {
       const state = this.recovery.poll();
       if (state === "recovered") return undefined;
       if (state === "timed-out") return this.fail({ checker: "liveness", message: this.recovery.report() });
-      const failure = this.runStep();
+      const failure = await this.runStep();
       if (failure !== undefined) return failure;
     }
   }
@@ -186,11 +187,11 @@ class Run {
     return confs.every(({ voters }) => voters.filter((id) => runningIds.has(id)).length > voters.length / 2);
   }
 
-  private runStep(): SimulationFailure | undefined {
+  private async runStep(): Promise<SimulationFailure | undefined> {
     this.step++;
     const history = this.cluster.history;
     history.beginStep(this.step);
-    const event = this.cluster.step();
+    const event = await this.cluster.step();
     if (event === undefined) return this.fail({ checker: "liveness", message: "nothing left to simulate" });
     const notes = this.cluster.notes.length === 0 ? noNotes : this.cluster.notes.slice();
     const traced: TracedStep = { step: this.step, atMs: this.cluster.nowMs, event, notes };

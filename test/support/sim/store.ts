@@ -1,7 +1,7 @@
-// A node's simulated disk: what survives a crash. Every write is atomic and durable at once (as a
-// LevelDB batch written with { sync: true } would be); a crash loses only what the driver had not yet
-// written — and the term and vote of writes the core did not ask to sync (Ready.mustSync false), which a
-// real disk may lose on power failure. Planted-bug tests subclass it to model disks that lie.
+// A node's simulated disk: what survives a crash. Every write is atomic and durable once it lands (as a
+// LevelDB batch written with { sync: true } would be); a crash loses the writes that had not landed,
+// and the term and vote of writes the core did not ask to sync (Ready.mustSync false), which a real disk
+// may lose on power failure. Planted-bug tests subclass it to model disks that lie.
 import { ConfState, Entry, HardState, NONE, RaftState, Ready, SnapshotMeta } from "../../../src/raft";
 import { AppState } from "./app-state";
 import { DurableLogView } from "./checkers";
@@ -54,18 +54,27 @@ export class SimStore implements DurableLogView {
     return entry;
   }
 
-  /** Persists one Ready in one atomic write: snapshot (with its app state), then entries, then hard state. */
+  /**
+   * Persists one Ready in one atomic write: snapshot (with its app state, unless installed already), then
+   * entries, then hard state.
+   */
   write(rd: Ready, snapshotData: Uint8Array | undefined): void {
-    if (rd.snapshot !== undefined) {
-      if (snapshotData === undefined) throw new Error(`no snapshot data arrived for index ${rd.snapshot.index}`);
-      this.snapshot = rd.snapshot;
-      this.snapshotData = snapshotData;
-      this.entries = [];
-      this.app = AppState.decode(snapshotData);
+    const snapshot = rd.snapshot;
+    if (snapshot !== undefined && (snapshot.index !== this.snapshot.index || snapshot.term !== this.snapshot.term)) {
+      if (snapshotData === undefined) throw new Error(`no snapshot data arrived for index ${snapshot.index}`);
+      this.installSnapshot(snapshot, snapshotData);
     }
     if (rd.entries.length > 0) this.appendEntries(rd.entries);
     if (rd.hardState !== undefined) this.hardState = { ...rd.hardState };
     if (rd.mustSync) this.synced = { term: this.hardState.term, vote: this.hardState.vote };
+  }
+
+  /** Replaces log and state machine with a snapshot, in one atomic write. */
+  installSnapshot(meta: SnapshotMeta, data: Uint8Array): void {
+    this.snapshot = meta;
+    this.snapshotData = data;
+    this.entries = [];
+    this.app = AppState.decode(data);
   }
 
   /** A term or vote was written without a sync and would be lost by a crash now. */
