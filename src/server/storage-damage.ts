@@ -3,9 +3,16 @@
 // asks to be restarted, so that the next start moves the directory aside and repairs it from the peers.
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
+import { BrokerError } from "../broker/errors";
+import { isCorruption } from "../storage/corruption";
 import type { Db } from "../storage/db";
 import { saveDamage } from "../storage/repair-state";
 import { RpcError } from "./rpc-errors";
+
+/** True for an error that says stored bytes failed their checks: a CRC, LevelDB corruption, a located batch missing. */
+export function isStorageDamage(err: unknown): boolean {
+  return isCorruption(err) || (err instanceof BrokerError && err.code === "DATA_LOSS");
+}
 
 export class StorageDamage {
   private foundText: string | undefined;
@@ -58,6 +65,11 @@ export class StorageDamage {
       this.logger.error({ err }, "recording the damage failed; the restart checks the directory again");
     }
     for (const listener of this.listeners) listener(finding);
+  }
+
+  /** Reports `err` if it is damage found in this node's storage (readers call it on every read error). */
+  noteIfDamage(err: unknown): void {
+    if (isStorageDamage(err)) void this.report(err instanceof Error ? err.message : String(err));
   }
 
   /** Throws the refusal a damaged (or not yet repaired) node answers reads with. */

@@ -49,7 +49,15 @@ export function encodeHardState(hs: HardState): Buffer {
   return sealed(value);
 }
 
+/** The hard state's size before raft records carried checksums. */
+const UNCHECKED_HARD_STATE_BYTES = 24;
+
 export function decodeHardState(value: Buffer): HardState {
+  if (value.length === UNCHECKED_HARD_STATE_BYTES) {
+    // Not damage: a directory from an older build. Moving it aside on every node at once would leave no
+    // quorum to repair from, so the node stops and says why.
+    throw new Error("the data directory was written by a build whose raft records carry no checksums; this build cannot read it");
+  }
   if (value.length !== HARD_STATE_BYTES) throw corrupt("hard state", value);
   checkSeal(value, "hard state");
   return { term: readUint64BE(value, CRC_BYTES), vote: readUint64BE(value, CRC_BYTES + 8), commit: readUint64BE(value, CRC_BYTES + 16) };

@@ -58,6 +58,11 @@ describe("raft codec", () => {
     assert.throws(() => decodeSnapshotMeta(meta.subarray(0, meta.length - 1)), /corrupt snapshot meta/);
     assert.throws(() => decodeSnapshotMeta(Buffer.concat([meta, Buffer.from([0])])), /corrupt snapshot meta/);
     assert.throws(() => decodeHardState(Buffer.alloc(27)), /corrupt hard state/);
+    // A directory of the build before checksums is refused as such, not taken for damage.
+    assert.throws(
+      () => decodeHardState(Buffer.alloc(24)),
+      (err: unknown) => !(err instanceof StorageCorruption) && /carry no checksums/.test((err as Error).message),
+    );
     const badType = encodeEntry({ index: 1, term: 1, type: EntryType.Normal, data: new Uint8Array(0) });
     badType[12] = 7;
     badType.writeUInt32BE(crc32c(badType, 4), 0);

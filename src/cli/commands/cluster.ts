@@ -17,7 +17,7 @@ interface TransferFlags extends ConnectionFlags {
 export function addClusterCommands(program: Command): void {
   const cluster = program.command("cluster").description("the nodes and their raft state; leadership");
 
-  withBrokersOption(cluster.command("status").description("nodes, roles, term, commit and applied index, lag"))
+  withBrokersOption(cluster.command("status").description("nodes, roles, term, commit and applied index, lag; damaged storage"))
     .option("--json", "print JSON")
     .action(async (flags: StatusFlags) => {
       await withClient(flags, async (client) => {
@@ -41,6 +41,7 @@ export function addClusterCommands(program: Command): void {
             ]),
           ),
         );
+        for (const n of c.nodes.filter((x) => x.storageDamage !== "")) await writeOut(`node ${n.id} storage: ${n.storageDamage}\n`);
       });
     });
 

@@ -44,8 +44,13 @@ async function offsetForTimestamp(ctx: NodeContext, topic: string, partition: nu
     return batch && readBatches(ctx.db, batch.topicId, partition, batch.baseOffset, 1, 1);
   });
   if (!read) return highWatermark;
-  const [stored] = await read;
-  if (!stored) return highWatermark;
-  const record = decodeRecordBatch(stored.blob, stored.baseOffset).find((r) => r.timestampMs >= timestampMs);
-  return record ? record.offset : highWatermark;
+  try {
+    const [stored] = await read;
+    if (!stored) return highWatermark;
+    const record = decodeRecordBatch(stored.blob, stored.baseOffset).find((r) => r.timestampMs >= timestampMs);
+    return record ? record.offset : highWatermark;
+  } catch (err) {
+    ctx.damage.noteIfDamage(err);
+    throw err;
+  }
 }

@@ -103,6 +103,7 @@ async function fetchPartition(
     }
     answer.records = w.finish();
   } catch (err) {
+    ctx.damage.noteIfDamage(err);
     answer.errorCode = kafkaFailure(err).errorCode;
   }
   return answer;

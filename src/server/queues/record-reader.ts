@@ -32,9 +32,14 @@ export async function readOffsets(ctx: NodeContext, topic: string, partition: nu
         i++;
         continue;
       }
+      ctx.damage.noteIfDamage(err);
       throw err;
     }
-    if (records.length === 0) throw corruptData(`offset ${from} of "${topic}" partition ${partition} is applied and written but missing from storage`);
+    if (records.length === 0) {
+      const missing = corruptData(`offset ${from} of "${topic}" partition ${partition} is applied and written but missing from storage`);
+      ctx.damage.noteIfDamage(missing);
+      throw missing;
+    }
     const last = records[records.length - 1].offset;
     for (const r of records) found.set(r.offset, r);
     while (i < wanted.length && wanted[i] <= last) i++;

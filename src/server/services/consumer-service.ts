@@ -9,10 +9,10 @@ import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequ
 import type { SubscribeRequest__Output } from "../../generated/raftline/v1/SubscribeRequest";
 import type { StoredBatch } from "../../broker/fetch-records";
 import { readBatches } from "../../storage/broker-store";
-import { isCorruption } from "../../storage/corruption";
 import { ConsumedRecordsWire } from "../consumed-wire";
 import type { NodeContext } from "../node-context";
 import { toGrpcError } from "../rpc-errors";
+import { isStorageDamage } from "../storage-damage";
 import { asRpcError, deadlineMsOf, invalid, unary } from "./rpc";
 
 export const defaultMaxBytes = 1024 * 1024;
@@ -96,8 +96,7 @@ interface LocatedRead {
 
 /** Stored bytes that fail their checks make the node damaged: it answers NODE_DAMAGED from then on. */
 async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
-  const fromStorage = isCorruption(err) || (err instanceof BrokerError && err.code === "DATA_LOSS");
-  if (!fromStorage) return err;
+  if (!isStorageDamage(err)) return err;
   await ctx.damage.report(err instanceof Error ? err.message : String(err));
   try {
     ctx.damage.check(ctx.replica.leaderId);
