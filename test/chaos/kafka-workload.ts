@@ -1,7 +1,10 @@
 // A Kafka client in the chaos run: kafkajs's idempotent producer (acks=-1) writing through the Kafka
 // listeners while the nemesis works. Its sends join the run's history like every producer's, so the
 // checker holds it to the same promises: every acknowledged record is stored once, nothing appears that
-// was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say).
+// was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say), and the
+// producer is replaced by a new one (a new producer id): kafkajs gives its next batch the failed batch's
+// sequence, which a broker that deduplicates by sequence (Kafka or Raftline) would answer as a duplicate
+// of the failed batch if that one was in fact appended (see src/kafka/README.md).
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import type { History } from "./history";
 import { Violation, sendValue } from "./model";
@@ -43,9 +46,8 @@ export class KafkaWorkload implements Workload {
       requestTimeout: this.options.requestTimeoutMs,
       retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
     });
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     this.running = true;
-    this.loop = this.run(this.producer, ctx.history);
+    this.loop = this.run(kafka, ctx.history);
   }
 
   warmedUp(): boolean {
@@ -67,17 +69,26 @@ export class KafkaWorkload implements Workload {
     return { [`${this.name} acked`]: this.counts.acked, [`${this.name} failed`]: this.counts.failed };
   }
 
-  private async run(producer: Producer, history: History): Promise<void> {
+  /** A connected new producer (a new producer id), or undefined once the workload stops. */
+  private async connect(kafka: Kafka): Promise<Producer | undefined> {
     while (this.running) {
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      this.producer = producer;
       try {
         await producer.connect();
-        break;
+        return producer;
       } catch {
-        await pause(this.options.sendIntervalMs * 10);
+        await producer.disconnect().catch(() => undefined);
+        await pause(failurePauseMs);
       }
     }
+    return undefined;
+  }
+
+  private async run(kafka: Kafka, history: History): Promise<void> {
     const name = `${this.name}-1`;
-    while (this.running) {
+    let producer = await this.connect(kafka);
+    while (this.running && producer) {
       const partition = this.seq % this.options.topic.partitions;
       const ops = Array.from({ length: recordsPerSend }, () => {
         const seq = this.seq++;
@@ -92,7 +103,9 @@ export class KafkaWorkload implements Workload {
       } catch (err) {
         for (const op of ops) history.failed(op, `kafkajs: ${err instanceof Error ? err.message : String(err)}`);
         this.counts.failed += ops.length;
+        await producer.disconnect().catch(() => undefined);
         await pause(failurePauseMs);
+        producer = await this.connect(kafka);
       }
     }
   }
