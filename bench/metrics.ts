@@ -55,7 +55,7 @@ function fakeSources(partitions: number): MetricsSources {
       partitions: Array.from({ length: perTopic }, (_, p) => ({ partition: p, startOffset: 1000, highWatermark: 123456789, bytes: 987654321 })),
     }),
   } as unknown as BrokerState;
-  return { nodeId: 1, dataDir: "", replica: undefined as unknown as MetricsSources["replica"], state: () => state };
+  return { nodeId: 1, dataDir: "", replica: undefined as unknown as MetricsSources["replica"], state: () => state, damaged: () => false };
 }
 
 async function scrapeMs(partitions: number): Promise<number> {

@@ -1,7 +1,9 @@
 // `npm run bench -- NAME [flags]`: runs one benchmark by name; each prints its tables and writes its JSON
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
+import { runFailoverBench } from "./failover";
 import { runGroupsBench } from "./groups";
+import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
 import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
@@ -11,7 +13,9 @@ type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
+  failover: runFailoverBench,
   groups: runGroupsBench,
+  kafka: runKafkaBench,
   membership: runMembershipBench,
   memory: runMemoryBench,
   metrics: runMetricsBench,

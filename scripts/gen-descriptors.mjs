@@ -8,7 +8,7 @@ import protobuf from "protobufjs";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const protoRoot = join(repoRoot, "proto");
-const files = ["admin", "consumer", "groups", "producer"].map((f) => `raftline/v1/${f}.proto`);
+const files = ["admin", "consumer", "groups", "producer", "queues"].map((f) => `raftline/v1/${f}.proto`);
 
 const out = process.argv[2];
 if (!out) {

@@ -10,12 +10,14 @@ import {
   DeleteTopicCommand,
   InitProducerCommand,
   ProduceCommand,
+  PutMemberCommand,
   TickCommand,
   decodeCommand,
 } from "./commands";
 import { BrokerError, unknownTopic } from "./errors";
 import { isGroupCommandKind, type GroupCommand } from "./group-commands";
 import type { LoadedGroups } from "./group-records";
+import { MemberTable, type MemberRecord } from "./member-records";
 import { GroupTable, type GroupTopicView } from "./group-table";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "./mutations";
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
@@ -31,6 +33,9 @@ import type {
   TopicInfo,
 } from "./results";
 import { drainBatches, expireBatches, maxBatchDeletesPerTick } from "./retention";
+import { ShareCommandKind, isShareCommandKind, type ShareCommand, type ShareDeadLetterCommand } from "./share-commands";
+import type { LoadedShares } from "./share-records";
+import { ShareTable, type ShareTopicView } from "./share-table";
 import {
   emptyBatch,
   recordTooLarge,
@@ -58,6 +63,10 @@ export interface LoadedBrokerState {
   producers?: LoadedProducers;
   /** Absent when no consumer group ever existed. */
   groups?: LoadedGroups;
+  /** Absent when no member was ever recorded. */
+  members?: MemberRecord[];
+  /** Absent when no share group ever existed. */
+  shares?: LoadedShares;
 }
 
 export interface ApplyOutcome {
@@ -89,6 +98,8 @@ export class BrokerState {
   private nextTopicId = firstTopicId;
   private producers = new ProducerTable();
   private consumerGroups = new GroupTable();
+  private memberTable = new MemberTable();
+  private shareGroups = new ShareTable();
   private lastIndex: number;
 
   constructor(appliedIndex = 0) {
@@ -101,6 +112,8 @@ export class BrokerState {
     state.nextTopicId = loaded.nextTopicId;
     state.producers = ProducerTable.restore(loaded.producers);
     state.consumerGroups = GroupTable.restore(loaded.groups);
+    state.memberTable = MemberTable.restore(loaded.members);
+    state.shareGroups = ShareTable.restore(loaded.shares);
     const byTopicId = new Map<number, TopicState>();
     for (const record of [...loaded.topics].sort((a, b) => a.id - b.id)) {
       if (record.id >= loaded.nextTopicId) throw new Error(`stored topic id ${record.id} >= next id ${loaded.nextTopicId}`);
@@ -141,6 +154,7 @@ export class BrokerState {
         const outcome = this.consumerGroups.apply(command as GroupCommand, this.topicView);
         return { result: outcome.result, mutations: outcome.mutations };
       }
+      if (isShareCommandKind(command.kind)) return this.applyShare(command as ShareCommand);
       switch (command.kind) {
         case CommandKind.CreateTopic:
           return this.createTopic(command);
@@ -152,6 +166,8 @@ export class BrokerState {
           return this.tick(command);
         case CommandKind.InitProducer:
           return this.initProducer(command);
+        case CommandKind.PutMember:
+          return this.putMember(command);
         default:
           throw new Error(`no handler for command kind ${command.kind}`);
       }
@@ -159,6 +175,43 @@ export class BrokerState {
       if (err instanceof BrokerError) return { result: { kind: "error", error: err }, mutations: [] };
       throw err;
     }
+  }
+
+  private applyShare(command: ShareCommand): ApplyOutcome {
+    if (command.kind === ShareCommandKind.ShareDeadLetter) return this.deadLetter(command);
+    const outcome = this.shareGroups.apply(command, this.topicView);
+    return { result: outcome.result, mutations: outcome.mutations };
+  }
+
+  /**
+   * Appends the dead letters to the group's dead-letter topic and retires their records: one step, so a
+   * record is never both pending and dead-lettered. Every check (the records, the topic, the batch)
+   * comes before any change.
+   */
+  private deadLetter(command: ShareDeadLetterCommand): ApplyOutcome {
+    const group = this.shareGroups.checkDeadLetter(command);
+    const topic = this.liveTopic(group.config.deadLetterTopic);
+    const header = readRecordBatchHeader(command.blob);
+    if (header.recordCount !== command.entries.length) {
+      throw emptyBatch(`a dead-letter batch of ${header.recordCount} records for ${command.entries.length} entries`);
+    }
+    if (header.largestRecordBytes > topic.record.maxRecordBytes) {
+      throw recordTooLarge(topic.record.name, header.largestRecordBytes, topic.record.maxRecordBytes);
+    }
+    const mutations: BrokerMutation[] = this.shareGroups.deadLetter(command);
+    const log = topic.logs[0];
+    const entry: BatchIndexEntry = {
+      baseOffset: log.highWatermark,
+      lastOffset: log.highWatermark + header.recordCount - 1,
+      maxTimestampMs: header.maxTimestampMs,
+      bytes: command.blob.length,
+    };
+    log.append(entry);
+    mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: 0, entry, blob: command.blob });
+    return {
+      result: { kind: "shareDeadLettered", groupId: command.groupId, deadLetterTopic: topic.record.name, baseOffset: entry.baseOffset, count: header.recordCount },
+      mutations,
+    };
   }
 
   // ---- validation the server runs before proposing (apply runs it again) ----
@@ -295,6 +348,26 @@ export class BrokerState {
     return { result: { kind: "produced", batches }, mutations };
   }
 
+  private putMember(command: PutMemberCommand): ApplyOutcome {
+    const member = this.memberTable.put(command.member);
+    return { result: { kind: "memberRecorded", member }, mutations: [{ kind: "putMember", member }] };
+  }
+
+  /** What the log recorded of member `id`, if anything. */
+  member(id: number): MemberRecord | undefined {
+    return this.memberTable.get(id);
+  }
+
+  /** Every member record, by id. */
+  members(): MemberRecord[] {
+    return this.memberTable.all();
+  }
+
+  /** Changes whenever a member record is written (this state object only). */
+  get membersVersion(): number {
+    return this.memberTable.version;
+  }
+
   private initProducer(command: InitProducerCommand): ApplyOutcome {
     const { producer, mutations } = this.producers.init(command.producerId, command.nowMs);
     return { result: { kind: "producerInitialized", producerId: producer.id, epoch: producer.epoch }, mutations };
@@ -342,8 +415,13 @@ export class BrokerState {
     return this.consumerGroups;
   }
 
-  /** The topics as the consumer groups see them. */
-  readonly topicView: GroupTopicView = {
+  /** The share groups (read only: change them through commands). */
+  get shares(): ShareTable {
+    return this.shareGroups;
+  }
+
+  /** The topics as the consumer groups and share groups see them. */
+  readonly topicView: GroupTopicView & ShareTopicView = {
     liveTopic: (name) => {
       const topic = this.live.get(name);
       return topic ? { id: topic.record.id, partitions: topic.record.partitions } : undefined;

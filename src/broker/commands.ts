@@ -7,6 +7,8 @@
 // is written only when used, so entries written before the field existed still decode unchanged.
 import { ByteReader, ByteWriter, utf8 } from "./binary";
 import { GroupCommand, decodeGroupBody, encodeGroupBody, isGroupCommandKind } from "./group-commands";
+import type { MemberRecord } from "./member-records";
+import { ShareCommand, decodeShareBody, encodeShareBody, isShareCommandKind } from "./share-commands";
 
 export enum CommandKind {
   CreateTopic = 1,
@@ -17,6 +19,9 @@ export enum CommandKind {
   /** Allocates an idempotent producer id, or bumps an existing one's epoch. */
   InitProducer = 5,
   // 10..19: the consumer-group commands of group-commands.ts (GroupCommandKind).
+  /** Records what the cluster knows of one member (member-records.ts), replacing its earlier record. */
+  PutMember = 40,
+  // 20..29: the share-group (work queue) commands of share-commands.ts (ShareCommandKind).
 }
 
 export interface CreateTopicCommand {
@@ -84,20 +89,32 @@ export interface InitProducerCommand {
   producerId: number;
 }
 
+export interface PutMemberCommand {
+  kind: CommandKind.PutMember;
+  nowMs: number;
+  member: MemberRecord;
+}
+
 export type Command =
+  | PutMemberCommand
   | CreateTopicCommand
   | DeleteTopicCommand
   | ProduceCommand
   | TickCommand
   | InitProducerCommand
-  | GroupCommand;
+  | GroupCommand
+  | ShareCommand;
 
 function isGroupCommand(command: Command): command is GroupCommand {
   return isGroupCommandKind(command.kind);
 }
 
-function encodeGroupCommand(command: GroupCommand): Uint8Array {
-  const body = encodeGroupBody(command);
+function isShareCommand(command: Command): command is ShareCommand {
+  return isShareCommandKind(command.kind);
+}
+
+function encodeGroupCommand(command: GroupCommand | ShareCommand): Uint8Array {
+  const body = isShareCommand(command) ? encodeShareBody(command) : encodeGroupBody(command);
   const w = new ByteWriter(commandHeaderBytes + body.length);
   w.u8(command.kind);
   w.u64(command.nowMs);
@@ -128,7 +145,7 @@ function writeString(w: ByteWriter, bytes: Uint8Array): void {
 }
 
 export function encodeCommand(command: Command): Uint8Array {
-  if (isGroupCommand(command)) return encodeGroupCommand(command);
+  if (isGroupCommand(command) || isShareCommand(command)) return encodeGroupCommand(command);
   switch (command.kind) {
     case CommandKind.CreateTopic: {
       const name = encodedString(command.name);
@@ -168,6 +185,18 @@ export function encodeCommand(command: Command): Uint8Array {
       w.u8(command.kind);
       w.u64(command.nowMs);
       w.u64(command.producerId);
+      return w.finish();
+    }
+    case CommandKind.PutMember: {
+      // u64 id, u8 flags (bit 0: stay learner), then incarnation, client address, peer address as strings.
+      const m = command.member;
+      const strings = [m.incarnation, m.clientAddress, m.peerAddress].map(encodedString);
+      const w = new ByteWriter(commandHeaderBytes + 8 + 1 + strings.reduce((n, b) => n + 2 + b.length, 0));
+      w.u8(command.kind);
+      w.u64(command.nowMs);
+      w.u64(m.id);
+      w.u8(m.stayLearner ? 1 : 0);
+      for (const b of strings) writeString(w, b);
       return w.finish();
     }
   }
@@ -225,6 +254,7 @@ function readString(r: ByteReader, what: string): string {
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
   if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
+  if (isShareCommandKind(kind)) return decodeShareBody(r, kind, nowMs, malformed);
   switch (kind) {
     case CommandKind.CreateTopic: {
       const command: CreateTopicCommand = {
@@ -256,6 +286,15 @@ function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
       return r.remaining > 0 ? { kind, nowMs, producerExpiryMs: r.u64("producerExpiryMs") } : { kind, nowMs };
     case CommandKind.InitProducer:
       return { kind, nowMs, producerId: r.u64("producerId") };
+    case CommandKind.PutMember: {
+      const id = r.u64("member id");
+      const flags = r.u8("member flags");
+      if (flags > 1) throw malformed(`member flags ${flags}`);
+      const incarnation = readString(r, "incarnation");
+      const clientAddress = readString(r, "client address");
+      const peerAddress = readString(r, "peer address");
+      return { kind, nowMs, member: { id, incarnation, stayLearner: flags === 1, clientAddress, peerAddress } };
+    }
     default:
       throw new UnsupportedCommandError(`unknown command kind ${kind}: written by a newer version?`);
   }

@@ -38,7 +38,13 @@ export type BrokerErrorReason =
   | "ERROR_REASON_FENCED_INSTANCE"
   | "ERROR_REASON_INVALID_GROUP_ID"
   | "ERROR_REASON_TOO_MANY_GROUPS"
-  | "ERROR_REASON_TOO_MANY_MEMBERS";
+  | "ERROR_REASON_TOO_MANY_MEMBERS"
+  | "ERROR_REASON_UNKNOWN_SHARE_GROUP"
+  | "ERROR_REASON_SHARE_GROUP_EXISTS"
+  | "ERROR_REASON_RECORD_NOT_ACQUIRED"
+  | "ERROR_REASON_NOT_RECORD_OWNER"
+  | "ERROR_REASON_LOCK_EXPIRED"
+  | "ERROR_REASON_TOO_MANY_SHARE_GROUPS";
 
 /** gRPC status code numbers (grpc/status.h); kept here so the broker needs no gRPC import. */
 export const grpcStatusOf: Readonly<Record<BrokerErrorCode, number>> = {

@@ -93,7 +93,7 @@ export type GroupCommand =
   | DeleteGroupCommand;
 
 /** Writes strings, numbers and lists into a growing list of parts, then one buffer. */
-class Parts {
+export class Parts {
   private readonly chunks: Uint8Array[] = [];
   private length = 0;
 
@@ -113,6 +113,12 @@ class Parts {
   string(text: string): void {
     const bytes = utf8(text);
     if (bytes.length > 0xffff) throw new RangeError(`string of ${bytes.length} bytes is too long to encode`);
+    this.number(4, bytes.length);
+    this.push(bytes);
+  }
+
+  /** u32 length, then the bytes as they are. */
+  bytes(bytes: Uint8Array): void {
     this.number(4, bytes.length);
     this.push(bytes);
   }

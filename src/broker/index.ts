@@ -9,6 +9,7 @@ export {
   ProduceCommand,
   ProduceCommandBatch,
   ProducerStamp,
+  PutMemberCommand,
   TickCommand,
   UnsupportedCommandError,
   encodeCommand,
@@ -24,6 +25,7 @@ export {
   ProducerRecord,
   TopicRecord,
 } from "./mutations";
+export { MemberRecord, maxIncarnationBytes, maxMemberAddressBytes, maxMemberRecords } from "./member-records";
 export { BatchIndexEntry } from "./partition-log";
 export { StickyPartitioner, murmur2, partitionForKey, toPositive } from "./partitioner";
 export {
@@ -77,3 +79,17 @@ export {
 export { GroupMemberRecord, GroupMutation, GroupRecord, GroupStateName, LoadedGroups, OffsetRecord } from "./group-records";
 export { GroupResult, GroupTable, GroupTopicView, assignedOf, groupStateOf, revokingOf } from "./group-table";
 export * from "./group-validation";
+export {
+  DeadLetterEntry,
+  ShareAck,
+  ShareAckCommand,
+  ShareAckType,
+  ShareAcquireCommand,
+  ShareCommand,
+  ShareCommandKind,
+  ShareCreateCommand,
+  ShareDeadLetterCommand,
+} from "./share-commands";
+export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName } from "./share-records";
+export { AcquiredRecord, EffectiveState, SharePartitionCounts, ShareResult, ShareTable, ShareTopicView, effectiveState } from "./share-table";
+export * from "./share-validation";

@@ -2,6 +2,8 @@
 // the raft applied index (storage/broker-store.ts turns them into keys), so a restart never sees a state
 // change without its index or the reverse.
 import type { GroupMutation } from "./group-records";
+import type { MemberRecord } from "./member-records";
+import type { ShareMutation } from "./share-records";
 import type { BatchIndexEntry } from "./partition-log";
 
 /** A topic as stored; `deleted` topics keep their record until their data is gone. */
@@ -67,4 +69,6 @@ export type BrokerMutation =
   | { kind: "putProducerPartition"; state: ProducerPartitionRecord }
   /** Removes the producer and its sequence state on each of `partitions`. */
   | { kind: "removeProducer"; producerId: number; partitions: ProducerPartitionKey[] }
-  | GroupMutation;
+  | { kind: "putMember"; member: MemberRecord }
+  | GroupMutation
+  | ShareMutation;

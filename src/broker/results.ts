@@ -2,6 +2,8 @@
 // into gRPC responses and wakes waiters (long polls, subscriptions) from it.
 import type { BrokerError } from "./errors";
 import type { GroupResult } from "./group-table";
+import type { MemberRecord } from "./member-records";
+import type { ShareResult } from "./share-table";
 import type { TopicRecord } from "./mutations";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
@@ -54,7 +56,9 @@ export type CommandResult =
   | { kind: "produced"; batches: AppendedBatch[] }
   | { kind: "producerInitialized"; producerId: number; epoch: number }
   | { kind: "ticked"; deletedBatches: number; startOffsetMoves: StartOffsetMove[] }
-  | GroupResult;
+  | { kind: "memberRecorded"; member: MemberRecord }
+  | GroupResult
+  | ShareResult;
 
 /** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
 export interface FetchLocation {

@@ -12,6 +12,7 @@ interface DevFlags {
   clientPort: string;
   peerPort: string;
   httpPort: string;
+  kafkaPort: string;
   nodes: string;
 }
 
@@ -28,20 +29,30 @@ export function addDevCommand(program: Command): void {
     .option("--client-port <port>", "first client port (node N uses this + N - 1)", "7001")
     .option("--peer-port <port>", "first peer port (node N uses this + N - 1)", "7101")
     .option("--http-port <port>", "first HTTP port for metrics and the dashboard (node N uses this + N - 1)", "8001")
+    .option("--kafka-port <port>", "first Kafka-protocol port (node N uses this + N - 1)", "9092")
     .option("--nodes <n>", `how many nodes: ${allowedNodeCounts.join(", ")}`, String(defaultNodeCount))
     .action(async (flags: DevFlags) => {
       const nodeCount = Number(flags.nodes);
       if (!allowedNodeCounts.includes(nodeCount)) throw new UsageError(`--nodes must be one of ${allowedNodeCounts.join(", ")}, got "${flags.nodes}"`);
-      await runDevCluster(resolve(flags.dataDir), Number(flags.clientPort), Number(flags.peerPort), Number(flags.httpPort), nodeCount);
+      const ports = { client: Number(flags.clientPort), peer: Number(flags.peerPort), http: Number(flags.httpPort), kafka: Number(flags.kafkaPort) };
+      await runDevCluster(resolve(flags.dataDir), ports, nodeCount);
     });
 }
 
-async function runDevCluster(dataDir: string, clientPort: number, peerPort: number, httpPort: number, nodeCount: number): Promise<void> {
+interface DevPorts {
+  client: number;
+  peer: number;
+  http: number;
+  kafka: number;
+}
+
+async function runDevCluster(dataDir: string, ports: DevPorts, nodeCount: number): Promise<void> {
   const ids = Array.from({ length: nodeCount }, (_, i) => i + 1);
-  const members = ids.map((id) => `${id}=127.0.0.1:${clientPort + id - 1},127.0.0.1:${peerPort + id - 1}`);
+  const members = ids.map((id) => `${id}=127.0.0.1:${ports.client + id - 1},127.0.0.1:${ports.peer + id - 1}`);
+  const kafkaMembers = ids.map((id) => `${id}=127.0.0.1:${ports.kafka + id - 1}`);
   mkdirSync(join(dataDir, "logs"), { recursive: true });
   const children = new Map<number, ChildProcess>();
-  const ready = new Map<number, string | undefined>();
+  const ready = new Map<number, { http?: string; kafka?: string }>();
   let stopping = false;
 
   const stopAll = (): void => {
@@ -59,8 +70,9 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
   const exits = ids.map((id) => {
     const log = createWriteStream(join(dataDir, "logs", `node-${id}.log`), { flags: "a" });
     const args = [process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
-    args.push("--http-address", `127.0.0.1:${httpPort + id - 1}`);
+    args.push("--http-address", `127.0.0.1:${ports.http + id - 1}`);
     for (const m of members) args.push("--member", m);
+    for (const m of kafkaMembers) args.push("--kafka-member", m);
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe", "ipc"] });
     child.stdout?.pipe(log);
     child.stderr?.pipe(log);
@@ -68,8 +80,8 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
     child.on("message", (raw: unknown) => {
       const event = parseNodeEvent(raw);
       if (event?.kind === "serving") {
-        ready.set(id, event.httpAddress);
-        if (ready.size === nodeCount) printEndpoints(dataDir, clientPort, ready);
+        ready.set(id, { http: event.httpAddress, kafka: event.kafkaAddress });
+        if (ready.size === nodeCount) printEndpoints(dataDir, ports.client, ready);
       } else if (event?.kind === "leader") {
         process.stdout.write(`node ${id} is the leader (term ${event.term})\n`);
       }
@@ -89,16 +101,18 @@ async function runDevCluster(dataDir: string, clientPort: number, peerPort: numb
   process.stdout.write("cluster stopped; data kept in " + dataDir + "\n");
 }
 
-function printEndpoints(dataDir: string, clientPort: number, httpAddresses: Map<number, string | undefined>): void {
-  const ids = [...httpAddresses.keys()].sort((a, b) => a - b);
+function printEndpoints(dataDir: string, clientPort: number, addresses: Map<number, { http?: string; kafka?: string }>): void {
+  const ids = [...addresses.keys()].sort((a, b) => a - b);
   const lines = ids.map((id) => {
-    const http = httpAddresses.get(id);
+    const { http, kafka } = addresses.get(id) ?? {};
     const web = http ? `   dashboard http://${http}/   metrics http://${http}/metrics` : "";
-    return `  node ${id}: 127.0.0.1:${clientPort + id - 1}${web}`;
+    return `  node ${id}: 127.0.0.1:${clientPort + id - 1}${kafka ? `   kafka ${kafka}` : ""}${web}`;
   });
+  const kafkaBootstrap = ids.map((id) => addresses.get(id)?.kafka).filter((a) => a !== undefined).join(",");
   process.stdout.write(
     `Raftline cluster is up. Client endpoints (gRPC, any node serves every call), dashboards and metrics:\n${lines.join("\n")}\n` +
       `Try: raftline topic create hello && echo hi | raftline produce hello && raftline consume hello\n` +
+      (kafkaBootstrap ? `Kafka clients: bootstrap servers ${kafkaBootstrap} (e.g. kcat -b ${kafkaBootstrap} -L)\n` : "") +
       `data and logs: ${dataDir}\nCtrl-C stops it.\n`,
   );
 }

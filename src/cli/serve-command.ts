@@ -31,6 +31,8 @@ interface ServeFlags {
   logLevel?: string;
   httpAddress?: string;
   join?: string;
+  kafkaAddress?: string;
+  kafkaMember?: string[];
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -78,6 +80,12 @@ export function addServeCommand(program: Command): void {
       "--join <host:port>",
       "join a running cluster through any member's client address: with an empty data dir this node waits to be added (raftline cluster add-node) (RAFTLINE_JOIN)",
     )
+    .option("--kafka-address <host:port>", "serve the Kafka protocol here (off unless set); clients are told this address, so use one they can reach (RAFTLINE_KAFKA_ADDRESS)")
+    .option(
+      "--kafka-member <spec>",
+      "another node's Kafka listener as ID=HOST:PORT, advertised in Kafka Metadata; repeat per node (RAFTLINE_KAFKA_MEMBERS, ';'-separated)",
+      collect,
+    )
     .action(async (flags: ServeFlags) => {
       const fromFlags: RawConfig = {
         id: flags.id,
@@ -106,6 +114,8 @@ export function addServeCommand(program: Command): void {
         logLevel: flags.logLevel,
         httpAddress: flags.httpAddress,
         join: flags.join,
+        kafkaAddress: flags.kafkaAddress,
+        kafkaMembers: flags.kafkaMember?.join(";"),
       };
       const defined = Object.fromEntries(Object.entries(fromFlags).filter(([, v]) => v !== undefined)) as RawConfig;
       try {

@@ -1,12 +1,14 @@
 // One gRPC channel per broker address, shared by that broker's Producer, Consumer and Admin stubs, and
 // what the client knows of who leads. Addresses come from the bootstrap list, from leader hints, and from
-// the members DescribeCluster lists (so a client given one address finds nodes added later), which
-// name cluster members only, so the pool holds at most one channel per member.
+// the members DescribeCluster lists (member-refresh.ts asks on its own, so a client given one address
+// finds nodes added later), which name cluster members only, so the pool holds at most one channel per
+// member.
 import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../generated/raftline/v1/Consumer";
 import type { ConsumerGroupsClient } from "../generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../generated/raftline/v1/Producer";
+import type { ShareGroupsClient } from "../generated/raftline/v1/ShareGroups";
 import type { RaftlineError } from "./errors";
 import { raftlineApi } from "./proto";
 
@@ -16,6 +18,7 @@ export interface BrokerStubs {
   consumer: ConsumerClient;
   admin: AdminClient;
   groups: ConsumerGroupsClient;
+  shares: ShareGroupsClient;
 }
 
 export interface ChannelLimits {
@@ -43,6 +46,7 @@ export class BrokerPool {
   /** The brokers tried in turn: the cluster's members as last described, then the bootstrap list. */
   private rotation: readonly string[];
   private closed = false;
+  private unreachableListener: (() => void) | undefined;
 
   constructor(
     private readonly bootstrap: readonly string[],
@@ -79,6 +83,11 @@ export class BrokerPool {
     if (address) this.leaderAddress = address;
   }
 
+  /** Called when a broker could not be reached (the member list may have changed). */
+  onUnreachable(listener: () => void): void {
+    this.unreachableListener = listener;
+  }
+
   /** Learns from a failure: a hint names the leader; a broker that failed retriably is passed over. */
   noteError(err: RaftlineError): void {
     if (err.leaderAddress !== undefined) {
@@ -86,8 +95,14 @@ export class BrokerPool {
       return;
     }
     if (!err.retriable || err.address === undefined) return;
-    if (err.address === this.leaderAddress) this.leaderAddress = undefined;
-    if (this.rotation[this.nextBootstrap % this.rotation.length] === err.address) this.nextBootstrap++;
+    if (err.codeName === "UNAVAILABLE") this.unreachableListener?.();
+    this.passOver(err.address);
+  }
+
+  /** The broker at `address` failed: no longer the leader as far as this client knows, and not next in turn. */
+  passOver(address: string): void {
+    if (address === this.leaderAddress) this.leaderAddress = undefined;
+    if (this.rotation[this.nextBootstrap % this.rotation.length] === address) this.nextBootstrap++;
   }
 
   stubs(address: string): BrokerStubs {
@@ -123,6 +138,7 @@ export class BrokerPool {
       consumer: new api.Consumer(address, credentials, shared),
       admin: new api.Admin(address, credentials, shared),
       groups: new api.ConsumerGroups(address, credentials, shared),
+      shares: new api.ShareGroups(address, credentials, shared),
     };
   }
 }

@@ -8,9 +8,12 @@ import { BrokerPool, ChannelLimits, defaultChannelLimits } from "./broker-pool";
 import { CallRunner, callUnary } from "./call-runner";
 import { Consumer, ConsumerOptions } from "./consumer";
 import { GroupConsumer, GroupConsumerOptions, isGroupOptions } from "./group-consumer";
+import { MemberRefresh, MemberView, defaultMemberRefreshMs } from "./member-refresh";
 import { IdempotenceCalls, Producer } from "./producer";
 import { ProducerOptions, resolveProducerLimits } from "./producer-options";
 import { RetryPolicy, resolvePolicy } from "./retry";
+import { QueueOptions, WorkQueue } from "./work-queue";
+import { SharesAdmin } from "./shares-admin";
 
 export interface RaftlineClientOptions {
   /** Bootstrap brokers, "host:port"; any one is enough, more survive its failure. */
@@ -22,6 +25,11 @@ export interface RaftlineClientOptions {
   /** Deadline of one unary call (a fetch adds its maxWaitMs). */
   requestTimeoutMs?: number;
   channel?: Partial<ChannelLimits>;
+  /**
+   * How often the client refreshes its broker list from DescribeCluster, in ms (it also does soon after
+   * starting and when a broker cannot be reached). 0: never on its own. Default 30000.
+   */
+  memberRefreshMs?: number;
 }
 
 const defaultRequestTimeoutMs = 10000;
@@ -33,6 +41,8 @@ export class RaftlineClient {
   private readonly requestTimeoutMs: number;
   private readonly producers = new Set<Producer>();
   private readonly members = new Set<GroupConsumer>();
+  private readonly refresh: MemberRefresh;
+  private readonly queues = new Set<WorkQueue>();
 
   constructor(options: RaftlineClientOptions) {
     const policy = resolvePolicy(options.retry);
@@ -42,6 +52,8 @@ export class RaftlineClient {
     });
     this.runner = new CallRunner(pool, policy);
     this.requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+    this.refresh = new MemberRefresh(pool, (address) => this.describeAt(address), options.memberRefreshMs ?? defaultMemberRefreshMs);
+    this.refresh.start();
   }
 
   admin(): Admin {
@@ -51,6 +63,18 @@ export class RaftlineClient {
   /** Consumer-group administration. */
   groups(): GroupsAdmin {
     return new GroupsAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** Share-group (work queue) administration: describe, list. */
+  shares(): SharesAdmin {
+    return new SharesAdmin(this.runner, this.requestTimeoutMs);
+  }
+
+  /** A work-queue consumer of share group `group` on `topic` (the group is created on first use). */
+  queue(options: QueueOptions): WorkQueue {
+    const queue = new WorkQueue(this.runner, this.requestTimeoutMs, options);
+    this.queues.add(queue);
+    return queue;
   }
 
   producer(options: ProducerOptions = {}): Producer {
@@ -84,6 +108,9 @@ export class RaftlineClient {
     this.producers.clear();
     await Promise.all([...this.members].map((m) => m.close()));
     this.members.clear();
+    this.refresh.stop();
+    await Promise.all([...this.queues].map((q) => q.close()));
+    this.queues.clear();
     this.runner.pool.close();
   }
 
@@ -106,13 +133,19 @@ export class RaftlineClient {
     };
   }
 
-  /** One quick DescribeCluster to any broker; the pool remembers the leader it names. */
+  /** One quick DescribeCluster to any broker; the pool remembers the leader and the members it names. */
   private async discoverLeader(): Promise<void> {
     const pool = this.runner.pool;
-    const address = pool.target(false);
+    const view = await this.describeAt(pool.target(false));
+    pool.noteMembers(view.members);
+    pool.noteLeader(view.leader);
+  }
+
+  private async describeAt(address: string): Promise<MemberView> {
+    const pool = this.runner.pool;
     const response = await callUnary<DescribeClusterResponse__Output>(address, leaderDiscoveryTimeoutMs, (o, done) =>
       pool.stubs(address).admin.DescribeCluster({}, o, done),
     );
-    pool.noteLeader(response.nodes.find((n) => n.id === response.leaderId)?.address);
+    return { members: response.nodes.map((n) => n.address), leader: response.nodes.find((n) => n.id === response.leaderId)?.address };
   }
 }

@@ -32,3 +32,8 @@ export type { Assignment } from "./group-session";
 export { GroupsAdmin } from "./groups-admin";
 export type { GroupDescription, ResetTarget } from "./groups-admin";
 export { TopicSubscription } from "./topic-subscription";
+export { WorkQueue } from "./work-queue";
+export type { PopOptions, QueueConfig, QueueOptions } from "./work-queue";
+export { QueueDelivery } from "./queue-delivery";
+export { SharesAdmin } from "./shares-admin";
+export type { ShareGroupDescription } from "./shares-admin";

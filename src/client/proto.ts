@@ -8,8 +8,9 @@ import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
 import type { ProtoGrpcType as GroupsProto } from "../generated/groups";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
+import type { ProtoGrpcType as QueuesProto } from "../generated/queues";
 
-export type RaftlineApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto)["raftline"]["v1"];
+export type RaftlineApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto & QueuesProto)["raftline"]["v1"];
 
 let cached: RaftlineApi | undefined;
 
@@ -21,7 +22,7 @@ export function raftlineApi(): RaftlineApi {
       defaults: true,
       oneofs: true,
     });
-    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(definition) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto & QueuesProto;
     cached = loaded.raftline.v1;
   }
   return cached;

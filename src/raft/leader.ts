@@ -96,6 +96,8 @@ export class Leader {
     if (m.reject) {
       let matchHint = m.rejectHint;
       if (m.rejectHintTerm > 0) matchHint = this.host.log.findConflictByTerm(m.rejectHint, m.rejectHintTerm).index;
+      // Every node holding a membership accepts entries right after the leader's log start.
+      if (m.index === this.host.log.snapshotIndex()) pr.refusedLogStart = true;
       if (pr.maybeDecrTo(m.index, matchHint)) {
         if (pr.state === "replicate") pr.becomeProbe();
         this.sendAppend(m.from);
@@ -187,13 +189,14 @@ export class Leader {
   }
 
   /**
-   * Replicating from the very start of the log to a node that was no member there: the membership at
-   * that point lives only in the snapshot (for a new cluster, the index-0 bootstrap membership), so the
-   * node gets it first, once, instead of rebuilding membership from the conf change entries alone.
+   * Replicating from the very start of the log to a node that was no member there, or that refused
+   * entries there (it knows no members: back on an empty directory): the membership at that point lives
+   * only in the snapshot (for a new cluster, the index-0 bootstrap membership), so the node gets it
+   * first, once, instead of rebuilding membership from the conf change entries alone.
    */
   private needsLogStartSnapshot(to: NodeId, pr: Progress, prevIndex: number): boolean {
     const log = this.host.log;
-    return prevIndex === log.snapshotIndex() && !pr.logStartSnapshotSent && !log.memberAtSnapshot(to);
+    return prevIndex === log.snapshotIndex() && !pr.logStartSnapshotSent && (pr.refusedLogStart || !log.memberAtSnapshot(to));
   }
 
   /** The entries `to` needs are compacted (Raft §7), or it needs the log start's membership: a snapshot. */
@@ -203,6 +206,7 @@ export class Leader {
     const snapshot = this.host.log.snapshotMeta();
     pr.becomeSnapshot(snapshot.index);
     pr.logStartSnapshotSent = true;
+    pr.refusedLogStart = false;
     const m = newMessage(MessageType.Snap, this.host.id, to, this.term);
     m.snapshot = snapshot;
     this.host.send(m);

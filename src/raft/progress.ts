@@ -22,6 +22,11 @@ export class Progress {
    * at the log start is in no entry, so a node added later must learn it from a snapshot once.
    */
   logStartSnapshotSent = false;
+  /**
+   * The follower refused entries at the leader's log start: it knows no members (a node back on an empty
+   * directory, even one that was a member there), so it too needs the log-start snapshot.
+   */
+  refusedLogStart = false;
   /** In probe state: a probe is out; wait for its answer or a heartbeat response before the next one. */
   probeSent = false;
   readonly inflights: Inflights;

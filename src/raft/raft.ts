@@ -214,6 +214,10 @@ export class Raft {
       if (m.type === MessageType.Vote) {
         this.electionElapsed = 0;
         this.vote = m.from;
+      } else if (this.role === Role.PreCandidate && m.term === this.term + 1 && m.from < this.id) {
+        // Two pre-candidates for the same term (both saw their leader's connection reset) would split the
+        // vote that follows; the higher id yields to the lower.
+        this.becomeFollower(this.term, NONE);
       }
     } else {
       resp.reject = true;
@@ -461,5 +465,19 @@ export class Raft {
 
   reportUnreachable(to: NodeId): void {
     this.leader?.reportUnreachable(to);
+  }
+
+  /**
+   * The driver saw its connection to `from` reset: that process is gone, not merely silent. A follower of
+   * `from` forgets it and starts a pre-vote at once instead of waiting out the election timeout. A healthy
+   * leader is safe: the other voters keep their lease and ignore the pre-vote until they lose it too.
+   */
+  leaderConnectionLost(from: NodeId): boolean {
+    // Without PreVote and CheckQuorum a false alarm could depose a healthy leader: keep the timeout then.
+    if (!this.cfg.preVote || !this.cfg.checkQuorum) return false;
+    if (this.role !== Role.Follower || this.lead !== from || from === NONE) return false;
+    this.lead = NONE;
+    this.hup("election");
+    return true;
   }
 }

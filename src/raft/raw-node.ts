@@ -152,6 +152,14 @@ export class RawNode {
     this.raft.reportUnreachable(to);
   }
 
+  /**
+   * The connection to `from` was reset (its process is gone): a follower of it campaigns now (see Raft).
+   * True when `from` was this node's leader and it let go of it.
+   */
+  leaderConnectionLost(from: NodeId): boolean {
+    return this.raft.leaderConnectionLost(from);
+  }
+
   basicStatus(): BasicStatus {
     const raft = this.raft;
     return { term: raft.term, vote: raft.vote, role: raft.role, leader: raft.lead };

@@ -31,6 +31,7 @@ export function selfInfo(ctx: NodeContext): NodeInfo {
     httpAddress: ctx.httpAddress() ?? "",
     voter: s.conf.voters.includes(ctx.config.id),
     peerAddress: ctx.addressBook.get(ctx.config.id)?.peerAddress ?? "",
+    storageDamage: ctx.damage.status,
   };
 }
 

@@ -59,6 +59,16 @@ export interface NodeConfig {
    * takes the cluster's id and members from there and waits, as a non-voter, to be added (AddNode).
    */
   join?: string;
+  /** host:port of this node's Kafka-protocol listener; absent = no listener. */
+  kafkaAddress?: string;
+  /** Every node's Kafka listener, as Metadata advertises them (this node's is kafkaAddress). */
+  kafkaMembers: KafkaMember[];
+}
+
+/** A node's Kafka listener as clients reach it. */
+export interface KafkaMember {
+  id: number;
+  address: string;
 }
 
 export const defaultConfig = {
@@ -115,6 +125,8 @@ export interface RawConfig {
   logLevel?: string;
   httpAddress?: string;
   join?: string;
+  kafkaAddress?: string;
+  kafkaMembers?: string | KafkaMember[];
 }
 
 const envNames: Record<keyof RawConfig, string> = {
@@ -145,6 +157,8 @@ const envNames: Record<keyof RawConfig, string> = {
   logLevel: "RAFTLINE_LOG_LEVEL",
   httpAddress: "RAFTLINE_HTTP_ADDRESS",
   join: "RAFTLINE_JOIN",
+  kafkaAddress: "RAFTLINE_KAFKA_ADDRESS",
+  kafkaMembers: "RAFTLINE_KAFKA_MEMBERS",
 };
 
 export function envConfig(env: NodeJS.ProcessEnv): RawConfig {
@@ -176,6 +190,39 @@ export function parseMembers(spec: string): ClusterMember[] {
       if (!m) throw new ConfigError(`bad member "${part}": expected ID=CLIENT_HOST:PORT,PEER_HOST:PORT`);
       return { id: Number(m[1]), clientAddress: m[2], peerAddress: m[3] };
     });
+}
+
+/** Kafka listeners as "1=127.0.0.1:9092;2=127.0.0.1:9093", ';' or whitespace between members. */
+export function parseKafkaMembers(spec: string): KafkaMember[] {
+  return spec
+    .split(/[;\s]+/)
+    .filter((s) => s.length > 0)
+    .map((part) => {
+      const m = /^(\d+)=([^,=]+)$/.exec(part);
+      if (!m) throw new ConfigError(`bad Kafka member "${part}": expected ID=HOST:PORT`);
+      return { id: Number(m[1]), address: m[2] };
+    });
+}
+
+/**
+ * This node listens on --kafka-address, or else on its own entry of the Kafka members; the members list
+ * the other nodes' listeners so Metadata can name every broker.
+ */
+function resolveKafka(raw: RawConfig, id: number, config: NodeConfig): void {
+  const given = typeof raw.kafkaMembers === "string" ? parseKafkaMembers(raw.kafkaMembers) : raw.kafkaMembers ?? [];
+  const members = new Map<number, string>();
+  for (const m of given) {
+    if (!Number.isInteger(m.id) || m.id < 1) throw new ConfigError(`Kafka member id must be a positive integer: ${m.id}`);
+    if (!addressPattern.test(m.address)) throw new ConfigError(`bad Kafka address "${m.address}" for member ${m.id}: expected HOST:PORT`);
+    members.set(m.id, m.address);
+  }
+  if (raw.kafkaAddress !== undefined) {
+    if (!addressPattern.test(raw.kafkaAddress)) throw new ConfigError(`bad kafkaAddress "${raw.kafkaAddress}": expected HOST:PORT`);
+    members.set(id, raw.kafkaAddress);
+  }
+  const own = members.get(id);
+  if (own !== undefined) config.kafkaAddress = own;
+  config.kafkaMembers = [...members].map(([memberId, address]) => ({ id: memberId, address })).sort((a, b) => a.id - b.id);
 }
 
 function int(name: string, value: string | number | undefined, fallback: number, min: number): number {
@@ -237,7 +284,9 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     producerExpiryMs: int("producerExpiryMs", raw.producerExpiryMs, defaultConfig.producerExpiryMs, 1),
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,
+    kafkaMembers: [],
   };
+  resolveKafka(raw, id, config);
   if (raw.httpAddress !== undefined) {
     if (!addressPattern.test(raw.httpAddress)) throw new ConfigError(`bad httpAddress "${raw.httpAddress}": expected HOST:PORT`);
     config.httpAddress = raw.httpAddress;

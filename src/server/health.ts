@@ -8,17 +8,21 @@ import type { Replica } from "./replica";
 
 export const healthServiceNames = ["", ...publicServiceNames];
 
-export function servingStatus(replica: Replica<unknown>): ServingStatus {
+/** A node whose stored data is damaged, or still being repaired, is NOT_SERVING whatever raft says. */
+export function servingStatus(replica: Replica<unknown>, damaged = false): ServingStatus {
   const caughtUp = replica.appliedIndex >= replica.raftNode.status().commit;
-  return replica.leaderId !== 0 && caughtUp ? "SERVING" : "NOT_SERVING";
+  return replica.leaderId !== 0 && caughtUp && !damaged ? "SERVING" : "NOT_SERVING";
 }
 
 export class NodeHealth {
   private readonly health = new HealthImplementation(Object.fromEntries(healthServiceNames.map((s) => [s, "NOT_SERVING"])));
   private current: ServingStatus = "NOT_SERVING";
-  private readonly refresh = (): void => this.update(servingStatus(this.replica));
+  private readonly refresh = (): void => this.update(servingStatus(this.replica, this.damaged()));
 
-  constructor(private readonly replica: Replica<unknown>) {
+  constructor(
+    private readonly replica: Replica<unknown>,
+    private readonly damaged: () => boolean = () => false,
+  ) {
     replica.on("role", this.refresh);
     replica.on("applied", this.refresh);
     // A follower learns a higher commit index without applying in the same step; ticks catch that.

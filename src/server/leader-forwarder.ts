@@ -5,6 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { AdminClient } from "../generated/raftline/v1/Admin";
 import type { ConsumerGroupsClient } from "../generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../generated/raftline/v1/Producer";
+import type { ShareGroupsClient } from "../generated/raftline/v1/ShareGroups";
 import type { ClusterMember } from "./config";
 import { publicApi } from "./public-proto";
 
@@ -17,6 +18,7 @@ interface Clients {
   producer: ProducerClient;
   admin: AdminClient;
   groups: ConsumerGroupsClient;
+  shares: ShareGroupsClient;
 }
 
 export class LeaderForwarder {
@@ -44,6 +46,10 @@ export class LeaderForwarder {
     return this.clientsFor(leaderId).groups;
   }
 
+  shares(leaderId: number): ShareGroupsClient {
+    return this.clientsFor(leaderId).shares;
+  }
+
   metadata(): grpc.Metadata {
     const md = new grpc.Metadata();
     md.set(forwardedHeader, String(this.selfId));
@@ -57,11 +63,22 @@ export class LeaderForwarder {
     return Number.isFinite(ms) ? new Date(ms) : new Date(Date.now() + defaultForwardDeadlineMs);
   }
 
+  /** Drops the clients of a member that moved; the next call connects to its new address. */
+  forget(id: number): void {
+    const c = this.clients.get(id);
+    if (!c) return;
+    c.producer.close();
+    c.admin.close();
+    c.groups.close();
+    this.clients.delete(id);
+  }
+
   close(): void {
     for (const c of this.clients.values()) {
       c.producer.close();
       c.admin.close();
       c.groups.close();
+      c.shares.close();
     }
     this.clients.clear();
   }
@@ -81,6 +98,7 @@ export class LeaderForwarder {
         producer: new api.Producer(member.clientAddress, creds, options),
         admin: new api.Admin(member.clientAddress, creds, options),
         groups: new api.ConsumerGroups(member.clientAddress, creds, options),
+        shares: new api.ShareGroups(member.clientAddress, creds, options),
       };
       this.clients.set(id, c);
     }

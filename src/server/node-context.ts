@@ -9,6 +9,7 @@ import type { NodeConfig } from "./config";
 import type { LeaderForwarder } from "./leader-forwarder";
 import type { ReadBudget } from "./read-budget";
 import type { Replica } from "./replica";
+import type { StorageDamage } from "./storage-damage";
 import type { TrafficCounters } from "./traffic";
 
 export interface NodeContext {
@@ -34,4 +35,6 @@ export interface NodeContext {
   clusterId: string;
   /** Where every member (bootstrap or added since) is reached. */
   addressBook: AddressBook;
+  /** Damage found in this node's stored data: reads are refused once there is some. */
+  damage: StorageDamage;
 }

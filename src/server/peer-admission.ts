@@ -1,6 +1,8 @@
-// The node's peer gate: admits peers of its own cluster under the incarnation it first saw them with
-// (remembered on disk before their first message is acted upon). A voter that comes back under another
-// incarnation lost the disk that held its vote, and is refused. Its new incarnation gets in only once it
+// The node's peer gate: admits peers of its own cluster under the incarnation the log recorded for them
+// (broker/member-records.ts; the leader records it before a member may vote), or, before any record, the
+// one this node first saw them with (remembered on disk before their first message is acted upon). A
+// voter that comes back under another incarnation lost the disk that held its vote, and is refused — by
+// every node that applied the record, whether or not it ever met the old incarnation. Its new incarnation gets in only once it
 // is no longer that voter: when this node has applied its removal (the incarnation is forgotten then), or
 // sees it as a learner or non-member (neither votes), or when the claimant has applied further than this
 // node (it went through membership changes, its replacement among them, that this node is yet to apply:
@@ -18,8 +20,12 @@ export interface AdmissionStore {
 export interface AdmissionView {
   /** Whether `id` votes, in this node's applied membership. */
   isVoter(id: number): boolean;
+  /** Whether `id` is a voter or a learner, in this node's applied membership. */
+  isMember(id: number): boolean;
   /** This node's applied index. */
   applied(): number;
+  /** The incarnation the log recorded for `id`, as far as this node applied it; undefined or "" if none. */
+  recorded(id: number): string | undefined;
 }
 
 export class PeerAdmission implements PeerGate {
@@ -27,6 +33,7 @@ export class PeerAdmission implements PeerGate {
   /** One decision per peer at a time, so that two streams opening together agree. */
   private readonly deciding = new Map<number, Promise<Refusal | undefined>>();
   private readonly reportedRefusals = new Map<number, string>();
+  private removedListener: ((why: string) => void) | undefined;
 
   constructor(
     identity: NodeIdentity,
@@ -66,11 +73,17 @@ export class PeerAdmission implements PeerGate {
     return id === this.identity.nodeId ? this.identity.incarnation : this.known.get(id);
   }
 
+  /** Called when a peer says this very incarnation was removed from the cluster. */
+  onRemoved(listener: (why: string) => void): void {
+    this.removedListener = listener;
+  }
+
   /**
    * The link retries with backoff: a peer that has not yet applied this node's replacement admits it
    * once it has. Each distinct refusal is logged once per peer.
    */
   refused(peer: number, refusal: Refusal): void {
+    if (refusal.kind === "removed") this.removedListener?.(refusal.message);
     if (this.reportedRefusals.get(peer) === refusal.message) return;
     this.reportedRefusals.set(peer, refusal.message);
     this.logger.error({ peer, reason: refusal.message }, "peer refused this node");
@@ -89,9 +102,19 @@ export class PeerAdmission implements PeerGate {
     if (claim.nodeId === self.nodeId) {
       return { kind: "incarnation", message: `node id ${claim.nodeId} is already taken by the node at this address` };
     }
-    const known = this.known.get(claim.nodeId);
-    if (known === claim.incarnation) return undefined;
-    if (known !== undefined && this.view.isVoter(claim.nodeId) && claim.applied <= this.view.applied()) {
+    const seen = this.known.get(claim.nodeId);
+    const recorded = this.view.recorded(claim.nodeId) || undefined;
+    // The log records an incarnation only while its node is a member: a non-member still claiming it
+    // was removed since (a former member comes back only as a new incarnation, or after AddNode).
+    if (recorded === claim.incarnation && !this.view.isMember(claim.nodeId)) {
+      return {
+        kind: "removed",
+        message: `node ${claim.nodeId} (incarnation ${claim.incarnation}) was removed from cluster ${self.clusterId}`,
+      };
+    }
+    const known = recorded ?? seen;
+    if (known === claim.incarnation && seen === known) return undefined;
+    if (known !== undefined && known !== claim.incarnation && this.view.isVoter(claim.nodeId) && claim.applied <= this.view.applied()) {
       return {
         kind: "incarnation",
         message:
@@ -102,7 +125,7 @@ export class PeerAdmission implements PeerGate {
     }
     await this.store.save(claim.nodeId, claim.incarnation);
     this.known.set(claim.nodeId, claim.incarnation);
-    this.logger.info({ peer: claim.nodeId, incarnation: claim.incarnation, previous: known, peerApplied: claim.applied }, "admitted a peer incarnation");
+    this.logger.info({ peer: claim.nodeId, incarnation: claim.incarnation, previous: seen, peerApplied: claim.applied }, "admitted a peer incarnation");
     return undefined;
   }
 }

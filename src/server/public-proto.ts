@@ -8,6 +8,7 @@ import type { ProtoGrpcType as AdminProto } from "../generated/admin";
 import type { ProtoGrpcType as ConsumerProto } from "../generated/consumer";
 import type { ProtoGrpcType as GroupsProto } from "../generated/groups";
 import type { ProtoGrpcType as ProducerProto } from "../generated/producer";
+import type { ProtoGrpcType as QueuesProto } from "../generated/queues";
 
 /** Must match the options the TypeScript declarations were generated with (package.json "gen"). */
 export const protoLoaderOptions: protoLoader.Options = {
@@ -17,10 +18,10 @@ export const protoLoaderOptions: protoLoader.Options = {
   oneofs: true,
 };
 
-export type PublicApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto)["raftline"]["v1"];
+export type PublicApi = (AdminProto & ConsumerProto & GroupsProto & ProducerProto & QueuesProto)["raftline"]["v1"];
 
 /** Fully qualified names of the public services, as reflection and health checks know them. */
-export const publicServiceNames = ["raftline.v1.Producer", "raftline.v1.Consumer", "raftline.v1.Admin", "raftline.v1.ConsumerGroups"] as const;
+export const publicServiceNames = ["raftline.v1.Producer", "raftline.v1.Consumer", "raftline.v1.Admin", "raftline.v1.ConsumerGroups", "raftline.v1.ShareGroups"] as const;
 
 let definition: protoLoader.PackageDefinition | undefined;
 let cached: PublicApi | undefined;
@@ -32,7 +33,7 @@ export function publicPackageDefinition(): protoLoader.PackageDefinition {
 
 export function publicApi(): PublicApi {
   if (!cached) {
-    const loaded = grpc.loadPackageDefinition(publicPackageDefinition()) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto;
+    const loaded = grpc.loadPackageDefinition(publicPackageDefinition()) as unknown as AdminProto & ConsumerProto & GroupsProto & ProducerProto & QueuesProto;
     cached = loaded.raftline.v1;
   }
   return cached;

@@ -88,6 +88,7 @@ export class Replica<R> extends EventEmitter {
   private readonly reads: ReadWaiters;
   private inbox: Message[] = [];
   private unreachable: number[] = [];
+  private connectionsLost: number[] = [];
   private staged: StagedSnapshot | undefined;
   private ticks = 0;
   private campaignAsked = false;
@@ -227,6 +228,12 @@ export class Replica<R> extends EventEmitter {
     this.schedule();
   }
 
+  /** The connection to `id` reset: if it was the leader, raft campaigns at once instead of after the timeout. */
+  reportConnectionLost(id: number): void {
+    this.connectionsLost.push(id);
+    this.schedule();
+  }
+
   propose(data: Uint8Array, acks: Acks, deadlineMs: number): Promise<ProposalOutcome<R>> {
     if (this.stopped) return Promise.reject(new ReplicaError("STOPPED", "this node is shutting down", this.leader, true));
     if (this.role !== Role.Leader) return Promise.reject(this.notLeader());
@@ -344,6 +351,10 @@ export class Replica<R> extends EventEmitter {
     this.campaignAsked = false;
     for (const id of this.unreachable) this.raft.reportUnreachable(id);
     this.unreachable = [];
+    for (const id of this.connectionsLost) {
+      if (this.raft.leaderConnectionLost(id)) this.deps.logger.info({ leader: id }, "connection to the leader reset: campaigning without waiting for the election timeout");
+    }
+    this.connectionsLost = [];
     const inbox = this.inbox;
     this.inbox = [];
     for (const m of inbox) {

@@ -12,15 +12,21 @@
 //                                            sequence state: u8 format version, u32 epoch, u8 count, then
 //                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
 //   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
+//   0x19, 0x1A, 0x1B                         share groups, their partitions and windows (share-store.ts)
+//   0x1E                                     member records (member-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
 import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
+import { verifyRecordBatch } from "../broker/record-batch";
 import { readUint64BE, writeUint64BE } from "./bytes";
+import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
 import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
+import { PREFIX_MEMBER, encodeMember, loadMembers, memberKey } from "./member-store";
+import { PREFIX_SHARE_RECORD, addShareMutation, loadShares } from "./share-store";
 
 const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
@@ -30,7 +36,7 @@ const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
 
-if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX) {
+if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER_MAX || PREFIX_GROUP_OFFSET > PREFIX_BROKER_MAX || PREFIX_MEMBER > PREFIX_BROKER_MAX || PREFIX_SHARE_RECORD > PREFIX_BROKER_MAX) {
   throw new Error("broker key prefixes must stay inside the broker range");
 }
 
@@ -121,7 +127,7 @@ function decodeTopic(value: Buffer): TopicRecord {
     topic.createRequestId = value.toString("utf8", at + 2, at + 2 + idLength);
     at += 2 + idLength;
   }
-  if (at !== value.length) throw new Error(`topic record of ${value.length} bytes, expected ${at}`);
+  if (at !== value.length) throw new StorageCorruption(`topic record of ${value.length} bytes, expected ${at}`);
   return topic;
 }
 
@@ -198,7 +204,7 @@ function checkVersion(value: Buffer, what: string): void {
 function decodeProducer(key: Buffer, value: Buffer): ProducerRecord {
   checkVersion(value, "producer record");
   if (key.length !== producerKeyBytes || value.length !== producerValueBytes) {
-    throw new Error(`malformed producer key ${key.toString("hex")}`);
+    throw new StorageCorruption(`malformed producer key ${key.toString("hex")}`);
   }
   return { id: readUint64BE(key, 1), epoch: value.readUInt32BE(1), lastActiveMs: readUint64BE(value, 5) };
 }
@@ -207,7 +213,7 @@ function decodeProducerPartition(key: Buffer, value: Buffer): ProducerPartitionR
   checkVersion(value, "producer sequence state");
   const count = value.length >= 6 ? value[5] : 0;
   if (key.length !== producerPartitionKeyBytes || value.length !== 6 + count * cachedBatchBytes) {
-    throw new Error(`malformed producer sequence state key ${key.toString("hex")}`);
+    throw new StorageCorruption(`malformed producer sequence state key ${key.toString("hex")}`);
   }
   const batches = Array.from({ length: count }, (_, i) => {
     const at = 6 + i * cachedBatchBytes;
@@ -264,10 +270,19 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         for (const p of m.partitions) batch.del(producerPartitionKey(m.producerId, p.topicId, p.partition));
         batch.del(producerKey(m.producerId));
         break;
+      case "putMember":
+        batch.put(memberKey(m.member.id), encodeMember(m.member));
+        break;
       case "putGroup":
       case "removeGroup":
       case "putOffset":
         addGroupMutation(batch, m);
+        break;
+      case "putShareGroup":
+      case "putSharePartition":
+      case "putShareRecord":
+      case "deleteShareRecords":
+        addShareMutation(batch, m);
         break;
     }
   }
@@ -285,7 +300,7 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   const range = { gte: Buffer.from([PREFIX_BATCH_INDEX]), lt: Buffer.from([PREFIX_BATCH_INDEX + 1]) };
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...range })) {
     if (key.length !== batchKeyBytes || value.length !== indexValueBytes) {
-      throw new Error(`malformed batch index key ${key.toString("hex")}`);
+      throw new StorageCorruption(`malformed batch index key ${key.toString("hex")}`);
     }
     const topicId = key.readUInt32BE(1);
     const partition = key.readUInt32BE(5);
@@ -305,6 +320,10 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
   if (producers) loaded.producers = producers;
   const groups = await loadGroups(db);
   if (groups) loaded.groups = groups;
+  const members = await loadMembers(db);
+  if (members) loaded.members = members;
+  const shares = await loadShares(db);
+  if (shares) loaded.shares = shares;
   return loaded;
 }
 
@@ -317,7 +336,7 @@ async function loadProducers(db: Db): Promise<LoadedProducers | undefined> {
   const meta = await db.get(PRODUCER_META_KEY, iteratorOptions);
   if (meta === undefined) return undefined;
   checkVersion(meta, "producer meta");
-  if (meta.length !== 9) throw new Error(`malformed producer meta of ${meta.length} bytes`);
+  if (meta.length !== 9) throw new StorageCorruption(`malformed producer meta of ${meta.length} bytes`);
   const loaded: LoadedProducers = { nextProducerId: readUint64BE(meta, 1), producers: [], partitions: [] };
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_PRODUCER) })) {
     loaded.producers.push(decodeProducer(key, value));
@@ -360,4 +379,17 @@ export async function readBatches(
     await iterator.close();
   }
   return out;
+}
+
+/**
+ * Checks a stored state value that carries its own checksum (a record batch) before it leaves this node
+ * in a snapshot or is installed from one, so damage is never copied to a peer. Throws StorageCorruption.
+ */
+export function checkStateValue(key: Buffer, value: Buffer): void {
+  if (key[0] !== PREFIX_BATCH) return;
+  try {
+    verifyRecordBatch(value);
+  } catch (err) {
+    throw new StorageCorruption(`stored batch ${key.toString("hex")}: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }

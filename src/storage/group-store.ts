@@ -10,6 +10,7 @@
 // Both prefixes lie in the broker range, so snapshots carry the groups like everything else.
 import type { GroupMutation, GroupRecord, LoadedGroups, OffsetRecord } from "../broker";
 import { readUint64BE, writeUint64BE } from "./bytes";
+import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
 
 export const PREFIX_GROUP = 0x17;
@@ -68,7 +69,7 @@ function decodeOffset(key: Buffer, value: Buffer): OffsetRecord {
   checkVersion(value, "committed offset");
   const idLength = key.readUInt16BE(1);
   if (key.length !== 3 + idLength + 8 || value.length !== 19 + value.readUInt16BE(17)) {
-    throw new Error(`malformed committed offset key ${key.toString("hex")}`);
+    throw new StorageCorruption(`malformed committed offset key ${key.toString("hex")}`);
   }
   return {
     groupId: key.toString("utf8", 3, 3 + idLength),

@@ -8,7 +8,8 @@
 //   0x05                 snapshot-install marker (present only while an install is in progress)
 //   0x06 | state key     snapshot-install staging copy of a state key
 //   0x07                 node identity and peer incarnations (node-local; see cluster-identity.ts)
-//   0x08..0x0F           reserved for raft storage
+//   0x08                 node-local repair state (repair-state.ts)
+//   0x09..0x0F           reserved for raft storage
 //   0x10..0x1F           the broker's replicated state; its sub-layout belongs to broker-store.ts
 //
 // "State" (what a snapshot carries) is the applied key 0x03 plus the whole broker range 0x10..0x1F.

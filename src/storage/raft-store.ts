@@ -26,6 +26,7 @@ import {
   encodeHardState,
   encodeSnapshotMeta,
 } from "./raft-codec";
+import { StorageCorruption } from "./corruption";
 
 /** Entries read per iterator step while loading the log. */
 const loadReadAheadEntries = 1024;
@@ -58,11 +59,17 @@ export class RaftStore {
 
     const entries = await readLog(db, snapshot.index);
     const lastIndex = snapshot.index + entries.length;
+    // Each of these means LevelDB lost or dropped a write it had acknowledged (a damaged .log record is
+    // skipped when LevelDB opens without paranoid checks, which classic-level cannot turn on).
     if (applied < snapshot.index || applied > lastIndex) {
-      throw new Error(`applied index ${applied} outside the stored log [${snapshot.index}, ${lastIndex}]`);
+      throw new StorageCorruption(`applied index ${applied} outside the stored log [${snapshot.index}, ${lastIndex}]`);
     }
     if (hardState.commit > lastIndex) {
-      throw new Error(`commit ${hardState.commit} beyond the last stored entry ${lastIndex}`);
+      throw new StorageCorruption(`commit ${hardState.commit} beyond the last stored entry ${lastIndex}`);
+    }
+    const newest = entries.length > 0 ? entries[entries.length - 1].term : snapshot.term;
+    if (newest > hardState.term) {
+      throw new StorageCorruption(`the stored log reaches term ${newest} but the hard state says term ${hardState.term}`);
     }
     // Everything covered by the snapshot or already applied is committed, whatever the stored
     // commit says (the snapshot install and the apply batch do not rewrite the hard state).
@@ -188,8 +195,11 @@ async function readLog(db: Db, snapshotIndex: number): Promise<Entry[]> {
       for (const [key, value] of page) {
         const index = entryIndexOf(key);
         const expected = snapshotIndex + entries.length + 1;
-        if (index !== expected) throw new Error(`raft log gap: expected entry ${expected}, found ${index}`);
-        entries.push(decodeEntry(index, value));
+        if (index !== expected) throw new StorageCorruption(`raft log gap: expected entry ${expected}, found ${index}`);
+        const entry = decodeEntry(index, value);
+        const previous = entries.length > 0 ? entries[entries.length - 1].term : 0;
+        if (entry.term < previous) throw new StorageCorruption(`raft log terms go back at entry ${index}: ${entry.term} after ${previous}`);
+        entries.push(entry);
       }
     }
   } finally {

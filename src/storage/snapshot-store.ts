@@ -26,6 +26,7 @@ import {
   stagingKey,
   stateKeyOfStaging,
 } from "./keys";
+import { checkStateValue } from "./broker-store";
 import { decodeApplied, decodeSnapshotMeta, encodeSnapshotMeta, entryTermOf } from "./raft-codec";
 import { SnapshotDecoder, SnapshotEncoder } from "./snapshot-stream";
 
@@ -67,6 +68,7 @@ export function exportState(db: Db, options: ExportOptions = {}): AsyncIterable<
             iterator.seek(BROKER_RANGE.gte);
             break;
           }
+          checkStateValue(key, value);
           encoder.add(key, value);
         }
         yield* encoder.takeChunks();
@@ -147,6 +149,7 @@ async function receive(db: Db, chunks: AsyncIterable<Uint8Array>): Promise<{ app
     for (const [key, value] of decoder.push(bytes)) {
       if (!isStateKey(key)) throw new Error(`snapshot carries a non-state key ${key.toString("hex")}`);
       if (key.equals(APPLIED_KEY)) applied = decodeApplied(value);
+      checkStateValue(key, value);
       await writer.put(stagingKey(key), value);
     }
   }

@@ -1,7 +1,8 @@
 // Who may talk raft to this node. Every peer stream opens with the sender's cluster id, node id and
 // incarnation in its metadata; the receiver refuses a stream from another cluster, or from a node id it
 // knows under another incarnation (that node lost its data: letting it vote again could elect two
-// leaders in one term). A refusal reaches the sender as FAILED_PRECONDITION with a trailer naming why.
+// leaders in one term), or from the very incarnation that was removed from the cluster (it has nothing
+// left to take part in). A refusal reaches the sender as FAILED_PRECONDITION with a trailer naming why.
 import * as grpc from "@grpc/grpc-js";
 import type { NodeId } from "../raft/types";
 
@@ -11,7 +12,7 @@ export const incarnationHeader = "raftline-incarnation";
 export const appliedHeader = "raftline-applied";
 export const refusalHeader = "raftline-refusal";
 
-export type RefusalKind = "cluster" | "incarnation";
+export type RefusalKind = "cluster" | "incarnation" | "removed";
 
 export interface PeerClaim {
   clusterId: string;
@@ -70,6 +71,6 @@ export function refusalStatus(refusal: Refusal): Partial<grpc.StatusObject> {
 export function refusalOf(err: grpc.ServiceError | null): Refusal | undefined {
   if (err === null || err.code !== grpc.status.FAILED_PRECONDITION) return undefined;
   const kind = err.metadata?.get(refusalHeader)[0];
-  if (kind !== "cluster" && kind !== "incarnation") return undefined;
+  if (kind !== "cluster" && kind !== "incarnation" && kind !== "removed") return undefined;
   return { kind, message: err.details };
 }

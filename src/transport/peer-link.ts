@@ -43,6 +43,8 @@ export interface PeerLinkDeps {
   claim?: () => PeerClaim;
   /** The peer refused this node (another cluster, or a stale incarnation). */
   onRefused?(id: NodeId, refusal: Refusal): void;
+  /** An established stream broke off at the connection (UNAVAILABLE): the peer's process is most likely gone. */
+  onConnectionLost?(id: NodeId): void;
   /** Sent along when it has grown since this stream last carried it. */
   directory?: PeerDirectory;
 }
@@ -225,6 +227,8 @@ export class PeerLink {
     const delayMs = this.backoff.nextDelayMs();
     const detail = { peer: this.id, address: this.address, code: err?.code, reason: err?.details, retryInMs: delayMs };
     if (wasConnected) this.deps.logger.warn(detail, "peer link lost");
+    // A peer that shuts down ends the stream with OK; a reset connection says UNAVAILABLE.
+    if (wasConnected && err?.code === grpc.status.UNAVAILABLE) this.deps.onConnectionLost?.(this.id);
     else this.deps.logger.debug(detail, "peer link failed to connect");
     this.markUnreachable();
     this.reconnectTimer = setTimeout(() => {

@@ -23,6 +23,8 @@ export interface PeerTransportOptions {
   onSnapshot(message: Message, chunks: AsyncIterable<Buffer>): Promise<void>;
   /** Raft should treat `id` as unreachable (messages to it were lost). Called on a later turn than send(). */
   onUnreachable(id: NodeId): void;
+  /** The connection to `id` reset under an established stream: its process is most likely gone (see PeerLink). */
+  onConnectionLost?(id: NodeId): void;
   logger: Logger;
   /** Serves SetIsolated; off in production (the rpc then answers PERMISSION_DENIED). */
   enableFaults: boolean;
@@ -118,6 +120,7 @@ export class PeerTransport {
       logger: this.opts.logger,
       stats: this.counters,
       onUnreachable: this.opts.onUnreachable,
+      onConnectionLost: this.opts.onConnectionLost,
       claim: gate ? () => gate.self() : undefined,
       onRefused: gate ? (peer: NodeId, refusal: Refusal) => gate.refused(peer, refusal) : undefined,
       directory: this.opts.directory,

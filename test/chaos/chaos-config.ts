@@ -2,9 +2,11 @@
 //   CHAOS_SEED=N      replay the fault schedule of seed N (decimal or 0x-hex); a fresh seed otherwise
 //   CHAOS_MINUTES=N   soak: faults for N minutes instead of the bounded run that `npm test` makes
 //   CHAOS_HISTORY=P   write the history to P instead of a new file under the system's temporary folder
+//   CHAOS_MIX=K=N,... change some fault kinds' copies per deck (schedule.ts parseFaultMix)
+//   CHAOS_NODES=N     cluster size (3 unless given; 5 for a five-node run)
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { randomSeed } from "./schedule";
+import { FaultMix, defaultFaultMix, parseFaultMix, randomSeed } from "./schedule";
 
 export interface ChaosConfig {
   mode: "bounded" | "soak";
@@ -18,6 +20,8 @@ export interface ChaosConfig {
   historyPath: string;
   /** Leader SIGKILLs the run must have made to count. */
   minLeaderKills: number;
+  mix: FaultMix;
+  nodes: number;
 }
 
 /**
@@ -40,11 +44,16 @@ export function parseSeed(text: string): number {
 export function chaosConfig(env: NodeJS.ProcessEnv): ChaosConfig {
   const seed = env.CHAOS_SEED ? parseSeed(env.CHAOS_SEED) : randomSeed();
   const historyPath = env.CHAOS_HISTORY || join(tmpdir(), `raftline-chaos-${seed}-${Date.now()}.jsonl`);
+  const mix = env.CHAOS_MIX ? parseFaultMix(env.CHAOS_MIX) : defaultFaultMix;
+  const nodes = env.CHAOS_NODES ? Number(env.CHAOS_NODES) : 3;
+  if (!Number.isInteger(nodes) || nodes < 3 || nodes > 7) throw new RangeError(`CHAOS_NODES must be an integer from 3 to 7, got "${env.CHAOS_NODES}"`);
+  // A mix without leader kills (a soak after other faults) cannot be held to a number of them.
+  const shape = { historyPath, mix, nodes, minLeaderKills: mix["kill-leader"] > 0 ? minLeaderKills : 0 };
   if (!env.CHAOS_MINUTES) {
-    return { mode: "bounded", seed, chaosMs: boundedChaosMs, maxChaosMs: boundedMaxChaosMs, testTimeoutMs: boundedTestTimeoutMs, historyPath, minLeaderKills };
+    return { mode: "bounded", seed, chaosMs: boundedChaosMs, maxChaosMs: boundedMaxChaosMs, testTimeoutMs: boundedTestTimeoutMs, ...shape };
   }
   const minutes = Number(env.CHAOS_MINUTES);
   if (!(minutes > 0)) throw new RangeError(`CHAOS_MINUTES must be a positive number, got "${env.CHAOS_MINUTES}"`);
   const chaosMs = Math.round(minutes * 60_000);
-  return { mode: "soak", seed, chaosMs, maxChaosMs: chaosMs, testTimeoutMs: chaosMs + soakExtraMs, historyPath, minLeaderKills };
+  return { mode: "soak", seed, chaosMs, maxChaosMs: chaosMs, testTimeoutMs: chaosMs + soakExtraMs, ...shape };
 }

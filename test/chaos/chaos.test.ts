@@ -17,7 +17,7 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-test(`chaos (${config.mode}, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed})`, { timeout: config.testTimeoutMs }, async () => {
+test(`chaos (${config.mode}, ${config.nodes} nodes, ${Math.round(config.chaosMs / 1000)} s of faults, seed ${config.seed})`, { timeout: config.testTimeoutMs }, async () => {
   // First, so that even a run that hangs or crashes can be replayed and studied.
   print(`chaos seed ${config.seed} (CHAOS_SEED=${config.seed} replays it); history: ${config.historyPath}`);
   const result = await runChaos({
@@ -26,6 +26,8 @@ test(`chaos (${config.mode}, ${Math.round(config.chaosMs / 1000)} s of faults, s
     minLeaderKills: config.minLeaderKills,
     maxChaosMs: config.maxChaosMs,
     historyPath: config.historyPath,
+    mix: config.mix,
+    nodes: config.nodes,
     workloads: chaosWorkloads(),
     log: print,
   });

@@ -3,7 +3,17 @@
 // the report all speak in these terms, so a fabricated history can stand in for a real run.
 
 /** Every fault the nemesis knows. Each one is healed before the next begins. */
-export const faultKinds = ["kill-leader", "kill-follower", "pause-node", "isolate-leader", "wipe-follower", "restart-all"] as const;
+export const faultKinds = [
+  "kill-leader",
+  "kill-follower",
+  "pause-node",
+  "isolate-leader",
+  "wipe-follower",
+  "restart-all",
+  // Membership faults (membership-faults.ts): any node wiped and replaced; a member removed and added back.
+  "wipe-node",
+  "remove-add-node",
+] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export type SendOutcome =
@@ -85,8 +95,16 @@ export type CheckName =
   | "group-at-least-once"
   | "group-commit-backwards"
   | "group-two-owners"
+  | "queue-lost"
+  | "queue-dead-letter-copy"
+  | "queue-dead-letter-twice"
+  | "queue-accepted-and-dead"
+  | "queue-redelivered-after-accept"
+  | "queue-over-limit"
+  | "queue-wrong-record"
   | "refused-appended"
   | "create-retry"
+  | "leader-per-term"
   | "liveness";
 
 export interface Violation {

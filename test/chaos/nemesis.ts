@@ -5,8 +5,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import { setPeerIsolated } from "../../src/transport/fault-client";
 import type { Admin, RaftlineClient } from "../../src/client";
 import type { Cluster } from "../support/cluster";
-import { waitFor } from "../support/wait";
 import type { History } from "./history";
+import { MembershipFaults } from "./membership-faults";
 import type { FaultRecord } from "./model";
 import type { PlannedFault } from "./schedule";
 
@@ -18,10 +18,8 @@ export const isolateCallTimeoutMs = 2000;
 const maxHealAttempts = 5;
 /** Pause between those attempts. */
 const healRetryMs = 200;
-/** How long a restarted node gets to serve again (a wiped one starts empty, so this is short too). */
+/** How long a restarted node gets to serve again. */
 export const restartDeadlineMs = 30000;
-/** How long replacing a wiped node, and its promotion back to voter, may take. */
-export const replaceDeadlineMs = 30000;
 
 interface Targets {
   leader: number;
@@ -30,11 +28,14 @@ interface Targets {
 
 export class Nemesis {
   private client: RaftlineClient | undefined;
+  private readonly membership: MembershipFaults;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly history: History,
-  ) {}
+  ) {
+    this.membership = new MembershipFaults(cluster, history, () => this.admin());
+  }
 
   /** Injects the fault, holds it for plan.holdMs, heals it. Resolves once it is healed. */
   async play(plan: PlannedFault): Promise<FaultRecord> {
@@ -47,7 +48,11 @@ export class Nemesis {
       case "kill-follower":
         return this.killAndRestart(plan, [follower], false, details);
       case "wipe-follower":
-        return this.wipeAndReplace(plan, follower, details);
+        return this.membership.wipeAndReplace(plan, follower, details);
+      case "wipe-node":
+        return this.membership.wipeAndReplace(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
+      case "remove-add-node":
+        return this.membership.removeAndAddBack(plan, plan.role === "leader" ? targets.leader : follower, details, plan.role);
       case "restart-all":
         return this.killAndRestart(plan, this.cluster.nodes.map((n) => n.id), false, details);
       case "pause-node": {
@@ -83,27 +88,6 @@ export class Nemesis {
     await Promise.all(ids.map((id) => this.cluster.kill(id, "SIGKILL")));
     await delay(plan.holdMs);
     await Promise.all(ids.map((id) => this.cluster.restart(id, { wipe, deadlineMs: restartDeadlineMs })));
-    this.history.faultHealed(fault);
-    return fault;
-  }
-
-  /**
-   * A wiped node comes back as a new incarnation: its peers refuse it under its old id until ReplaceNode
-   * gives it the slot again; healed once it votes again.
-   */
-  private async wipeAndReplace(plan: PlannedFault, id: number, details: Record<string, unknown>): Promise<FaultRecord> {
-    const fault = this.history.faultInjected(plan.kind, [id], details);
-    await this.cluster.kill(id, "SIGKILL");
-    await delay(plan.holdMs);
-    await this.cluster.restart(id, { wipe: true, deadlineMs: restartDeadlineMs });
-    const admin = this.admin();
-    await waitFor(() => admin.replaceNode(id).then(() => true), replaceDeadlineMs, `node ${id} to be replaced`, healRetryMs);
-    await waitFor(
-      async () => (await admin.describeCluster()).nodes.some((n) => n.id === id && n.voter),
-      replaceDeadlineMs,
-      `node ${id} to vote again`,
-      healRetryMs,
-    );
     this.history.faultHealed(fault);
     return fault;
   }

@@ -7,7 +7,7 @@ import { send } from "./fabricated";
 import { FaultKind, FaultRecord, faultKinds } from "./model";
 import { lastErrorOf } from "./node-crashes";
 import { buildReport, formatReport } from "./report";
-import { FaultSchedule, defaultFaultMix, holdRangeMs } from "./schedule";
+import { FaultSchedule, defaultFaultMix, holdRangeMs, parseFaultMix } from "./schedule";
 import { distribution, percentile, unavailabilityWindows } from "./unavailability";
 
 function fault(kind: FaultKind, injectedAtMs: number): FaultRecord {
@@ -59,7 +59,7 @@ describe("unavailability windows", () => {
     // A paused leader and a paused follower are reported apart; kinds that never happened still show.
     assert.deepEqual(
       report.faults.map((f) => f.label),
-      ["kill-leader", "kill-follower", "pause-node (leader)", "isolate-leader", "wipe-follower", "restart-all"],
+      ["kill-leader", "kill-follower", "pause-node (leader)", "isolate-leader", "wipe-follower", "restart-all", "wipe-node", "remove-add-node"],
     );
     assert.equal(report.totals.sends, 2);
     const text = formatReport(report).join("\n");
@@ -141,5 +141,22 @@ describe("the environment switches", () => {
     assert.throws(() => parseSeed("-1"), RangeError);
     assert.throws(() => parseSeed("1.5"), RangeError);
     assert.throws(() => chaosConfig({ CHAOS_MINUTES: "soon" }), RangeError);
+  });
+});
+
+describe("a fault mix from the environment", () => {
+  test("changes the named kinds and keeps the rest", () => {
+    const mix = parseFaultMix("wipe-node=3, remove-add-node=4,kill-leader=0");
+    assert.equal(mix["wipe-node"], 3);
+    assert.equal(mix["remove-add-node"], 4);
+    assert.equal(mix["kill-leader"], 0);
+    assert.equal(mix["pause-node"], defaultFaultMix["pause-node"]);
+  });
+
+  test("unknown kinds, bad counts and an empty mix are refused", () => {
+    assert.throws(() => parseFaultMix("wipe-everything=1"), /KIND=COPIES/);
+    assert.throws(() => parseFaultMix("wipe-node=-1"), /KIND=COPIES/);
+    const none = faultKinds.map((k) => `${k}=0`).join(",");
+    assert.throws(() => parseFaultMix(none), /no fault/);
   });
 });

@@ -2,16 +2,19 @@
 // seeded schedule — each fault healed and the cluster recovered (a leader, a fresh acknowledgement, every
 // node caught up) before the next — then the load stops, the nodes converge, every partition is read
 // from every node and checked. Everything that happened is in the history file.
+import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import { RaftlineClient } from "../../src/client";
 import type { CreateTopicResponse__Output } from "../../src/generated/raftline/v1/CreateTopicResponse";
-import { Cluster, startCluster } from "../support/cluster";
+import type { Cluster } from "../support/cluster";
+import { startKafkaCluster } from "../support/kafka-cluster";
 import { rawStubs, unaryCall } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
 import { checkRun, referenceLogs } from "./checker";
 import { ClusterReader } from "./cluster-reader";
 import { History } from "./history";
+import { leaderClaims, oneLeaderPerTerm } from "./leader-terms";
 import { FaultRecord, SendOp, Violation } from "./model";
 import { Nemesis } from "./nemesis";
 import { crashedNodes } from "./node-crashes";
@@ -32,6 +35,8 @@ export interface ChaosOptions {
   historyPath: string;
   workloads: Workload[];
   mix?: FaultMix;
+  /** Cluster size, 3 unless given. */
+  nodes?: number;
   /** Progress lines (faults, recoveries) as the run goes. */
   log?: (line: string) => void;
 }
@@ -127,7 +132,8 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const topics = distinctTopics(o.workloads);
   const mix = o.mix ?? defaultFaultMix;
   const history = new History(o.historyPath, { seed: o.seed, chaosMs: o.chaosMs, mix, workloads: o.workloads.map((w) => w.name) });
-  const cluster = await startCluster({
+  const { cluster, brokers: kafkaBrokers } = await startKafkaCluster({
+    nodes: o.nodes ?? 3,
     cleanupAfter: false,
     env: { RAFTLINE_ENABLE_FAULTS: "1" },
     extraArgs: ["--snapshot-entries", String(snapshotEntries)],
@@ -153,7 +159,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   try {
     await cluster.waitForLeader(recoveryDeadlineMs);
     await createTopics(cluster, topics);
-    for (const w of o.workloads) w.start({ brokers: cluster.brokers, history });
+    for (const w of o.workloads) w.start({ brokers: cluster.brokers, kafkaBrokers, history });
     await waitFor(() => o.workloads.every((w) => w.warmedUp()), warmUpDeadlineMs, "every workload to make progress");
 
     const schedule = new FaultSchedule(o.seed, mix);
@@ -196,6 +202,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     // Subscribers check their own views (Workload.check); the run checks every producer's sends together.
     const checked = checkRun({ sends: history.sends, logs, subscribers: [] });
     violations.push(...checked.violations, ...o.workloads.flatMap((w) => w.check(final)), ...(await createRetries(cluster, topics)));
+    violations.push(...oneLeaderPerTerm(cluster.nodes.flatMap((n) => (existsSync(n.logPath) ? leaderClaims(n.id, readFileSync(n.logPath, "utf8")) : []))));
     history.note("final", { converged, records: checked.stats.records });
 
     const report = buildReport({

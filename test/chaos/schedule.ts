@@ -13,8 +13,11 @@ export const defaultFaultMix: FaultMix = {
   "kill-follower": 1,
   "pause-node": 1,
   "isolate-leader": 1,
-  "wipe-follower": 1,
+  // wipe-node hits the leader or a follower; wipe-follower stays for mixes that ask for it.
+  "wipe-follower": 0,
   "restart-all": 1,
+  "wipe-node": 1,
+  "remove-add-node": 1,
 };
 
 /**
@@ -29,6 +32,9 @@ export const holdRangeMs: Record<FaultKind, readonly [number, number]> = {
   "isolate-leader": [1500, 3000],
   "wipe-follower": [0, 1000],
   "restart-all": [0, 1000],
+  "wipe-node": [0, 1000],
+  /** The cluster runs one member short meanwhile. */
+  "remove-add-node": [500, 2000],
 };
 
 /** Quiet time after a fault's recovery before the next one, [min, max] in ms. */
@@ -38,7 +44,7 @@ export type TargetRole = "leader" | "follower";
 
 export interface PlannedFault {
   kind: FaultKind;
-  /** Whom a pause hits; the other kinds name their role in their kind. */
+  /** Whom a pause, a wipe-node or a remove-add-node hits; the other kinds name their role in their kind. */
   role: TargetRole;
   /** Chooses among the nodes of that role, sorted by id: index = floor(pick × count). */
   pick: number;
@@ -79,6 +85,22 @@ export class FaultSchedule {
     }
     return deck;
   }
+}
+
+/**
+ * The default mix with some kinds' copies changed, from text like "wipe-node=3,remove-add-node=3,kill-leader=2"
+ * (how a soak weights the faults it is after).
+ */
+export function parseFaultMix(text: string): FaultMix {
+  const mix: FaultMix = { ...defaultFaultMix };
+  for (const part of text.split(",").map((p) => p.trim()).filter((p) => p.length > 0)) {
+    const m = /^([a-z-]+)=(\d+)$/.exec(part);
+    const kind = faultKinds.find((k) => k === m?.[1]);
+    if (!m || kind === undefined) throw new RangeError(`a fault mix entry must be KIND=COPIES with KIND one of ${faultKinds.join(", ")}, got "${part}"`);
+    mix[kind] = Number(m[2]);
+  }
+  if (faultKinds.every((k) => mix[k] <= 0)) throw new RangeError("the fault mix holds no fault");
+  return mix;
 }
 
 /** A fresh seed when none is given: any 32-bit value. */

@@ -1,7 +1,9 @@
 // The workloads a chaos run puts on the cluster. A new feature joins the suite by adding its workload here
 // (its own load, history notes and checks; see workload.ts).
 import { GroupWorkload } from "./group-workload";
+import { KafkaWorkload } from "./kafka-workload";
 import { ProducerWorkload } from "./producer-workload";
+import { QueueWorkload } from "./queue-workload";
 import { RawProducerWorkload } from "./raw-producer-workload";
 import { SubscriberWorkload } from "./subscriber-workload";
 import { Workload, chaosTopic } from "./workload";
@@ -52,5 +54,7 @@ export function chaosWorkloads(): Workload[] {
     new SubscriberWorkload({ name: "sub-leader", topic: chaosTopic, readFrom: "leader" }),
     new SubscriberWorkload({ name: "sub-any", topic: chaosTopic, readFrom: "any" }),
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
+    new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }),
+    new QueueWorkload({ name: "queue", topic: chaosTopic, churnEveryMs: 9000, requestTimeoutMs }),
   ];
 }

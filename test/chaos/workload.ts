@@ -15,6 +15,8 @@ export interface TopicSpec {
 export interface WorkloadContext {
   /** Client addresses of every node. */
   brokers: string[];
+  /** Kafka listener addresses of every node. */
+  kafkaBrokers: string[];
   history: History;
 }
 

@@ -21,20 +21,20 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** Three bases of three consecutive free ports each (the dev command numbers its nodes' ports so). */
+/** Four bases of three consecutive free ports each (the dev command numbers its nodes' ports so). */
 async function freeRuns(): Promise<number[]> {
   for (;;) {
     const base = 20000 + Math.floor(Math.random() * 30000);
-    const bases = [base, base + 10, base + 20];
+    const bases = [base, base + 10, base + 20, base + 30];
     const ports = bases.flatMap((b) => [b, b + 1, b + 2]);
     if ((await Promise.all(ports.map(canBind))).every(Boolean)) return bases;
   }
 }
 
-test("raftline dev prints the dashboard and metrics URLs next to the gRPC endpoints", async (t) => {
-  const [client, peer, http] = await freeRuns();
+test("raftline dev prints the Kafka listeners, dashboard and metrics URLs next to the gRPC endpoints", async (t) => {
+  const [client, peer, http, kafka] = await freeRuns();
   const dataDir = mkdtempSync(join(tmpdir(), "raftline-dev-"));
-  const child = spawn(process.execPath, [cliPath, "dev", "--data-dir", dataDir, "--client-port", String(client), "--peer-port", String(peer), "--http-port", String(http)], {
+  const child = spawn(process.execPath, [cliPath, "dev", "--data-dir", dataDir, "--client-port", String(client), "--peer-port", String(peer), "--http-port", String(http), "--kafka-port", String(kafka)], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise((resolve) => child.on("exit", resolve));
@@ -48,9 +48,10 @@ test("raftline dev prints the dashboard and metrics URLs next to the gRPC endpoi
 
   await waitFor(() => out.includes("Ctrl-C stops it"), startDeadlineMs, "the cluster to come up");
   for (let i = 0; i < 3; i++) {
-    const line = new RegExp(`node ${i + 1}: 127\\.0\\.0\\.1:${client + i} +dashboard http://127\\.0\\.0\\.1:${http + i}/ +metrics http://127\\.0\\.0\\.1:${http + i}/metrics`);
+    const line = new RegExp(`node ${i + 1}: 127\\.0\\.0\\.1:${client + i} +kafka 127\\.0\\.0\\.1:${kafka + i} +dashboard http://127\\.0\\.0\\.1:${http + i}/ +metrics http://127\\.0\\.0\\.1:${http + i}/metrics`);
     assert.match(out, line);
   }
+  assert.match(out, new RegExp(`bootstrap servers 127\\.0\\.0\\.1:${kafka},127\\.0\\.0\\.1:${kafka + 1},127\\.0\\.0\\.1:${kafka + 2}`));
   const page = await fetch(`http://127.0.0.1:${http}/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<title>Raftline<\/title>/);

@@ -1,37 +1,15 @@
 // Membership with real processes: a cluster grows 3 → 5 and shrinks back (its leader removed) while a
 // producer writes, losing nothing; bad membership requests are refused with their documented status; a
 // voter restarted on a wiped disk under its old id is refused while the cluster keeps serving, and
-// ReplaceNode lets its new incarnation back in; a node added while a member is down reaches it later.
+// ReplaceNode lets its new incarnation back in; a node added while a member is down reaches it later;
+// removed nodes exit on their own.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { RaftlineClient, RaftlineError } from "../../src/client";
-import type { ConsumedRecord__Output } from "../../src/generated/raftline/v1/ConsumedRecord";
-import type { FetchResponse__Output } from "../../src/generated/raftline/v1/FetchResponse";
-import { Cluster, startCluster } from "../support/cluster";
-import { rawStubs, unaryCall } from "../support/raw-stubs";
+import { RaftlineClient } from "../../src/client";
+import { startCluster } from "../support/cluster";
+import { changeDeadlineMs, electionDeadlineMs, expectRefusal, logOf, membershipOf, readAll, waitVoters, whenIdle } from "../support/membership";
 import { waitFor } from "../support/wait";
-
-const electionDeadlineMs = 15000;
-const changeDeadlineMs = 30000;
-
-/** The whole partition 0 of `topic` as node `address` has applied it. */
-async function readAll(address: string, topic: string): Promise<string[]> {
-  const stubs = rawStubs(address);
-  try {
-    const out: ConsumedRecord__Output[] = [];
-    for (;;) {
-      const res = await unaryCall<FetchResponse__Output>((opts, cb) =>
-        stubs.consumer.Fetch({ topic, partition: 0, offset: out.length }, new grpc.Metadata(), opts, cb),
-      );
-      out.push(...res.records);
-      if (res.records.length === 0 || out.length >= Number(res.highWatermark)) return out.map((r) => r.value.toString());
-    }
-  } finally {
-    stubs.close();
-  }
-}
 
 /** Writes one record at a time until stopped; keeps what was acknowledged, in offset order. */
 class SteadyProducer {
@@ -63,52 +41,6 @@ class SteadyProducer {
     await this.done;
     return this.acked;
   }
-}
-
-async function membershipOf(client: RaftlineClient): Promise<{ voters: number[]; learners: number[] }> {
-  const c = await client.admin().describeCluster();
-  return { voters: c.nodes.filter((n) => n.voter).map((n) => n.id), learners: c.nodes.filter((n) => !n.voter).map((n) => n.id) };
-}
-
-async function waitVoters(client: RaftlineClient, voters: number[]): Promise<void> {
-  let last = "";
-  await waitFor(
-    async () => {
-      const m = await membershipOf(client).catch(() => undefined);
-      last = JSON.stringify(m);
-      return m !== undefined && JSON.stringify(m.voters) === JSON.stringify(voters) && m.learners.length === 0;
-    },
-    changeDeadlineMs,
-    `voters ${voters.join(",")} and no learners (last seen ${last})`,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last seen ${last}`);
-  });
-}
-
-async function expectRefusal(call: Promise<unknown>, code: grpc.status, reason: string): Promise<void> {
-  await assert.rejects(call, (err: unknown) => {
-    assert.ok(err instanceof RaftlineError, String(err));
-    assert.equal(err.code, code, err.message);
-    assert.equal(err.reason, reason, err.message);
-    return true;
-  });
-}
-
-/** Retries a change refused because another (or the new leader's term start) is still being applied. */
-async function whenIdle<T>(change: () => Promise<T>): Promise<T> {
-  return waitFor(
-    () =>
-      change().catch((err: unknown) => {
-        if (err instanceof RaftlineError && err.reason === "ERROR_REASON_MEMBERSHIP_CHANGE_IN_PROGRESS") return undefined;
-        throw err;
-      }),
-    changeDeadlineMs,
-    "the membership change to be accepted",
-  );
-}
-
-function logOf(cluster: Cluster, id: number): string {
-  return readFileSync(cluster.node(id).logPath, "utf8");
 }
 
 test("grow 3 → 5 and shrink back to 3, the leader removed, under writes: nothing lost; bad requests refused", async () => {
@@ -168,6 +100,11 @@ test("grow 3 → 5 and shrink back to 3, the leader removed, under writes: nothi
       assert.deepEqual(await readAll(cluster.node(id).clientAddress, "m"), acked, `node ${id} holds exactly the acknowledged writes, in order`);
     }
     assert.match(logOf(cluster, leader), /role changed/);
+    // The removed nodes say so and exit on their own.
+    for (const gone of [leader, second]) {
+      await waitFor(() => !cluster.node(gone).running, changeDeadlineMs, `removed node ${gone} to exit`);
+      assert.match(logOf(cluster, gone), /was removed from cluster [0-9a-f]+: stopping/);
+    }
   } finally {
     await client.close({ flush: false }).catch(() => undefined);
   }

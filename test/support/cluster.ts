@@ -90,20 +90,40 @@ export class Cluster {
     const peerAddress = `127.0.0.1:${peerPort}`;
     const dataDir = join(this.root, `node-${id}`);
     mkdirSync(dataDir);
-    const self = `${id}=${clientAddress},${peerAddress}`;
     const node = new ClusterNode({
       id,
       clientAddress,
       peerAddress,
       dataDir,
       logPath: join(this.root, `node-${id}.log`),
-      args: [cliPath, "serve", "--id", String(id), "--data-dir", dataDir, "--member", self, "--join", via, ...this.joinerSetup.serveArgs],
+      args: this.joinerArgs({ id, clientAddress, peerAddress, dataDir }, via),
       env: { ...process.env, ...this.joinerSetup.env },
     });
     this.nodes.push(node);
     node.start();
     await node.waitServing(deadlineMs);
     return node;
+  }
+
+  /**
+   * Stops the node, empties its data directory and starts it again as a joiner (`serve --join via`) under
+   * the same id, addresses and log file: a removed member coming back as a new one.
+   */
+  async rejoin(id: number, via: string, deadlineMs = defaultStartDeadlineMs): Promise<ClusterNode> {
+    const old = this.node(id);
+    await this.stop(id);
+    rmSync(old.dataDir, { recursive: true, force: true });
+    mkdirSync(old.dataDir);
+    const node = new ClusterNode({ ...old.spec, args: this.joinerArgs(old.spec, via) });
+    this.nodes[this.nodes.indexOf(old)] = node;
+    node.start();
+    await node.waitServing(deadlineMs);
+    return node;
+  }
+
+  private joinerArgs(m: { id: number; clientAddress: string; peerAddress: string; dataDir: string }, via: string): string[] {
+    const self = `${m.id}=${m.clientAddress},${m.peerAddress}`;
+    return [cliPath, "serve", "--id", String(m.id), "--data-dir", m.dataDir, "--member", self, "--join", via, ...this.joinerSetup.serveArgs];
   }
 
   node(id: number): ClusterNode {

@@ -160,6 +160,12 @@ export class RaftScenario {
     this.process(id);
   }
 
+  /** Node `id`'s driver saw its connection to `from` reset (a killed process, not a silent one). */
+  connectionLost(id: NodeId, from: NodeId): void {
+    this.peer(id).node.leaderConnectionLost(from);
+    this.process(id);
+  }
+
   /** Advances one node's logical clock `n` ticks, handling its Ready after each. */
   tick(id: NodeId, n = 1): void {
     for (let k = 0; k < n; k++) {

@@ -5,6 +5,7 @@ import type { AdminClient } from "../../src/generated/raftline/v1/Admin";
 import type { ConsumerClient } from "../../src/generated/raftline/v1/Consumer";
 import type { ConsumerGroupsClient } from "../../src/generated/raftline/v1/ConsumerGroups";
 import type { ProducerClient } from "../../src/generated/raftline/v1/Producer";
+import type { ShareGroupsClient } from "../../src/generated/raftline/v1/ShareGroups";
 import { publicApi } from "../../src/server/public-proto";
 
 export interface RawStubs {
@@ -12,6 +13,7 @@ export interface RawStubs {
   producer: ProducerClient;
   consumer: ConsumerClient;
   groups: ConsumerGroupsClient;
+  shares: ShareGroupsClient;
   close(): void;
 }
 
@@ -24,12 +26,15 @@ export function rawStubs(address: string, options: grpc.ChannelOptions = {}): Ra
   const producer = new api.Producer(address, creds, options);
   const consumer = new api.Consumer(address, creds, options);
   const groups = new api.ConsumerGroups(address, creds, options);
+  const shares = new api.ShareGroups(address, creds, options);
   return {
     admin,
     producer,
     consumer,
     groups,
+    shares,
     close: () => {
+      shares.close();
       groups.close();
       admin.close();
       producer.close();

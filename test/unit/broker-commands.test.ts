@@ -28,6 +28,8 @@ test("every command kind round-trips through the codec", () => {
       ],
     },
     { kind: CommandKind.Tick, nowMs },
+    { kind: CommandKind.PutMember, nowMs, member: { id: 2 ** 40, incarnation: "0f1e2d3c", stayLearner: true, clientAddress: "h:7004", peerAddress: "h:7104" } },
+    { kind: CommandKind.PutMember, nowMs, member: { id: 4, incarnation: "", stayLearner: false, clientAddress: "", peerAddress: "" } },
   ];
   for (const command of commands) {
     assert.deepEqual(decodeCommand(encodeCommand(command)), command);

@@ -133,6 +133,21 @@ test("a deleted topic's data is gone from disk once ticks have drained it", asyn
   assert.equal(loaded.partitions.some((p) => p.topicId === id), false);
 });
 
+test("member records: applied, written under 0x1E, restored; a later record replaces the earlier one; bad ones refused", async () => {
+  const node = new Node();
+  const member = { id: 4, incarnation: "", stayLearner: true, clientAddress: "h:7004", peerAddress: "h:7104" };
+  await node.run({ kind: CommandKind.PutMember, nowMs: t0, member });
+  const recorded = await node.run({ kind: CommandKind.PutMember, nowMs: t0, member: { ...member, incarnation: "abc", stayLearner: false } });
+  assert.equal(recorded.result.kind, "memberRecorded");
+  const bad = await node.run({ kind: CommandKind.PutMember, nowMs: t0, member: { ...member, incarnation: "x".repeat(65) } });
+  assert.equal(bad.result.kind, "error");
+  assert.deepEqual(bad.mutations, []);
+  const restored = BrokerState.restore(await loadBrokerState(db), node.index);
+  assert.deepEqual(restored.members(), [{ ...member, incarnation: "abc", stayLearner: false }]);
+  assert.deepEqual(restored.member(4), node.state.member(4));
+  assert.equal(restored.member(5), undefined);
+});
+
 test("every key the broker writes lies in the broker range 0x10..0x1F", async () => {
   for await (const key of db.keys({ keyEncoding: "buffer" })) {
     assert.ok(key[0] >= 0x10 && key[0] <= 0x1f, `key ${key.toString("hex")}`);

@@ -86,7 +86,7 @@ describe("node identity", () => {
   });
 });
 
-function admission(voters: number[], known: [number, string][] = [], applied = 100) {
+function admission(voters: number[], known: [number, string][] = [], applied = 100, recorded: [number, string][] = [], learners: number[] = []) {
   const saved: [number, string][] = [];
   const forgotten: number[] = [];
   const gate = new PeerAdmission(
@@ -94,7 +94,12 @@ function admission(voters: number[], known: [number, string][] = [], applied = 1
     new Map(known),
     { save: (id, inc) => Promise.resolve(void saved.push([id, inc])), forget: (id) => Promise.resolve(void forgotten.push(id)) },
     logger,
-    { isVoter: (id) => voters.includes(id), applied: () => applied },
+    {
+      isVoter: (id) => voters.includes(id),
+      isMember: (id) => voters.includes(id) || learners.includes(id),
+      applied: () => applied,
+      recorded: (id) => new Map(recorded).get(id),
+    },
   );
   return { gate, saved, forgotten };
 }
@@ -118,6 +123,29 @@ describe("peer admission", () => {
     assert.match(refusal?.message ?? "", /replace-node --id 2/);
     assert.deepEqual(saved, [], "nothing changed");
     assert.equal(await gate.admit(claim(2, "a")), undefined, "the known incarnation still gets in");
+  });
+
+  it("refuses a wiped voter by the log's record, though this node never met the incarnation that voted", async () => {
+    const { gate, saved } = admission([1, 2, 3], [], 100, [[2, "a"]]);
+    const refusal = await gate.admit(claim(2, "b"));
+    assert.equal(refusal?.kind, "incarnation");
+    assert.match(refusal?.message ?? "", /knows node 2 as incarnation a, but it came back as b/);
+    assert.deepEqual(saved, []);
+    assert.equal(await gate.admit(claim(2, "a")), undefined);
+    assert.deepEqual(saved, [[2, "a"]], "the recorded incarnation is remembered locally once met");
+  });
+
+  it("follows the log's record over the incarnation this node saw first (the member was replaced)", async () => {
+    const { gate } = admission([1, 2, 3], [[2, "a"]], 100, [[2, "b"]]);
+    assert.equal((await gate.admit(claim(2, "a")))?.kind, "incarnation", "the old incarnation no longer gets in");
+    assert.equal(await gate.admit(claim(2, "b")), undefined);
+    assert.equal(gate.incarnationOf(2), "b");
+  });
+
+  it("an empty record (a member added, not yet heard from) leaves the decision to what this node saw", async () => {
+    const { gate } = admission([1, 2, 3], [[2, "a"]], 100, [[2, ""]]);
+    assert.equal((await gate.admit(claim(2, "b")))?.kind, "incarnation");
+    assert.equal(await gate.admit(claim(2, "a")), undefined);
   });
 
   it("forgets a removed member's incarnation: its replacement is taken under a new one, even as a voter", async () => {
@@ -144,6 +172,22 @@ describe("peer admission", () => {
     assert.equal(gate.incarnationOf(2), "b");
   });
 
+  it("tells the very incarnation that was removed so (it stops), and admits a new incarnation under its id", async () => {
+    const { gate } = admission([1, 3], [], 100, [[2, "a"]]);
+    const why: string[] = [];
+    gate.onRemoved((w) => why.push(w));
+    const refusal = await gate.admit(claim(2, "a"));
+    assert.equal(refusal?.kind, "removed");
+    assert.match(refusal?.message ?? "", /node 2 \(incarnation a\) was removed from cluster c1/);
+    assert.equal(await gate.admit(claim(2, "b")), undefined, "a new member under the old id is not the removed one");
+    const learner = admission([1, 3], [], 100, [[2, "a"]], [2]);
+    assert.equal(await learner.gate.admit(claim(2, "a")), undefined, "a learner with a recorded incarnation is a member");
+    // The refused side: a "removed" refusal fires the listener; other refusals do not.
+    gate.refused(3, { kind: "incarnation", message: "no" });
+    gate.refused(3, { kind: "removed", message: "node 1 (incarnation i1) was removed from cluster c1" });
+    assert.deepEqual(why, ["node 1 (incarnation i1) was removed from cluster c1"]);
+  });
+
   it("refuses a peer of another cluster, and one claiming this node's own id", async () => {
     const { gate, saved } = admission([1, 2, 3]);
     const other = await gate.admit(claim(2, "a", "c2"));
@@ -162,6 +206,20 @@ describe("peer admission", () => {
 });
 
 describe("address book", () => {
+  it("moves a known id to new addresses when told where it is now (the log's member record), saved and announced", async () => {
+    const saved: string[] = [];
+    const announced: string[] = [];
+    const book = new AddressBook(members.map((m) => ({ ...m })), (m) => announced.push(m.peerAddress), (m) => Promise.resolve(void saved.push(m.clientAddress)), logger);
+    await book.place({ id: 2, clientAddress: "new:1", peerAddress: "new:2" });
+    assert.deepEqual(book.get(2), { id: 2, clientAddress: "new:1", peerAddress: "new:2" });
+    assert.deepEqual(book.members.filter((m) => m.id === 2).length, 1, "moved, not duplicated");
+    await book.place({ id: 2, clientAddress: "new:1", peerAddress: "new:2" });
+    await book.place({ id: 2, clientAddress: "", peerAddress: "" });
+    assert.deepEqual(saved, ["new:1"], "the same addresses again, or none, change nothing");
+    assert.deepEqual(announced, ["new:2"]);
+    assert.equal(book.version, 1);
+  });
+
   it("grows only: a known id keeps its first addresses; each addition is saved and bumps the version", async () => {
     const saved: number[] = [];
     const learned: number[] = [];

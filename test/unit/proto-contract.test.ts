@@ -69,6 +69,14 @@ test("every service has its rpcs with the documented streaming shape", () => {
       DeleteGroup: [false, false],
       ResetOffsets: [false, false],
     },
+    ShareGroups: {
+      CreateShareGroup: [false, false],
+      Receive: [true, true],
+      Pop: [false, false],
+      Ack: [false, false],
+      DescribeShareGroup: [false, false],
+      ListShareGroups: [false, false],
+    },
   };
   for (const [serviceName, rpcs] of Object.entries(shapes)) {
     const svc = service(serviceName);

@@ -90,10 +90,20 @@ test("a vote goes only to a log at least as up to date as the voter's (§5.4.1)"
   assert.equal(s.logTerms(2), "1 1 2", "node 2's extra entry was never committed: the leader's no-op replaces it");
 });
 
-test("split votes: two candidates in one term, no leader; the next randomized timeout settles it", () => {
+test("two pre-candidates for one term: the higher id yields, so the vote that follows is not split", () => {
   const s = RaftScenario.cluster([1, 2, 3]);
   s.isolate(3);
-  // Both pass the pre-vote (pre-votes are free), then each votes for itself in term 1.
+  s.campaign(1);
+  s.campaign(2);
+  s.stabilize();
+  assert.deepEqual(s.leaders(), [{ id: 1, term: 1 }], s.describe());
+  assert.equal(s.role(2), Role.Follower);
+});
+
+test("split votes: two candidates in one term, no leader; the next randomized timeout settles it", () => {
+  const s = RaftScenario.cluster([1, 2, 3], { preVote: false });
+  s.isolate(3);
+  // Without pre-votes each votes for itself in term 1.
   s.campaign(1);
   s.campaign(2);
   s.stabilize();

@@ -181,6 +181,23 @@ test("a node that starts knowing no members learns the membership from a snapsho
   assert.notEqual(s.role(4), Role.Leader);
 });
 
+test("a founding member back on an empty directory, knowing no members, gets the log-start snapshot from a leader that never compacted", () => {
+  const s = stableCluster();
+  s.propose(1, "a");
+  s.stabilize();
+  // Node 3 was a member at the log start (index 0), so the leader would replay entries to it; but on a
+  // fresh directory it starts as a joiner that takes no entries before it has a membership.
+  s.wipe(3, { voters: [], learners: [] });
+  s.proposeConfChange(1, { type: ConfChangeType.RemoveVoter, nodeId: 3 });
+  s.stabilize();
+  s.proposeConfChange(1, { type: ConfChangeType.AddLearner, nodeId: 3 });
+  s.stabilize();
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.status(3).conf, { voters: [1, 2], learners: [3] });
+  assert.equal(s.status(3).lastIndex, s.status(1).lastIndex, "it caught up");
+  assert.deepEqual(s.applied(3), ["a"]);
+});
+
 test("a node that starts with the bootstrap membership replays the log from index 1", () => {
   const s = stableCluster();
   s.addNode(4, { voters: [1, 2, 3], learners: [] });

@@ -151,6 +151,7 @@ test("a fetch asked while an apply write is in flight is answered from landed st
     traffic: { consumed: () => undefined },
     logger: { error: () => undefined },
     clientAddressOf: () => undefined,
+    damage: { check: () => undefined, report: () => Promise.resolve() },
   } as unknown as NodeContext;
   const decode = publicApi().Consumer.service.Fetch.responseDeserialize;
   const fetch = (offset: number): Promise<FetchAnswer> =>

@@ -12,7 +12,10 @@ import {
   encodeEntry,
   encodeHardState,
   encodeSnapshotMeta,
+  entryTermOf,
 } from "../../src/storage/raft-codec";
+import { crc32c } from "../../src/broker/crc32c";
+import { StorageCorruption } from "../../src/storage/corruption";
 
 describe("storage keys", () => {
   it("orders entry keys bytewise exactly as their indexes", () => {
@@ -44,7 +47,7 @@ describe("raft codec", () => {
     const entry = { index: 42, term: 7, type: EntryType.ConfChange, data: new Uint8Array([1, 2, 3]) };
     const decoded = decodeEntry(42, encodeEntry(entry));
     assert.deepEqual({ ...decoded, data: [...decoded.data] }, { ...entry, data: [1, 2, 3] });
-    assert.equal(encodeEntry(entry).length, 9 + 3);
+    assert.equal(encodeEntry(entry).length, 4 + 9 + 3);
     assert.deepEqual(decodeHardState(encodeHardState({ term: 3, vote: 2, commit: 40 })), { term: 3, vote: 2, commit: 40 });
     assert.deepEqual(decodeApplied(encodeApplied(40, conf)), { applied: 40, conf });
     assert.deepEqual(decodeSnapshotMeta(encodeSnapshotMeta({ index: 40, term: 3, conf })), { index: 40, term: 3, conf });
@@ -54,9 +57,29 @@ describe("raft codec", () => {
     const meta = encodeSnapshotMeta({ index: 1, term: 1, conf: { voters: [1], learners: [] } });
     assert.throws(() => decodeSnapshotMeta(meta.subarray(0, meta.length - 1)), /corrupt snapshot meta/);
     assert.throws(() => decodeSnapshotMeta(Buffer.concat([meta, Buffer.from([0])])), /corrupt snapshot meta/);
-    assert.throws(() => decodeHardState(Buffer.alloc(23)), /corrupt hard state/);
+    assert.throws(() => decodeHardState(Buffer.alloc(27)), /corrupt hard state/);
     const badType = encodeEntry({ index: 1, term: 1, type: EntryType.Normal, data: new Uint8Array(0) });
-    badType[8] = 7;
+    badType[12] = 7;
+    badType.writeUInt32BE(crc32c(badType, 4), 0);
     assert.throws(() => decodeEntry(1, badType), /corrupt entry 1 type/);
+  });
+
+  it("finds any flipped bit in an entry, the hard state, the applied state or the snapshot meta by its checksum", () => {
+    const entry = encodeEntry({ index: 5, term: 2, type: EntryType.Normal, data: new Uint8Array([1, 2, 3, 4, 5]) });
+    const hardState = encodeHardState({ term: 3, vote: 2, commit: 40 });
+    const conf = { voters: [1, 2, 3], learners: [4] };
+    for (const [value, decode, what] of [
+      [entry, (v: Buffer) => decodeEntry(5, v), /corrupt entry 5: CRC-32C mismatch/],
+      [hardState, decodeHardState, /corrupt hard state: CRC-32C mismatch/],
+      [encodeApplied(40, conf), decodeApplied, /corrupt applied state: CRC-32C mismatch/],
+      [encodeSnapshotMeta({ index: 40, term: 3, conf }), decodeSnapshotMeta, /corrupt snapshot meta: CRC-32C mismatch/],
+    ] as const) {
+      for (let bit = 0; bit < value.length * 8; bit++) {
+        const flipped = Buffer.from(value);
+        flipped[bit >> 3] ^= 1 << (bit & 7);
+        assert.throws(() => decode(flipped), (err: unknown) => err instanceof StorageCorruption && what.test(err.message), `bit ${bit}`);
+      }
+    }
+    assert.throws(() => entryTermOf(Buffer.concat([entry.subarray(0, 12), Buffer.from([9])])), StorageCorruption);
   });
 });

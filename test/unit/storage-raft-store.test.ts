@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { type ConfState, type Entry, EntryType, type Ready } from "../../src/raft/types";
 import { type Db, openDatabase } from "../../src/storage/db";
 import { ENTRY_RANGE, HARD_STATE_KEY, entryIndexOf, entryKey } from "../../src/storage/keys";
-import { encodeHardState } from "../../src/storage/raft-codec";
+import { encodeEntry, encodeHardState } from "../../src/storage/raft-codec";
+import { StorageCorruption } from "../../src/storage/corruption";
 import { RaftStore } from "../../src/storage/raft-store";
 
 const conf: ConfState = { voters: [1, 2, 3], learners: [] };
@@ -93,7 +94,7 @@ describe("RaftStore", () => {
     const dir = await freshDir();
     const db = await openDatabase(dir);
     const { store } = await RaftStore.load(db, conf);
-    await persist(db, store, ready({ entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)) }));
+    await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 0 }, entries: [1, 2, 3, 4, 5].map((i) => entry(i, 1)) }));
     await persist(db, store, ready({ entries: [entry(3, 2, "new3"), entry(4, 2, "new4")] }));
     assert.equal(store.lastIndex, 4);
     assert.deepEqual(await storedIndexes(db), [1, 2, 3, 4]);
@@ -167,7 +168,7 @@ describe("RaftStore", () => {
     const dir = await freshDir();
     const db = await openDatabase(dir);
     const { store } = await RaftStore.load(db, conf);
-    await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)] }));
+    await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)] }));
     await persist(db, store, ready({ snapshot: { index: 3, term: 2, conf } }));
     assert.deepEqual(await storedIndexes(db), [4]);
 
@@ -207,21 +208,30 @@ describe("RaftStore", () => {
     await reopened.db.close();
   });
 
-  it("refuses to load a log with a hole, a corrupt entry or a commit past its end", async () => {
+  it("refuses to load a log with a hole, a corrupt entry or hard state, or one that disagrees with its hard state", async () => {
+    const flipByte = (key: Buffer, at: number) => async (db: Db) => {
+      const value = Buffer.from((await db.get(key)) ?? Buffer.alloc(0));
+      value[at] ^= 0x10;
+      await db.put(key, value);
+    };
     const cases: Array<[string, (db: Db) => Promise<void>, RegExp]> = [
       ["hole", (db) => db.del(entryKey(2)), /gap: expected entry 2, found 3/],
       ["corrupt entry", (db) => db.put(entryKey(2), Buffer.from([1, 2, 3])), /corrupt entry 2/],
+      ["flipped entry bit", flipByte(entryKey(3), 14), /corrupt entry 3: CRC-32C mismatch/],
+      ["flipped hard state bit", flipByte(HARD_STATE_KEY, 9), /corrupt hard state: CRC-32C mismatch/],
       ["commit past the end", (db) => db.put(HARD_STATE_KEY, encodeHardState({ term: 1, vote: 1, commit: 9 })), /commit 9 beyond/],
+      ["term behind the log", (db) => db.put(HARD_STATE_KEY, encodeHardState({ term: 0, vote: 0, commit: 0 })), /reaches term 1 but the hard state says term 0/],
+      ["terms going back", (db) => db.put(entryKey(3), encodeEntry(entry(3, 0))), /terms go back at entry 3/],
     ];
     for (const [name, damage, expected] of cases) {
       const dir = await freshDir();
       const db = await openDatabase(dir);
       const { store } = await RaftStore.load(db, conf);
-      await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
+      await persist(db, store, ready({ hardState: { term: 1, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }));
       await damage(db);
       await db.close();
       const damaged = await openDatabase(dir);
-      await assert.rejects(RaftStore.load(damaged, conf), expected, name);
+      await assert.rejects(RaftStore.load(damaged, conf), (err: unknown) => err instanceof StorageCorruption && expected.test(err.message), name);
       await damaged.close();
     }
   });

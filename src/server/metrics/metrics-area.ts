@@ -10,6 +10,8 @@ export interface MetricsSources {
   replica: Replica<unknown>;
   /** The applied broker state; read at scrape time only. */
   state(): BrokerState;
+  /** True while the node's stored data is damaged or being repaired. */
+  damaged(): boolean;
 }
 
 export type MetricsArea = (registry: Registry, sources: MetricsSources) => void;

@@ -35,4 +35,12 @@ export const storageMetrics: MetricsArea = (registry, sources) => {
       this.set(await directoryBytes(sources.dataDir, 0));
     },
   });
+  new Gauge({
+    name: "raftline_storage_damaged",
+    help: "1 while the node's stored data is damaged or being repaired from its peers (it serves no reads), else 0",
+    registers: [registry],
+    collect() {
+      this.set(sources.damaged() ? 1 : 0);
+    },
+  });
 };

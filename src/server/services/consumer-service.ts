@@ -9,6 +9,7 @@ import type { FetchRequest__Output } from "../../generated/raftline/v1/FetchRequ
 import type { SubscribeRequest__Output } from "../../generated/raftline/v1/SubscribeRequest";
 import type { StoredBatch } from "../../broker/fetch-records";
 import { readBatches } from "../../storage/broker-store";
+import { isCorruption } from "../../storage/corruption";
 import { ConsumedRecordsWire } from "../consumed-wire";
 import type { NodeContext } from "../node-context";
 import { toGrpcError } from "../rpc-errors";
@@ -93,6 +94,19 @@ interface LocatedRead {
   batches: Promise<StoredBatch[]> | undefined;
 }
 
+/** Stored bytes that fail their checks make the node damaged: it answers NODE_DAMAGED from then on. */
+async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
+  const fromStorage = isCorruption(err) || (err instanceof BrokerError && err.code === "DATA_LOSS");
+  if (!fromStorage) return err;
+  await ctx.damage.report(err instanceof Error ? err.message : String(err));
+  try {
+    ctx.damage.check(ctx.replica.leaderId);
+  } catch (refusal) {
+    return refusal;
+  }
+  return err;
+}
+
 /**
  * Opens the storage read in the same turn as the location: both see the landed state, since LevelDB's
  * iterator snapshot is taken when it is created (inside readBatches, before its first await).
@@ -103,14 +117,21 @@ function startRead(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Prom
 }
 
 /** Encodes the located records; a located batch missing from storage is lost data, not a write in flight. */
-async function readRecords(read: LocatedRead, maxBytes: number): Promise<ConsumedRecordsWire> {
+async function readRecords(ctx: NodeContext, read: LocatedRead, maxBytes: number): Promise<ConsumedRecordsWire> {
+  ctx.damage.check(ctx.replica.leaderId);
   if (read.batches === undefined) return ConsumedRecordsWire.none(read.loc.offset);
-  const records = ConsumedRecordsWire.encode(await read.batches, read.loc.offset, maxBytes, maxRecordsPerResponse);
-  if (records.recordCount === 0) throw corruptData(`offset ${read.loc.offset} is applied and written but missing from storage`);
+  let records: ConsumedRecordsWire;
+  try {
+    records = ConsumedRecordsWire.encode(await read.batches, read.loc.offset, maxBytes, maxRecordsPerResponse);
+    if (records.recordCount === 0) throw corruptData(`offset ${read.loc.offset} is applied and written but missing from storage`);
+  } catch (err) {
+    throw await damaged(ctx, err);
+  }
   return records;
 }
 
 async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: number): Promise<Buffer> {
+  ctx.damage.check(ctx.replica.leaderId);
   nonNegative("offset", req.offset);
   nonNegative("max_bytes", req.maxBytes);
   nonNegative("min_bytes", req.minBytes);
@@ -132,7 +153,7 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
       );
       const { loc, timedOut } = read;
       if (read.batches !== undefined) {
-        const records = await readRecords(read, maxBytes);
+        const records = await readRecords(ctx, read, maxBytes);
         const response = records.fetchResponse({ highWatermark: loc.highWatermark, logStartOffset: loc.startOffset, nextOffset: records.nextOffset });
         ctx.traffic.consumed("fetch", records.recordCount, response.length);
         return response;
@@ -165,6 +186,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
   const req = call.request;
   nonNegative("max_bytes", req.maxBytes);
   const maxBytes = responseBytes(ctx, req.maxBytes);
+  ctx.damage.check(ctx.replica.leaderId);
   const budget = ctx.reads.openStream(maxBytes);
   try {
     const farFuture = (): number => ctx.now() + maxWaitMsCeiling;
@@ -183,7 +205,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
         return { loc, batches: startRead(ctx, loc, maxBytes) };
       });
       const { loc } = read;
-      const records = await readRecords(read, maxBytes);
+      const records = await readRecords(ctx, read, maxBytes);
       if (records.recordCount === 0) {
         reservation.release();
         await ctx.applied.next(farFuture(), ctx.now(), call);

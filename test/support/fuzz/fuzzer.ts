@@ -246,7 +246,7 @@ async function ensureSeedTopics(state: ClusterState): Promise<string> {
 }
 
 /** Every node still runs, and none logged an error (pino level 50+) since the last look. */
-function checkNodes(cluster: Cluster, offsets: Map<number, number>, fail: (what: string) => never): void {
+export function checkNodes(cluster: Cluster, offsets: Map<number, number>, fail: (what: string) => never): void {
   for (const node of cluster.nodes) {
     if (!node.running) fail(`node ${node.id} is no longer running\n${node.logTail()}`);
     const log = readFileSync(node.logPath, "utf8");

@@ -37,6 +37,8 @@ export interface ClusterOptions {
   maxDiskWriteMs: number;
   /** Added nodes start with no membership at all instead of the bootstrap one. */
   joinersStartEmpty?: boolean;
+  /** Peers of a crashed node notice its connections reset (see reportReset); off keeps older seeds' runs. */
+  connectionResets?: boolean;
   createNode?: NodeFactory;
   createStore?: StoreFactory;
 }
@@ -144,6 +146,19 @@ export class SimCluster implements ClusterView {
   crash(id: NodeId): void {
     this.note(`crash ${id}`);
     this.members.get(id)?.crash();
+    if (this.options.connectionResets !== false) this.reportReset(id);
+  }
+
+  /**
+   * A killed process's connections reset: each live peer's transport notices a few milliseconds later, or
+   * (a third of the time, as when the kernel never answers) not at all and only silence tells.
+   */
+  private reportReset(id: NodeId): void {
+    for (const peer of this.upNodes()) {
+      if (peer.id === id || this.prng.int(0, 2) === 0) continue;
+      const incarnation = peer.incarnation;
+      this.schedule(this.prng.int(0, 5), `reset ${id}->${peer.id}`, () => this.liveIncarnation(peer.id, incarnation)?.connectionLost(id));
+    }
   }
 
   restart(id: NodeId): void {

@@ -294,6 +294,11 @@ export class SimNode implements NodeView, CoreObserver {
     this.running().reportUnreachable(to);
   }
 
+  /** The transport saw its connection to `from` reset (the peer's process died). */
+  connectionLost(from: NodeId): void {
+    this.running().reportConnectionLost(from);
+  }
+
   /** The disk finished its oldest write under way. */
   writeDone(): void {
     const write = this.writes.shift();

@@ -29,6 +29,8 @@ export interface SimulationOptions {
   nodeCount?: number;
   /** Overrides the profile's choice of how added nodes start (see FINDINGS.md, F1). */
   joinersStartEmpty?: boolean;
+  /** False replays a run as it was before crashes reset connections (regression seeds in FINDINGS.md). */
+  connectionResets?: boolean;
   plant?: Plant;
   /** Called with every step's description (TRACE=1 replays). */
   onStep?: (line: string) => void;
@@ -106,6 +108,7 @@ class Run {
       reportDelayMs: p.reportDelayMs,
       maxDiskWriteMs: p.maxDiskWriteMs,
       joinersStartEmpty: options.joinersStartEmpty ?? p.joinersStartEmpty,
+      connectionResets: options.connectionResets,
       createNode: options.plant?.createNode,
       createStore: options.plant?.createStore,
     };

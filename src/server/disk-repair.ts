@@ -1,0 +1,126 @@
+// Opening a node's storage, and what happens when it is damaged. A directory whose checks fail (LevelDB
+// refusing to open, a raft record failing its checksum, a log with a hole, or damage recorded while
+// running) is never served or voted from: it is moved aside, a fresh directory is created under a new
+// incarnation, and the node asks the cluster to replace it. The replacement is a learner that receives
+// the leader's snapshot and is promoted once caught up, so the repair needs a healthy quorum, and the
+// node's vote is never cast from data it cannot trust.
+import { rename } from "node:fs/promises";
+import type { Logger } from "pino";
+import type { ConfState, RaftState } from "../raft";
+import { type NodeIdentity, loadIdentity, saveIdentity } from "../storage/cluster-identity";
+import { isCorruption } from "../storage/corruption";
+import { type Db, openDatabase } from "../storage/db";
+import { checkLevelDbFiles } from "../storage/leveldb-file-check";
+import { RaftStore } from "../storage/raft-store";
+import { loadDamage, replacementPending, setReplacementPending } from "../storage/repair-state";
+import { BrokerMachine } from "./broker-machine";
+import type { NodeConfig } from "./config";
+import { type ClusterToJoin, describeClusterToJoin } from "./join";
+import { bootstrapClusterId, newIncarnation, resolveIdentity } from "./node-identity";
+
+export interface NodeStorage {
+  db: Db;
+  identity: NodeIdentity;
+  /** What `--join` learned from the cluster, when this start asked it. */
+  joining?: ClusterToJoin;
+  store: RaftStore;
+  state: RaftState;
+  machine: BrokerMachine;
+  /** The directory replaced a damaged one: the node must still ask the cluster to replace it. */
+  replacementPending: boolean;
+}
+
+/** Found while opening: the directory cannot be trusted. Carries its identity when that was readable. */
+class DamagedDirectory extends Error {
+  constructor(
+    readonly finding: string,
+    readonly identity: NodeIdentity | undefined,
+  ) {
+    super(finding);
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Opens the node's storage; a damaged directory is moved aside and replaced by a fresh one. */
+export async function openNodeStorage(config: NodeConfig, logger: Logger): Promise<NodeStorage> {
+  try {
+    return await openChecked(config);
+  } catch (err) {
+    if (!(err instanceof DamagedDirectory)) throw err;
+    const aside = `${config.dataDir}.damaged-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+    logger.error(
+      { finding: err.finding, movedTo: aside },
+      "stored data is damaged: moving the data directory aside and rejoining as a replacement, to be repaired from the peers",
+    );
+    await rename(config.dataDir, aside);
+    return openFresh(config, err.identity, logger);
+  }
+}
+
+function initialConf(identity: NodeIdentity, config: NodeConfig): ConfState {
+  // A joining (or replacing) node knows no membership until the leader's snapshot brings it: it cannot
+  // campaign, and counts in no quorum, before it has been added.
+  return identity.joined ? { voters: [], learners: [] } : { voters: config.members.map((m) => m.id), learners: [] };
+}
+
+async function openChecked(config: NodeConfig): Promise<NodeStorage> {
+  let db: Db;
+  try {
+    await checkLevelDbFiles(config.dataDir);
+    db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
+  } catch (err) {
+    if (isCorruption(err)) throw new DamagedDirectory(`LevelDB cannot open the directory: ${messageOf(err)}`, undefined);
+    throw err;
+  }
+  let joining: ClusterToJoin | undefined;
+  try {
+    const recorded = await loadDamage(db);
+    if (recorded !== undefined) throw new DamagedDirectory(`damage found while running: ${recorded}`, await loadIdentity(db));
+    const joinAddress = config.join;
+    const identity = await resolveIdentity(
+      db,
+      config.dataDir,
+      config.id,
+      joinAddress === undefined
+        ? { joined: false, clusterId: bootstrapClusterId(config.members) }
+        : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress)).clusterId },
+    );
+    const { store, state } = await RaftStore.load(db, initialConf(identity, config));
+    const machine = await BrokerMachine.load(db, state.applied);
+    const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: await replacementPending(db) };
+    if (joining !== undefined) storage.joining = joining;
+    return storage;
+  } catch (err) {
+    const identity = isCorruption(err) ? await loadIdentity(db).catch(() => undefined) : undefined;
+    await db.close();
+    if (isCorruption(err)) throw new DamagedDirectory(messageOf(err), identity);
+    throw err;
+  }
+}
+
+/** A fresh directory for a node whose old one was damaged: same cluster and id, a new incarnation. */
+async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined, logger: Logger): Promise<NodeStorage> {
+  let joining: ClusterToJoin | undefined;
+  let clusterId = previous?.clusterId;
+  if (clusterId === undefined) {
+    if (config.join !== undefined) {
+      joining = await describeClusterToJoin(config.join);
+      clusterId = joining.clusterId;
+    } else {
+      clusterId = bootstrapClusterId(config.members);
+    }
+  }
+  const db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
+  const identity: NodeIdentity = { clusterId, nodeId: config.id, incarnation: newIncarnation(), joined: true };
+  await saveIdentity(db, identity);
+  await setReplacementPending(db, true);
+  logger.warn({ clusterId, incarnation: identity.incarnation }, "fresh data directory created; asking the cluster to replace this node");
+  const { store, state } = await RaftStore.load(db, initialConf(identity, config));
+  const machine = await BrokerMachine.load(db, state.applied);
+  const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: true };
+  if (joining !== undefined) storage.joining = joining;
+  return storage;
+}

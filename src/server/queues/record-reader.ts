@@ -1,0 +1,43 @@
+// Reads the records a share group acquired (or is about to dead-letter) from this node's storage, by
+// offset. Acquired offsets are usually runs, so a run is one seek and a short scan.
+import { BrokerError, type DecodedRecord } from "../../broker";
+import { corruptData } from "../../broker/errors";
+import { recordsFrom } from "../../broker/fetch-records";
+import { readBatches } from "../../storage/broker-store";
+import type { NodeContext } from "../node-context";
+
+/** Bytes read per seek; a run longer than this takes more seeks. */
+const readChunkBytes = 4 * 1024 * 1024;
+
+/**
+ * The records at `offsets` of one partition, by offset. Offsets that retention removed meanwhile are
+ * absent from the answer (their acquisition runs out unanswered, and the group skips them).
+ */
+export async function readOffsets(ctx: NodeContext, topic: string, partition: number, offsets: readonly number[]): Promise<Map<number, DecodedRecord>> {
+  const wanted = [...new Set(offsets)].sort((a, b) => a - b);
+  const found = new Map<number, DecodedRecord>();
+  let i = 0;
+  while (i < wanted.length) {
+    const from = wanted[i];
+    let records: DecodedRecord[];
+    try {
+      // Located and opened together once the applied state has landed, so what is located is in storage.
+      const batches = await ctx.replica.readLanded(() => {
+        const loc = ctx.machine.state.locate(topic, partition, from, readChunkBytes);
+        return loc.batchCount === 0 ? Promise.resolve([]) : readBatches(ctx.db, loc.topicId, partition, loc.fromBaseOffset, readChunkBytes, loc.batchCount);
+      });
+      records = recordsFrom(await batches, from, readChunkBytes);
+    } catch (err) {
+      if (err instanceof BrokerError && err.code === "OUT_OF_RANGE") {
+        i++;
+        continue;
+      }
+      throw err;
+    }
+    if (records.length === 0) throw corruptData(`offset ${from} of "${topic}" partition ${partition} is applied and written but missing from storage`);
+    const last = records[records.length - 1].offset;
+    for (const r of records) found.set(r.offset, r);
+    while (i < wanted.length && wanted[i] <= last) i++;
+  }
+  return found;
+}

@@ -1,0 +1,169 @@
+// ShareGroups: the Receive stream on the leader, and the unary rpcs, which any node takes and a follower
+// forwards to the leader (one hop), so every answer reflects the dispatcher's state.
+import type * as grpc from "@grpc/grpc-js";
+import {
+  BrokerError,
+  CommandKind,
+  ShareCommandKind,
+  invalidField,
+  maxPopTimeoutMs,
+  maxRecordBytesCeiling,
+  maxRecordsPerShareCall,
+  resolveShareConfig,
+  validateConsumerId,
+  validateGroupId,
+  validateTopicName,
+  type ShareGroupRecord,
+} from "../../broker";
+import type { CreateShareGroupRequest__Output } from "../../generated/raftline/v1/CreateShareGroupRequest";
+import type { CreateShareGroupResponse } from "../../generated/raftline/v1/CreateShareGroupResponse";
+import type { DescribeShareGroupResponse } from "../../generated/raftline/v1/DescribeShareGroupResponse";
+import type { PopRequest__Output } from "../../generated/raftline/v1/PopRequest";
+import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
+import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raftline/v1/ShareGroups";
+import type { Abortable } from "../apply-signal";
+import type { NodeContext } from "../node-context";
+import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
+import { serveReceive } from "./receive-stream";
+import { answerAcks } from "./share-acks";
+import { configIn, configOut } from "./share-config";
+import type { ShareDispatcher } from "./share-dispatcher";
+
+type Call = { metadata: grpc.Metadata; getDeadline(): grpc.Deadline };
+
+/** Room a dead letter's added headers need beyond the source topic's record limit. */
+const deadLetterHeaderBytes = 64 * 1024;
+
+/** Runs `local` on the leader after a read barrier, or forwards the call to it. */
+function onLeaderFresh<Res>(
+  ctx: NodeContext,
+  call: Call,
+  kind: CallKind,
+  local: () => Promise<Res> | Res,
+  forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
+): Promise<Res> {
+  return onLeader(
+    ctx,
+    call,
+    kind,
+    async () => {
+      await ctx.replica.readBarrier(deadlineMsOf(call));
+      return local();
+    },
+    (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)),
+  );
+}
+
+async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, req: CreateShareGroupRequest__Output, deadlineMs: number): Promise<CreateShareGroupResponse> {
+  validateGroupId(req.groupId);
+  validateTopicName(req.topic);
+  const config = resolveShareConfig(req.groupId, req.topic, configIn(req.config));
+  const source = ctx.machine.state.requireTopic(req.topic);
+  if (!ctx.machine.state.topic(config.deadLetterTopic)) {
+    try {
+      await commit(
+        ctx,
+        {
+          kind: CommandKind.CreateTopic,
+          nowMs: ctx.now(),
+          name: config.deadLetterTopic,
+          partitions: 1,
+          retentionMs: 0,
+          retentionBytes: 0,
+          maxRecordBytes: Math.min(maxRecordBytesCeiling, source.maxRecordBytes + deadLetterHeaderBytes),
+        },
+        deadlineMs,
+      );
+    } catch (err) {
+      // Created meanwhile by another caller: just as good.
+      if (!(err instanceof BrokerError && err.reason === "ERROR_REASON_TOPIC_EXISTS")) throw err;
+    }
+  }
+  const result = await dispatcher.propose({ kind: ShareCommandKind.ShareCreate, nowMs: ctx.now(), groupId: req.groupId, topic: req.topic, config, replace: req.replaceConfig });
+  if (result.kind !== "shareGroupCreated") throw invalidField("unexpected answer");
+  return { topic: result.group.topic, config: configOut(result.group.config), created: result.created };
+}
+
+async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<PopResponse> {
+  validateGroupId(req.groupId);
+  validateConsumerId(req.consumerId, false);
+  if (req.maxRecords < 0 || req.maxRecords > maxRecordsPerShareCall) throw invalidField(`max_records must be in 0..${maxRecordsPerShareCall}, got ${req.maxRecords}`);
+  if (req.timeoutMs < 0 || req.timeoutMs > maxPopTimeoutMs) throw invalidField(`timeout_ms must be in 0..${maxPopTimeoutMs}, got ${req.timeoutMs}`);
+  const state = ctx.machine.state;
+  state.shares.requireLive(req.groupId, state.topicView);
+  const consumerId = req.consumerId || dispatcher.newConsumerId("pop");
+  const deliveries = await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call);
+  return { consumerId, deliveries };
+}
+
+function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string): DescribeShareGroupResponse {
+  const state = ctx.machine.state;
+  const group: ShareGroupRecord = state.shares.requireLive(groupId, state.topicView);
+  const partitions = state.shares.counts(groupId, ctx.now()).map((c) => {
+    const { highWatermark } = state.topicView.offsetRange(group.topic, c.partition);
+    return { ...c, highWatermark, lag: Math.max(0, highWatermark - c.startOffset - c.done) };
+  });
+  return {
+    groupId,
+    topic: group.topic,
+    config: configOut(group.config),
+    partitions,
+    consumers: dispatcher.consumersOf(groupId),
+    acceptedTotal: group.acceptedTotal,
+    deadLetteredTotal: group.deadLetteredTotal,
+  };
+}
+
+export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher): ShareGroupsHandlers {
+  return {
+    CreateShareGroup: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "write",
+        () => createShareGroup(ctx, dispatcher, call.request, deadlineMsOf(call)),
+        (client, md, deadline, cb) => client.CreateShareGroup(call.request, md, { deadline }, cb),
+      ),
+    ),
+    Receive: (call) => serveReceive(ctx, dispatcher, call),
+    Pop: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "write",
+        () => pop(ctx, dispatcher, call.request, call),
+        (client, md, deadline, cb) => client.Pop(call.request, md, { deadline }, cb),
+      ),
+    ),
+    Ack: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "write",
+        async () => ({ results: await answerAcks(ctx, dispatcher, call.request.groupId, call.request.consumerId, call.request.acks, true) }),
+        (client, md, deadline, cb) => client.Ack(call.request, md, { deadline }, cb),
+      ),
+    ),
+    DescribeShareGroup: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "query",
+        () => describe(ctx, dispatcher, call.request.groupId),
+        (client, md, deadline, cb) => client.DescribeShareGroup(call.request, md, { deadline }, cb),
+      ),
+    ),
+    ListShareGroups: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "query",
+        () => {
+          const shares = ctx.machine.state.shares;
+          return { groups: shares.groupIds().map((groupId) => ({ groupId, topic: shares.group(groupId)?.topic ?? "" })) };
+        },
+        (client, md, deadline, cb) => client.ListShareGroups(call.request, md, { deadline }, cb),
+      ),
+    ),
+  };
+}

@@ -1,0 +1,103 @@
+// A Kafka client in the chaos run: kafkajs's idempotent producer (acks=-1) writing through the Kafka
+// listeners while the nemesis works. Its sends join the run's history like every producer's, so the
+// checker holds it to the same promises: every acknowledged record is stored once, nothing appears that
+// was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say).
+import { Kafka, logLevel, type Producer } from "kafkajs";
+import type { History } from "./history";
+import { SendOp, Violation, sendValue } from "./model";
+import type { TopicSpec, Workload, WorkloadContext } from "./workload";
+
+export interface KafkaWorkloadOptions {
+  name: string;
+  topic: TopicSpec;
+  /** Pause between sends (one send at a time). */
+  sendIntervalMs: number;
+  /** kafkajs's per-request timeout, so a paused leader does not hold a send for its default 30 s. */
+  requestTimeoutMs: number;
+}
+
+/** Records per send. */
+const recordsPerSend = 3;
+
+export class KafkaWorkload implements Workload {
+  readonly name: string;
+  readonly topics: readonly TopicSpec[];
+  private producer: Producer | undefined;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private readonly outstanding = new Set<SendOp>();
+  private seq = 0;
+  private readonly counts = { acked: 0, failed: 0 };
+
+  constructor(private readonly options: KafkaWorkloadOptions) {
+    this.name = options.name;
+    this.topics = [options.topic];
+  }
+
+  start(ctx: WorkloadContext): void {
+    const kafka = new Kafka({
+      clientId: this.name,
+      brokers: ctx.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+      requestTimeout: this.options.requestTimeoutMs,
+      retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.running = true;
+    this.loop = this.run(this.producer, ctx.history);
+  }
+
+  warmedUp(): boolean {
+    return this.counts.acked > 0;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.producer?.disconnect().catch(() => undefined);
+    await this.loop;
+  }
+
+  /** Its sends are checked by the run, with every other producer's. */
+  check(): Violation[] {
+    return [];
+  }
+
+  summary(): Record<string, number> {
+    return { [`${this.name} acked`]: this.counts.acked, [`${this.name} failed`]: this.counts.failed };
+  }
+
+  private async run(producer: Producer, history: History): Promise<void> {
+    while (this.running) {
+      try {
+        await producer.connect();
+        break;
+      } catch {
+        await pause(this.options.sendIntervalMs * 10);
+      }
+    }
+    const name = `${this.name}-1`;
+    while (this.running) {
+      const partition = this.seq % this.options.topic.partitions;
+      const ops = Array.from({ length: recordsPerSend }, () => {
+        const seq = this.seq++;
+        return history.invoke({ value: sendValue(name, seq), producer: name, idempotent: true, ordered: false, topic: this.options.topic.name, partition, seq });
+      });
+      for (const op of ops) this.outstanding.add(op);
+      try {
+        const [placed] = await producer.send({ topic: this.options.topic.name, acks: -1, messages: ops.map((op) => ({ key: name, value: op.value, partition })) });
+        const base = Number(placed.baseOffset);
+        ops.forEach((op, i) => history.acked(op, base + i));
+        this.counts.acked += ops.length;
+      } catch (err) {
+        for (const op of ops) history.failed(op, `kafkajs: ${err instanceof Error ? err.message : String(err)}`);
+        this.counts.failed += ops.length;
+      }
+      for (const op of ops) this.outstanding.delete(op);
+      await pause(this.options.sendIntervalMs);
+    }
+  }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

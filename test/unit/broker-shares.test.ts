@@ -1,0 +1,209 @@
+// The share groups in the pure state machine: acquisition under a lock, acks, lock expiry and backoff
+// judged from command times, the delivery limit, the one-step dead letter, the bounded window, the codec,
+// and a restore from storage that continues identically.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClassicLevel } from "classic-level";
+import { ApplyOutcome, BrokerState } from "../../src/broker/broker-state";
+import { Command, CommandKind, decodeCommand, encodeCommand } from "../../src/broker/commands";
+import { decodeRecordBatch, encodeRecordBatch } from "../../src/broker/record-batch";
+import { ShareAckType, ShareCommandKind, type ShareAck } from "../../src/broker/share-commands";
+import type { ShareConfig } from "../../src/broker/share-records";
+import type { AcquiredRecord } from "../../src/broker/share-table";
+import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
+import type { Db } from "../../src/storage/db";
+
+const t0 = 1_700_000_000_000;
+
+const config: ShareConfig = {
+  deliveryLimit: 3,
+  lockTimeoutMs: 1000,
+  backoffInitialMs: 100,
+  backoffMaxMs: 250,
+  maxInFlightPerPartition: 4,
+  deadLetterTopic: "t.dlq",
+};
+
+class Driver {
+  index = 0;
+  readonly writes: ApplyOutcome["mutations"][] = [];
+  constructor(public state = new BrokerState()) {}
+
+  run(command: Command): ApplyOutcome {
+    const out = this.state.apply(++this.index, encodeCommand(command));
+    this.writes.push(out.mutations);
+    return out;
+  }
+
+  ok(command: Command): ApplyOutcome {
+    const out = this.run(command);
+    if (out.result.kind === "error") assert.fail(`refused: ${out.result.error.reason} ${out.result.error.message}`);
+    return out;
+  }
+
+  reason(command: Command): string {
+    const out = this.run(command);
+    if (out.result.kind !== "error") return "accepted";
+    assert.equal(out.mutations.length, 0, "a refused command changes nothing");
+    return out.result.error.reason;
+  }
+
+  setup(partitions = 1, records = 6): void {
+    for (const [name, p] of [["t", partitions], ["t.dlq", 1]] as const) {
+      this.ok({ kind: CommandKind.CreateTopic, nowMs: t0, name, partitions: p, retentionMs: 0, retentionBytes: 0, maxRecordBytes: 0 });
+    }
+    for (let p = 0; p < partitions; p++) {
+      const blob = encodeRecordBatch(Array.from({ length: records }, (_, i) => ({ value: new TextEncoder().encode(`${p}-${i}`) })), t0);
+      this.ok({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "t", partition: p, blob }] });
+    }
+    this.ok({ kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "q", topic: "t", config, replace: false });
+  }
+
+  acquire(consumerId: string, nowMs: number, maxRecords = 10, partitions = [0]): AcquiredRecord[] {
+    const out = this.ok({ kind: ShareCommandKind.ShareAcquire, nowMs, groupId: "q", consumerId, maxRecords, partitions });
+    assert.equal(out.result.kind, "shareAcquired");
+    return out.result.kind === "shareAcquired" ? out.result.records : [];
+  }
+
+  ack(consumerId: string, nowMs: number, acks: Partial<ShareAck>[]): (string | undefined)[] {
+    const full = acks.map((a) => ({ partition: 0, offset: 0, type: ShareAckType.Accept, delayMs: 0, ...a }));
+    const out = this.ok({ kind: ShareCommandKind.ShareAck, nowMs, groupId: "q", consumerId, acks: full });
+    return out.result.kind === "shareAcked" ? out.result.outcomes.map((e) => e?.reason) : [];
+  }
+
+  deadLetter(nowMs: number, entries: { offset: number; rejectedBy: string }[]): Command {
+    const blob = encodeRecordBatch(entries.map((e) => ({ value: new TextEncoder().encode(`dead ${e.offset}`) })), nowMs);
+    return { kind: ShareCommandKind.ShareDeadLetter, nowMs, groupId: "q", entries: entries.map((e) => ({ partition: 0, ...e })), blob };
+  }
+}
+
+const offsets = (rs: AcquiredRecord[]): number[] => rs.map((r) => r.offset);
+
+test("acquisition takes the window's first records under a lock; the window is bounded", () => {
+  const d = new Driver();
+  d.setup();
+  const first = d.acquire("a", t0, 10);
+  assert.deepEqual(offsets(first), [0, 1, 2, 3], "max_in_flight_per_partition = 4");
+  assert.deepEqual(first.map((r) => r.deliveryCount), [1, 1, 1, 1]);
+  assert.equal(first[0].lockUntilMs, t0 + 1000);
+  assert.deepEqual(d.acquire("b", t0 + 10), [], "a full window hands out nothing");
+  assert.deepEqual(d.ack("a", t0 + 20, [{ offset: 0 }, { offset: 1 }]), [undefined, undefined]);
+  assert.deepEqual(offsets(d.acquire("b", t0 + 30)), [4, 5], "accepting the head moved the start and freed the window");
+});
+
+test("acks: only the holder, only under its lock; answered records are never handed out again", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 2);
+  assert.deepEqual(d.ack("b", t0 + 1, [{ offset: 0 }]), ["ERROR_REASON_NOT_RECORD_OWNER"]);
+  assert.deepEqual(d.ack("a", t0 + 1, [{ offset: 3 }]), ["ERROR_REASON_RECORD_NOT_ACQUIRED"], "never delivered");
+  assert.deepEqual(d.ack("a", t0 + 1000, [{ offset: 1 }]), ["ERROR_REASON_LOCK_EXPIRED"], "the lock runs out at lockUntilMs");
+  assert.deepEqual(d.ack("a", t0 + 1, [{ offset: 0 }]), [undefined]);
+  assert.deepEqual(d.ack("a", t0 + 2, [{ offset: 0 }]), ["ERROR_REASON_RECORD_NOT_ACQUIRED"], "already accepted");
+  assert.throws(() => d.state.shares.checkAcks("q", "a", [{ partition: 0, offset: 0 }], t0 + 3, d.state.topicView), /not acquired/);
+  // Offset 1's lock ran out: it is handed out again (with no backoff owed yet at +100 ms) and 0 never is.
+  assert.deepEqual(offsets(d.acquire("b", t0 + 1100, 1)), [1]);
+  assert.equal(d.state.shares.recordState("q", 0, 1)?.deliveryCount, 2);
+});
+
+test("renew extends the lock; release waits for the longer of its delay and the backoff", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 3);
+  assert.deepEqual(d.ack("a", t0 + 900, [{ offset: 0, type: ShareAckType.Renew }]), [undefined]);
+  assert.equal(d.state.shares.stateAt("q", 0, 0, t0 + 1500), "acquired", "renewed at +900 until +1900");
+  assert.deepEqual(d.ack("a", t0 + 10, [{ offset: 1, type: ShareAckType.Release }, { offset: 2, type: ShareAckType.Release, delayMs: 500 }]), [undefined, undefined]);
+  assert.deepEqual(offsets(d.acquire("b", t0 + 109, 10)), [3], "backoff after the first delivery is 100 ms");
+  assert.deepEqual(offsets(d.acquire("b", t0 + 110, 10)), [1]);
+  assert.deepEqual(offsets(d.acquire("b", t0 + 510, 10)), [2], "the release delay was longer");
+});
+
+test("the delivery limit: no further delivery; one command dead-letters and retires the record, once", () => {
+  const d = new Driver();
+  d.setup();
+  let now = t0;
+  for (let delivery = 1; delivery <= 3; delivery++) {
+    const got = d.acquire("a", now, 1);
+    assert.deepEqual(offsets(got), [0]);
+    assert.equal(got[0].deliveryCount, delivery);
+    d.ack("a", now + 1, [{ offset: 0, type: ShareAckType.Release }]);
+    now += 1000;
+  }
+  assert.deepEqual(d.state.shares.deadLettersDue("q", now, 10), [{ partition: 0, offset: 0, deliveryCount: 3 }]);
+  assert.notEqual(offsets(d.acquire("b", now, 1))[0], 0, "not handed out past the limit");
+  assert.equal(d.reason(d.deadLetter(now, [{ offset: 1, rejectedBy: "" }])), "ERROR_REASON_RECORD_NOT_ACQUIRED", "not due");
+  const out = d.ok(d.deadLetter(now, [{ offset: 0, rejectedBy: "" }]));
+  assert.equal(out.result.kind, "shareDeadLettered");
+  assert.equal(d.state.partitionInfo("t.dlq", 0).highWatermark, 1);
+  assert.equal(d.state.shares.stateAt("q", 0, 0, now), "done");
+  assert.equal(d.reason(d.deadLetter(now, [{ offset: 0, rejectedBy: "" }])), "ERROR_REASON_RECORD_NOT_ACQUIRED", "never twice");
+  assert.equal(d.state.partitionInfo("t.dlq", 0).highWatermark, 1);
+});
+
+test("reject: only the holder under its lock; a missing dead-letter topic refuses it and changes nothing", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 2);
+  assert.equal(d.reason(d.deadLetter(t0 + 1, [{ offset: 0, rejectedBy: "b" }])), "ERROR_REASON_NOT_RECORD_OWNER");
+  d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0, name: "t.dlq" });
+  assert.equal(d.reason(d.deadLetter(t0 + 1, [{ offset: 0, rejectedBy: "a" }])), "ERROR_REASON_UNKNOWN_TOPIC");
+  assert.equal(d.state.shares.stateAt("q", 0, 0, t0 + 1), "acquired");
+});
+
+test("bad configurations and unknown groups are refused", () => {
+  const d = new Driver();
+  d.setup();
+  const create = (c: Partial<ShareConfig>, topic = "t"): Command => ({ kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "z", topic, config: { ...config, ...c }, replace: false });
+  assert.equal(d.reason(create({ deliveryLimit: 1000 })), "ERROR_REASON_INVALID_FIELD");
+  assert.equal(d.reason(create({ lockTimeoutMs: 5 })), "ERROR_REASON_INVALID_FIELD");
+  assert.equal(d.reason(create({ backoffInitialMs: 500, backoffMaxMs: 100 })), "ERROR_REASON_INVALID_FIELD");
+  assert.equal(d.reason(create({ deadLetterTopic: "t" })), "ERROR_REASON_INVALID_FIELD");
+  assert.equal(d.reason(create({}, "nope")), "ERROR_REASON_UNKNOWN_TOPIC");
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "q", topic: "t.dlq", config: { ...config, deadLetterTopic: "x" }, replace: false }), "ERROR_REASON_UNKNOWN_TOPIC");
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAcquire, nowMs: t0, groupId: "nope", consumerId: "a", maxRecords: 1, partitions: [0] }), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAcquire, nowMs: t0, groupId: "q", consumerId: "a", maxRecords: 1, partitions: [7] }), "ERROR_REASON_INVALID_PARTITION");
+});
+
+test("every share command survives its codec", () => {
+  const d = new Driver();
+  const commands: Command[] = [
+    { kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "q", topic: "t", config, replace: true },
+    { kind: ShareCommandKind.ShareAcquire, nowMs: t0, groupId: "q", consumerId: "c-1", maxRecords: 7, partitions: [2, 0, 1] },
+    { kind: ShareCommandKind.ShareAck, nowMs: t0, groupId: "q", consumerId: "c", acks: [{ partition: 1, offset: 2 ** 40, type: ShareAckType.Release, delayMs: 9 }] },
+    d.deadLetter(t0, [{ offset: 3, rejectedBy: "c" }]),
+  ];
+  for (const c of commands) assert.deepEqual(decodeCommand(encodeCommand(c)), c);
+  const dead = decodeCommand(encodeCommand(commands[3]));
+  assert.ok(dead.kind === ShareCommandKind.ShareDeadLetter && decodeRecordBatch(dead.blob, 0).length === 1);
+});
+
+test("restored from storage, the share state answers and continues like the live one", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "raftline-shares-"));
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" }) as unknown as Db;
+  await db.open();
+  try {
+    const live = new Driver();
+    live.setup(2, 6);
+    live.acquire("a", t0, 3, [0, 1]);
+    live.ack("a", t0 + 1, [{ offset: 0 }, { offset: 1, type: ShareAckType.Release }]);
+    live.acquire("b", t0 + 5, 2, [1, 0]);
+    live.ok(live.deadLetter(t0 + 6, [{ offset: 2, rejectedBy: "a" }]));
+    for (const mutations of live.writes) {
+      const batch = db.batch();
+      addMutations(batch, mutations);
+      await batch.write({ sync: true });
+    }
+    const restored = new Driver(BrokerState.restore(await loadBrokerState(db), live.index));
+    restored.index = live.index;
+    assert.deepEqual(restored.state.shares.counts("q", t0 + 10), live.state.shares.counts("q", t0 + 10));
+    assert.deepEqual(restored.state.shares.group("q"), live.state.shares.group("q"));
+    const later = t0 + 5000;
+    assert.deepEqual(restored.acquire("c", later, 10, [0, 1]), live.acquire("c", later, 10, [0, 1]));
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,72 @@
+// Fast failover: a follower whose connection to its leader was reset campaigns at once (through a pre-vote)
+// instead of waiting out the election timeout; a false alarm on one link never deposes a healthy leader.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { MessageType, Role } from "../../src/raft";
+import { RaftScenario } from "../support/raft-scenario";
+
+function clusterLedBy1(options: { preVote?: boolean; checkQuorum?: boolean } = {}): RaftScenario {
+  const s = RaftScenario.cluster([1, 2, 3], options);
+  s.campaign(1);
+  s.stabilize();
+  assert.equal(s.role(1), Role.Leader);
+  return s;
+}
+
+test("when the leader's process dies, its followers elect a new leader without a single tick", () => {
+  const s = clusterLedBy1();
+  const term = s.term(1);
+  s.isolate(1);
+  s.connectionLost(2, 1);
+  s.connectionLost(3, 1);
+  s.stabilize();
+  const leaders = s.leaders().filter((l) => l.id !== 1);
+  assert.equal(leaders.length, 1);
+  assert.equal(leaders[0].term, term + 1);
+});
+
+test("a pre-vote that reaches a voter before it saw the reset itself is ignored, and the election still ends without ticks", () => {
+  const s = clusterLedBy1();
+  s.isolate(1);
+  s.connectionLost(2, 1);
+  // Node 3 still holds node 1's lease: it ignores node 2's pre-vote.
+  assert.equal(s.deliver((m) => m.type === MessageType.PreVote && m.to === 3), 1);
+  assert.equal(s.pending((m) => m.type === MessageType.PreVoteResp).length, 0);
+  s.connectionLost(3, 1);
+  s.stabilize();
+  const leaders = s.leaders().filter((l) => l.id !== 1);
+  assert.equal(leaders.length, 1);
+});
+
+test("a reset seen by one follower of a healthy leader changes no term and no leader", () => {
+  const s = clusterLedBy1();
+  const term = s.term(1);
+  s.connectionLost(2, 1);
+  assert.equal(s.role(2), Role.PreCandidate);
+  s.stabilize();
+  s.tickAndStabilize(3);
+  assert.equal(s.role(1), Role.Leader);
+  assert.equal(s.term(1), term);
+  assert.equal(s.term(2), term);
+  assert.equal(s.term(3), term);
+  assert.equal(s.leaderOf(2), 1);
+  assert.equal(s.leaderOf(3), 1);
+});
+
+test("a reset of a link to a node that is not the leader changes nothing", () => {
+  const s = clusterLedBy1();
+  s.connectionLost(2, 3);
+  assert.equal(s.role(2), Role.Follower);
+  assert.equal(s.leaderOf(2), 1);
+  assert.equal(s.pending((m) => m.type === MessageType.PreVote).length, 0);
+});
+
+test("without PreVote and CheckQuorum a reset waits for the election timeout as before", () => {
+  for (const options of [{ preVote: false }, { checkQuorum: false }]) {
+    const s = clusterLedBy1(options);
+    s.connectionLost(2, 1);
+    assert.equal(s.role(2), Role.Follower);
+    assert.equal(s.leaderOf(2), 1);
+    assert.equal(s.pending((m) => m.type === MessageType.PreVote || m.type === MessageType.Vote).length, 0);
+  }
+});
