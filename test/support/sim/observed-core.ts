@@ -43,6 +43,14 @@ export class ObservedRawNode extends RawNode {
     this.observer.watchTerm("election", () => super.campaign());
   }
 
+  override leaderConnectionLost(from: NodeId): boolean {
+    let campaigned = false;
+    this.observer.watchTerm("election", () => {
+      campaigned = super.leaderConnectionLost(from);
+    });
+    return campaigned;
+  }
+
   override propose(data: Uint8Array[]): ProposeResult {
     const result = super.propose(data);
     this.observer.proposed(result);

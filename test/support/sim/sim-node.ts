@@ -297,7 +297,7 @@ export class SimNode implements NodeView, CoreObserver {
     this.running().reportUnreachable(to);
   }
 
-  /** The transport saw the connection to `from` reset (its process was killed). */
+  /** The transport saw its connection to `from` reset (the peer's process died). */
   connectionLost(from: NodeId): void {
     this.running().reportConnectionLost(from);
   }
