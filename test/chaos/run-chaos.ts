@@ -1,6 +1,6 @@
-// One chaos run: a real three-node cluster, the workloads under steady load, the nemesis playing its
-// seeded schedule — each fault healed and the cluster recovered (a leader, a fresh acknowledgement, every
-// node caught up) before the next — then the load stops, the nodes converge, every partition is read
+// One chaos run: a real cluster (three nodes unless told otherwise), the workloads under steady load, the
+// nemesis playing its seeded schedule — each fault healed and the cluster recovered (a leader, a fresh
+// acknowledgement, every node caught up) before the next — then the load stops, the nodes converge, every partition is read
 // from every node and checked. Everything that happened is in the history file.
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";

@@ -36,8 +36,12 @@ export const defaultStartDeadlineMs = 20000;
 export const stopGraceMs = 15000;
 /** A killed process is reaped within this long. */
 const killReapMs = 5000;
-/** One DescribeCluster probe of waitForLeader; a paused node must not hold the poll up. */
-const probeTimeoutMs = 500;
+/**
+ * One DescribeCluster probe of waitForLeader; a paused node must not hold the poll up for long. Above the
+ * server's own wait for each peer's view (cluster-view.ts, 500 ms): a leader with one slow peer still
+ * answers in time.
+ */
+const probeTimeoutMs = 1500;
 
 /** The CLI as compiled next to this file: <out>/test/support → <out>/src/cli/main.js. */
 export const cliPath = resolve(__dirname, "..", "..", "src", "cli", "main.js");
@@ -271,6 +275,8 @@ export class Cluster {
         clientId: `probe-${id}`,
         retry: { maxAttempts: 1 },
         requestTimeoutMs: probeTimeoutMs,
+        // A probe asks its own node; it has no use for the member list.
+        memberRefreshMs: 0,
       });
       this.probes.set(id, probe);
     }
