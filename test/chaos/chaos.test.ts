@@ -1,7 +1,7 @@
 // The chaos run: three real nodes under load while the nemesis kills leaders and followers, pauses and
 // isolates nodes, wipes one and restarts all — then proof that nothing acknowledged was lost, nothing was
 // invented, order held, and every node holds the same log. Bounded by default (2 min of faults, longer
-// until ten leader kills, at most 4); CHAOS_MINUTES=N soaks for N minutes; CHAOS_SEED=N replays a
+// until six leader kills, at most 4); CHAOS_MINUTES=N soaks for N minutes; CHAOS_SEED=N replays a
 // schedule (see chaos-config.ts).
 import assert from "node:assert/strict";
 import { test } from "node:test";
