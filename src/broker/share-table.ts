@@ -284,23 +284,36 @@ export class ShareTable {
 
   // ---- commands ----
 
+  /**
+   * Throws the refusal a create of `groupId` on `topicName` would meet (the rules create() applies), so
+   * that the leader refuses before it proposes anything: a refused call writes nothing to the log.
+   */
+  checkCreate(groupId: string, topicName: string, topics: ShareTopicView): void {
+    const topic = topics.liveTopic(topicName);
+    if (!topic) throw unknownTopic(topicName);
+    const existing = this.groups.get(groupId);
+    if (existing) {
+      const r = existing.record;
+      if (r.topic !== topicName || r.topicId !== topic.id) {
+        throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_SHARE_GROUP_EXISTS", `share group "${groupId}" exists on topic "${r.topic}"`);
+      }
+    } else if (this.groups.size >= maxShareGroups) {
+      throw new BrokerError("RESOURCE_EXHAUSTED", "ERROR_REASON_TOO_MANY_SHARE_GROUPS", `the cluster holds its maximum of ${maxShareGroups} share groups`);
+    }
+  }
+
   private create(command: ShareCreateCommand, topics: ShareTopicView): ShareOutcome {
     const topic = topics.liveTopic(command.topic);
     if (!topic) throw unknownTopic(command.topic);
     const config = resolveShareConfig(command.groupId, command.topic, command.config);
     if (!topics.liveTopic(config.deadLetterTopic)) throw unknownTopic(config.deadLetterTopic);
+    this.checkCreate(command.groupId, command.topic, topics);
     const existing = this.groups.get(command.groupId);
     if (existing) {
       const r = existing.record;
-      if (r.topic !== command.topic || r.topicId !== topic.id) {
-        throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_SHARE_GROUP_EXISTS", `share group "${command.groupId}" exists on topic "${r.topic}"`);
-      }
       if (!command.replace) return { result: { kind: "shareGroupCreated", groupId: r.groupId, created: false, group: r }, mutations: [] };
       existing.record = { ...r, config };
       return { result: { kind: "shareGroupCreated", groupId: r.groupId, created: false, group: existing.record }, mutations: [{ kind: "putShareGroup", group: existing.record }] };
-    }
-    if (this.groups.size >= maxShareGroups) {
-      throw new BrokerError("RESOURCE_EXHAUSTED", "ERROR_REASON_TOO_MANY_SHARE_GROUPS", `the cluster holds its maximum of ${maxShareGroups} share groups`);
     }
     const record: ShareGroupRecord = {
       groupId: command.groupId,

@@ -35,8 +35,8 @@ test("the fuzzer finds a refusal that writes to the log", { timeout: (maxSeconds
 
 test("the fuzzer's method list comes from the contract: every service and rpc", () => {
   const paths = contractMethods().map((m) => m.path);
-  for (const p of ["/raftline.v1.Producer/Produce", "/raftline.v1.Producer/ProduceStream", "/raftline.v1.Consumer/Subscribe", "/raftline.v1.Admin/ListTopics", "/raftline.v1.ConsumerGroups/Join", "/raftline.v1.ConsumerGroups/ResetOffsets"]) {
+  for (const p of ["/raftline.v1.Producer/Produce", "/raftline.v1.Producer/ProduceStream", "/raftline.v1.Consumer/Subscribe", "/raftline.v1.Admin/ListTopics", "/raftline.v1.ConsumerGroups/Join", "/raftline.v1.ConsumerGroups/ResetOffsets", "/raftline.v1.ShareGroups/Pop", "/raftline.v1.Admin/AddAcl"]) {
     assert.ok(paths.includes(p), p);
   }
-  assert.equal(paths.length, 22);
+  assert.equal(paths.length, 35);
 });

@@ -59,6 +59,7 @@ async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, r
   validateTopicName(req.topic);
   const config = resolveShareConfig(req.groupId, req.topic, configIn(req.config));
   const source = ctx.machine.state.requireTopic(req.topic);
+  ctx.machine.state.shares.checkCreate(req.groupId, req.topic, ctx.machine.state.topicView);
   if (!ctx.machine.state.topic(config.deadLetterTopic)) {
     try {
       await commit(
