@@ -39,6 +39,11 @@ const samples: Record<string, object> = {
   "/raftline.v1.ConsumerGroups/DescribeGroup": { groupId: "guarded-group" },
   "/raftline.v1.ConsumerGroups/DeleteGroup": { groupId: "guarded-group" },
   "/raftline.v1.ConsumerGroups/ResetOffsets": { groupId: "guarded-group", topic: "guarded", earliest: true },
+  "/raftline.v1.ShareGroups/CreateShareGroup": { groupId: "guarded-queue", topic: "guarded" },
+  "/raftline.v1.ShareGroups/Receive": { open: { groupId: "guarded-queue" } },
+  "/raftline.v1.ShareGroups/Pop": { groupId: "guarded-queue", maxRecords: 1 },
+  "/raftline.v1.ShareGroups/Ack": { groupId: "guarded-queue", acks: [{ partition: 0, offset: 0, type: "ACK_TYPE_ACCEPT" }] },
+  "/raftline.v1.ShareGroups/DescribeShareGroup": { groupId: "guarded-queue" },
 };
 
 let cluster: Cluster;
