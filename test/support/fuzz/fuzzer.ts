@@ -26,6 +26,8 @@ export interface FuzzOptions {
   replay?: string;
   /** What the raw calls connect with (a secure cluster: TLS and the superuser's token); default plaintext. */
   credentials?: grpc.ChannelCredentials;
+  /** Fuzz only the rpcs whose path passes; default every rpc of the contract. */
+  only?: (path: string) => boolean;
 }
 
 export interface FuzzReport {
@@ -71,7 +73,7 @@ export async function fuzzContract(options: FuzzOptions): Promise<FuzzReport> {
   const { cluster, seed } = options;
   const prng = new Prng(seed);
   const types = new ProtoTypes(publicPackageDefinition());
-  const methods = contractMethods();
+  const methods = contractMethods().filter((m) => options.only?.(m.path) ?? true);
   const generator = new MessageGenerator(types, prng, { topics: seedTopics.map((t) => t.name) });
   const state = new ClusterState(cluster, options.credentials);
   const clients = new Map(cluster.nodes.map((n) => [n.id, new RawBytesClient(n.clientAddress, options.credentials)]));
