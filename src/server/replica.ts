@@ -378,6 +378,9 @@ export class Replica<R> extends EventEmitter {
     this.proposeConfChanges();
     for (const ctx of this.reads.takeQueued()) {
       const r = this.raft.readIndex(ctx);
+      // With no leader known (an election under way, e.g. right after the leader's connection reset) the
+      // read waits, unsent, until one is known (resendUnanswered) or its deadline passes.
+      if (!r.ok && r.code === ProposalErrorCode.NotLeader && r.leader === 0) continue;
       if (!r.ok) this.reads.fail(ctx, new ReplicaError(r.code === ProposalErrorCode.ReadQueueFull ? "BUSY" : "NOT_LEADER", r.message, r.leader, true));
     }
     if (ticked) {
