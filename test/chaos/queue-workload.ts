@@ -5,6 +5,7 @@
 // workers drain the topic, and the run checks the promises of queue-checks.ts.
 import { setTimeout as delay } from "node:timers/promises";
 import { RaftlineClient, type QueueDelivery, type ShareGroupDescription, type WorkQueue } from "../../src/client";
+import { connectionDefaults } from "../support/connection-defaults";
 import { withDeadline } from "../support/wait";
 import type { History } from "./history";
 import { type StoredRecord, type Violation, textOf } from "./model";
@@ -67,7 +68,7 @@ export class QueueWorkload implements Workload {
 
   start(ctx: WorkloadContext): void {
     this.history = ctx.history;
-    this.client = new RaftlineClient({ brokers: ctx.brokers, clientId: this.name, requestTimeoutMs: this.options.requestTimeoutMs });
+    this.client = new RaftlineClient({ ...connectionDefaults().client, brokers: ctx.brokers, clientId: this.name, requestTimeoutMs: this.options.requestTimeoutMs });
     for (let i = 0; i < 2; i++) this.startStreaming();
     this.popWorker = this.popLoop();
     this.churning = this.churn();
