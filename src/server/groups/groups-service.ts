@@ -21,7 +21,7 @@ import type { PartitionLag } from "../../generated/raftline/v1/PartitionLag";
 import { groupLagReader } from "../group-lag";
 import type { NodeContext } from "../node-context";
 import { pageBounds, pageOf } from "../services/paging";
-import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
+import { callUnary, commit, deadlineMsOf, onLeader, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
 import { byTopic } from "./assignment-view";
 import type { GroupCoordinator } from "./group-coordinator";
 import { serveJoin } from "./join-stream";
@@ -29,7 +29,7 @@ import { resetTarget } from "./offset-lookup";
 
 type Call = { metadata: grpc.Metadata; getDeadline(): grpc.Deadline };
 
-/** Runs `local` on the leader after a read barrier, or forwards the call to it. */
+/** onLeaderFresh with the forward made on the leader's groups client. */
 function onLeaderFresh<Res>(
   ctx: NodeContext,
   call: Call,
@@ -37,17 +37,7 @@ function onLeaderFresh<Res>(
   local: () => Promise<Res> | Res,
   forward: (client: ConsumerGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
 ): Promise<Res> {
-  return onLeader(
-    ctx,
-    call,
-    kind,
-    async () => {
-      await ctx.replica.readBarrier(deadlineMsOf(call));
-      // Queries answer from state that has landed in storage; writes validate against the newest applied.
-      return kind === "query" ? await ctx.replica.readLanded(local) : local();
-    },
-    (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.groups(leader), md, deadline, cb)),
-  );
+  return onLeaderFreshVia(ctx, call, kind, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.groups(leader), md, deadline, cb)));
 }
 
 function stateName(state: GroupStateName): GroupState {

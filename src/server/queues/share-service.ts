@@ -23,7 +23,7 @@ import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
 import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raftline/v1/ShareGroups";
 import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
-import { callUnary, commit, deadlineMsOf, onLeader, unary, type CallKind } from "../services/rpc";
+import { callUnary, commit, deadlineMsOf, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
 import { serveReceive } from "./receive-stream";
 import { answerAcks } from "./share-acks";
 import { configIn, configOut } from "./share-config";
@@ -34,7 +34,7 @@ type Call = { metadata: grpc.Metadata; getDeadline(): grpc.Deadline };
 /** Room a dead letter's added headers need beyond the source topic's record limit. */
 const deadLetterHeaderBytes = 64 * 1024;
 
-/** Runs `local` on the leader after a read barrier, or forwards the call to it. */
+/** onLeaderFresh with the forward made on the leader's shares client. */
 function onLeaderFresh<Res>(
   ctx: NodeContext,
   call: Call,
@@ -42,16 +42,7 @@ function onLeaderFresh<Res>(
   local: () => Promise<Res> | Res,
   forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
 ): Promise<Res> {
-  return onLeader(
-    ctx,
-    call,
-    kind,
-    async () => {
-      await ctx.replica.readBarrier(deadlineMsOf(call));
-      return local();
-    },
-    (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)),
-  );
+  return onLeaderFreshVia(ctx, call, kind, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)));
 }
 
 async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, req: CreateShareGroupRequest__Output, deadlineMs: number): Promise<CreateShareGroupResponse> {

@@ -90,6 +90,30 @@ export async function onLeader<Res>(
 export type CallKind = "write" | "query";
 
 /**
+ * onLeader for state the leader keeps in memory (groups, share groups): `local` runs after a read barrier,
+ * so it sees everything committed before the call; queries answer from state that has landed in storage,
+ * writes validate against the newest applied.
+ */
+export function onLeaderFresh<Res>(
+  ctx: NodeContext,
+  call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+  kind: CallKind,
+  local: () => Promise<Res> | Res,
+  forward: (leaderId: number, md: grpc.Metadata, deadline: Date) => Promise<Res>,
+): Promise<Res> {
+  return onLeader(
+    ctx,
+    call,
+    kind,
+    async () => {
+      await ctx.replica.readBarrier(deadlineMsOf(call));
+      return kind === "query" ? await ctx.replica.readLanded(local) : local();
+    },
+    forward,
+  );
+}
+
+/**
  * Maps a failed forward to the status the caller must see. The leader's own answers carry a reason and
  * are relayed as they are. A failure of the hop itself carries none: if the call was never sent (no
  * connection), nothing happened; once sent, a write's outcome is unknown.
