@@ -104,6 +104,18 @@ export class ByteReader {
     return this.bytes.length - this.pos;
   }
 
+  /** A u32 byte length, then that many bytes of UTF-8. */
+  str(what: string): string {
+    return this.utf8(this.u32(what), what);
+  }
+
+  /** A u32 count, then that many items; every item takes at least one byte, so a larger count is damage. */
+  list<T>(what: string, item: () => T): T[] {
+    const count = this.u32(what);
+    if (count > this.remaining) throw this.malformed(`${what}: ${count} items in ${this.remaining} bytes`);
+    return Array.from({ length: count }, item);
+  }
+
   private need(count: number, what: string): void {
     if (this.pos + count > this.bytes.length) throw this.malformed(`truncated ${what}`);
   }

@@ -257,7 +257,7 @@ function readString(r: ByteReader, what: string): string {
 }
 
 function decodeBody(r: ByteReader, kind: number, nowMs: number): Command {
-  if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs, malformed);
+  if (isGroupCommandKind(kind)) return decodeGroupBody(r, kind, nowMs);
   if (isShareCommandKind(kind)) return decodeShareBody(r, kind, nowMs, malformed);
   if (isSecurityCommandKind(kind)) return decodeSecurityBody(r, kind, nowMs, malformed);
   switch (kind) {

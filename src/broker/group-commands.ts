@@ -186,55 +186,46 @@ export function encodeGroupBody(command: GroupCommand): Uint8Array {
   return p.finish();
 }
 
-function str(r: ByteReader, what: string): string {
-  return r.utf8(r.u32(what), what);
-}
 
-/** Decodes the body of a group command of `kind`; `malformed` makes the error for damaged bytes. */
-export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: number, malformed: (what: string) => Error): GroupCommand {
-  const list = <T>(what: string, item: () => T): T[] => {
-    const count = r.u32(what);
-    // Every item takes at least one byte: a larger count is damage, not a reason to allocate.
-    if (count > r.remaining) throw malformed(`${what}: ${count} items in ${r.remaining} bytes`);
-    return Array.from({ length: count }, item);
-  };
-  const groupId = str(r, "group id");
+/** Decodes the body of a group command of `kind`; damaged bytes throw the reader's error. */
+export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: number): GroupCommand {
+  const groupId = r.str("group id");
   switch (kind) {
     case GroupCommandKind.GroupJoin:
       return {
         kind,
         nowMs,
         groupId,
-        memberId: str(r, "member id"),
-        instanceId: str(r, "instance id"),
-        clientId: str(r, "client id"),
-        topics: list("topics", () => str(r, "topic")),
+        memberId: r.str("member id"),
+        instanceId: r.str("instance id"),
+        clientId: r.str("client id"),
+        topics: r.list("topics", () => r.str("topic")),
         sessionTimeoutMs: r.u32("session timeout"),
-        assignor: str(r, "assignor"),
+        assignor: r.str("assignor"),
       };
     case GroupCommandKind.GroupLeave:
-      return { kind, nowMs, groupId, memberId: str(r, "member id"), expired: r.u8("expired") === 1 };
+      return { kind, nowMs, groupId, memberId: r.str("member id"), expired: r.u8("expired") === 1 };
     case GroupCommandKind.GroupRevoked:
       return {
         kind,
         nowMs,
         groupId,
-        memberId: str(r, "member id"),
+        memberId: r.str("member id"),
         generation: r.u32("generation"),
-        partitions: list("partitions", () => ({ topic: str(r, "topic"), partition: r.u32("partition") })),
+        partitions: r.list("partitions", () => ({ topic: r.str("topic"), partition: r.u32("partition") })),
       };
     case GroupCommandKind.CommitOffsets:
       return {
         kind,
         nowMs,
         groupId,
-        memberId: str(r, "member id"),
+        memberId: r.str("member id"),
         generation: r.u32("generation"),
-        offsets: list("offsets", () => ({
-          topic: str(r, "topic"),
+        offsets: r.list("offsets", () => ({
+          topic: r.str("topic"),
           partition: r.u32("partition"),
           offset: r.u64("offset"),
-          metadata: str(r, "metadata"),
+          metadata: r.str("metadata"),
         })),
       };
     case GroupCommandKind.ResetOffsets:
@@ -242,8 +233,8 @@ export function decodeGroupBody(r: ByteReader, kind: GroupCommandKind, nowMs: nu
         kind,
         nowMs,
         groupId,
-        topic: str(r, "topic"),
-        offsets: list("offsets", () => ({ partition: r.u32("partition"), offset: r.u64("offset") })),
+        topic: r.str("topic"),
+        offsets: r.list("offsets", () => ({ partition: r.u32("partition"), offset: r.u64("offset") })),
       };
     case GroupCommandKind.DeleteGroup:
       return { kind, nowMs, groupId };

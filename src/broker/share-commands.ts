@@ -133,9 +133,6 @@ export function encodeShareBody(command: ShareCommand): Uint8Array {
   return p.finish();
 }
 
-function str(r: ByteReader, what: string): string {
-  return r.utf8(r.u32(what), what);
-}
 
 function ackType(value: number, malformed: (what: string) => Error): ShareAckType {
   if (value !== ShareAckType.Accept && value !== ShareAckType.Release && value !== ShareAckType.Renew) throw malformed(`ack type ${value}`);
@@ -143,26 +140,21 @@ function ackType(value: number, malformed: (what: string) => Error): ShareAckTyp
 }
 
 export function decodeShareBody(r: ByteReader, kind: ShareCommandKind, nowMs: number, malformed: (what: string) => Error): ShareCommand {
-  const list = <T>(what: string, item: () => T): T[] => {
-    const count = r.u32(what);
-    if (count > r.remaining) throw malformed(`${what}: ${count} items in ${r.remaining} bytes`);
-    return Array.from({ length: count }, item);
-  };
-  const groupId = str(r, "group id");
+  const groupId = r.str("group id");
   switch (kind) {
     case ShareCommandKind.ShareCreate:
       return {
         kind,
         nowMs,
         groupId,
-        topic: str(r, "topic"),
+        topic: r.str("topic"),
         config: {
           deliveryLimit: r.u32("delivery limit"),
           lockTimeoutMs: r.u32("lock timeout"),
           backoffInitialMs: r.u32("backoff initial"),
           backoffMaxMs: r.u32("backoff max"),
           maxInFlightPerPartition: r.u32("max in flight"),
-          deadLetterTopic: str(r, "dead-letter topic"),
+          deadLetterTopic: r.str("dead-letter topic"),
         },
         replace: r.u8("replace") === 1,
       };
@@ -171,17 +163,17 @@ export function decodeShareBody(r: ByteReader, kind: ShareCommandKind, nowMs: nu
         kind,
         nowMs,
         groupId,
-        consumerId: str(r, "consumer id"),
+        consumerId: r.str("consumer id"),
         maxRecords: r.u32("max records"),
-        partitions: list("partitions", () => r.u32("partition")),
+        partitions: r.list("partitions", () => r.u32("partition")),
       };
     case ShareCommandKind.ShareAck:
       return {
         kind,
         nowMs,
         groupId,
-        consumerId: str(r, "consumer id"),
-        acks: list("acks", () => ({
+        consumerId: r.str("consumer id"),
+        acks: r.list("acks", () => ({
           partition: r.u32("partition"),
           offset: r.u64("offset"),
           type: ackType(r.u8("ack type"), malformed),
@@ -190,7 +182,7 @@ export function decodeShareBody(r: ByteReader, kind: ShareCommandKind, nowMs: nu
         })),
       };
     case ShareCommandKind.ShareDeadLetter: {
-      const entries = list("entries", () => ({ partition: r.u32("partition"), offset: r.u64("offset"), deliveryCount: r.u32("delivery count"), rejectedBy: str(r, "rejected by") }));
+      const entries = r.list("entries", () => ({ partition: r.u32("partition"), offset: r.u64("offset"), deliveryCount: r.u32("delivery count"), rejectedBy: r.str("rejected by") }));
       return { kind, nowMs, groupId, entries, blob: r.slice(r.u32("blob length"), "blob") };
     }
   }
