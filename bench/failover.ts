@@ -9,6 +9,7 @@ import { RaftlineClient } from "../src/client";
 import type { ClusterNode } from "../test/support/cluster-node";
 import { waitFor } from "../test/support/wait";
 import { BenchCluster } from "./broker-cluster";
+import { percentile } from "./broker-stats";
 import { machineFacts, median, printTable, writeResults } from "./report";
 
 type Loss = "SIGKILL" | "SIGSTOP";
@@ -32,11 +33,6 @@ function parse(argv: string[]): { kills: number } {
   const kills = Number(o.kills);
   if (!Number.isInteger(kills) || kills < 1) throw new RangeError("--kills must be a positive integer");
   return { kills };
-}
-
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 /** Writes one record at a time for as long as it runs; remembers when each acknowledgement arrived. */
