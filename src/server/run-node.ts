@@ -353,7 +353,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   if (replacementPending) {
     const peers = (): string[] =>
       [...addressBook.members.filter((m) => m.id !== config.id).map((m) => m.clientAddress), ...(config.join ? [config.join] : [])];
-    requestSelfReplacement({ self: me, peers, stopped: () => stopped, logger })
+    requestSelfReplacement({ self: me, credentials: channelCredentials(), peers, stopped: () => stopped, logger })
       .then(async (done) => {
         if (!done) return;
         await setReplacementPending(db, false);
