@@ -273,6 +273,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       superuserToken,
       table: () => machine.state.security,
     });
+    const access = ctx.access;
+    replica.on("applied", () => {
+      const ended = access.securityApplied();
+      if (ended > 0) logger.info({ ended }, "ended open streams whose principal lost its token or a permission they use");
+    });
   }
 
   const peerServer = new grpc.Server(peerServerOptions());
