@@ -34,6 +34,8 @@ export class ClusterNode {
   private isPaused = false;
   /** Term of the last "leader" event this node sent, 0 if none since it started. */
   leaderTerm = 0;
+  /** "leader" events this node sent since the test process first started it (a bench counts leader changes). */
+  leaderEvents = 0;
   /** host:port of its HTTP server (metrics, dashboard) as it reported when serving, if it has one. */
   httpAddress: string | undefined;
 
@@ -88,7 +90,10 @@ export class ClusterNode {
           this.httpAddress = event.httpAddress;
           resolve();
         }
-        else if (event?.kind === "leader") this.leaderTerm = event.term;
+        else if (event?.kind === "leader") {
+          this.leaderTerm = event.term;
+          this.leaderEvents++;
+        }
       });
       void this.exit?.then((e) => reject(new Error(`node ${this.id} exited (${e.signal ?? e.code}) before serving`)));
     });
