@@ -3,8 +3,8 @@
 // checker holds it to the same promises: every acknowledged record is stored once, nothing appears that
 // was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say), and the
 // producer is replaced by a new one (a new producer id): kafkajs gives its next batch the failed batch's
-// sequence, which a broker that deduplicates by sequence (Kafka or Raftline) would answer as a duplicate
-// of the failed batch if that one was in fact appended (see src/kafka/README.md).
+// sequence, which Raftline refuses (OUT_OF_ORDER_SEQUENCE_NUMBER) when the failed batch was in fact
+// appended with other records, and kafkajs would keep reusing it (see src/kafka/README.md).
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import type { History } from "./history";
 import { Violation, sendValue } from "./model";
