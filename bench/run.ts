@@ -9,6 +9,7 @@ import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
 import { runQueueBench } from "./queue";
 import { runRaftCoreBench } from "./raft-core";
+import { runSteadyBench } from "./steady";
 
 type Bench = (args: string[]) => Promise<void> | void;
 
@@ -22,6 +23,7 @@ const benches: Record<string, Bench> = {
   metrics: runMetricsBench,
   queue: runQueueBench,
   "raft-core": runRaftCoreBench,
+  steady: runSteadyBench,
 };
 
 async function main(argv: string[]): Promise<void> {
