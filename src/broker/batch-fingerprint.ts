@@ -29,12 +29,12 @@ export function batchFingerprint(blob: Uint8Array): number {
     r.varint("timestamp delta");
     const start = r.pos;
     const keyLengthPlusOne = r.varint("key length");
-    if (keyLengthPlusOne > 0) r.slice(keyLengthPlusOne - 1, "key");
-    r.slice(r.varint("value length"), "value");
+    if (keyLengthPlusOne > 0) r.skip(keyLengthPlusOne - 1, "key");
+    r.skip(r.varint("value length"), "value");
     const headerCount = r.varint("header count");
     for (let h = 0; h < headerCount; h++) {
-      r.slice(r.varint("header key length"), "header key");
-      r.slice(r.varint("header value length"), "header value");
+      r.skip(r.varint("header key length"), "header key");
+      r.skip(r.varint("header value length"), "header value");
     }
     crc = crc32cExtend(crc, blob, start, r.pos);
   }
