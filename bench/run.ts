@@ -2,6 +2,7 @@
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
 import { runFailoverBench } from "./failover";
+import { runFingerprintBench } from "./fingerprint";
 import { runGroupsBench } from "./groups";
 import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
@@ -16,6 +17,7 @@ type Bench = (args: string[]) => Promise<void> | void;
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   failover: runFailoverBench,
+  fingerprint: runFingerprintBench,
   groups: runGroupsBench,
   kafka: runKafkaBench,
   membership: runMembershipBench,

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "./ports";
 import { parseNodeEvent } from "../../src/server/node-events";
+import { serverNodeFlags } from "../../src/cli/server-node-flags";
 import { withDeadline } from "./wait";
 
 export interface NodeSpec {
@@ -175,7 +176,7 @@ export async function layOutLocalCluster(o: {
       ...m,
       dataDir,
       logPath: join(root, `node-${m.id}.log`),
-      args: [...(o.nodeArgs ?? []), o.cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...(o.serveArgs ?? [])],
+      args: [...serverNodeFlags, ...(o.nodeArgs ?? []), o.cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...(o.serveArgs ?? [])],
       env: { ...process.env, ...o.env },
     });
   });
