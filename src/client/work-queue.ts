@@ -69,8 +69,11 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
   private readonly prefetch: number;
   /** Acks waiting for the next send, and acks sent on the current stream awaiting their result. */
   private queued: PendingAck[] = [];
-  private readonly onStream = new Map<string, PendingAck>();
+  /** By record, in the order sent: a record may be answered again (renew, then accept) before the first result. */
+  private readonly onStream = new Map<string, PendingAck[]>();
   private flushScheduled = false;
+  /** The last Ack call sent outside a stream (ackUnary settles its answers and never rejects). */
+  private unarySent: Promise<void> = Promise.resolve();
   /** Every answer not yet settled, so close() can wait for them. */
   private readonly answering = new Set<Promise<void>>();
 
@@ -175,14 +178,18 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
 
   private flush(): void {
     this.flushScheduled = false;
-    const batch = this.queued.splice(0, this.queued.length);
-    for (let i = 0; i < batch.length; i += maxAcksPerRequest) {
-      const chunk = batch.slice(i, i + maxAcksPerRequest);
+    for (const chunk of ackRequests(this.queued.splice(0, this.queued.length))) {
       if (this.call && !this.closed) {
-        for (const p of chunk) this.onStream.set(keyOf(p.item.partition, p.item.offset), p);
+        for (const p of chunk) {
+          const key = keyOf(p.item.partition, p.item.offset);
+          const sent = this.onStream.get(key);
+          if (sent) sent.push(p);
+          else this.onStream.set(key, [p]);
+        }
         this.call.write({ acks: { acks: chunk.map((p) => p.item) } });
       } else {
-        void this.ackUnary(chunk);
+        // One after another: a later request may answer the same record again (renew, then accept).
+        this.unarySent = this.unarySent.then(() => this.ackUnary(chunk));
       }
     }
   }
@@ -247,7 +254,7 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
    * answered RECORD_NOT_ACQUIRED the second time).
    */
   private resendStreamAcks(): void {
-    const pending = [...this.onStream.values()];
+    const pending = [...this.onStream.values()].flat();
     this.onStream.clear();
     for (const p of pending) {
       const reject = p.reject;
@@ -272,8 +279,9 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
         } else if (res.ackResults) {
           for (const r of res.ackResults.results) {
             const key = keyOf(r.partition, r.offset);
-            const p = this.onStream.get(key);
-            this.onStream.delete(key);
+            const sent = this.onStream.get(key);
+            const p = sent?.shift();
+            if (sent?.length === 0) this.onStream.delete(key);
             if (p) settle(p, r);
           }
         }
@@ -284,6 +292,28 @@ export class WorkQueue implements AsyncIterable<QueueDelivery> {
       this.topUp();
     });
   }
+}
+
+/**
+ * Splits answers into requests of at most maxAcksPerRequest, in order, none holding two answers for one
+ * record (the server refuses such a request whole): a renew and an accept of one record go one after another.
+ */
+function ackRequests(answers: PendingAck[]): PendingAck[][] {
+  const requests: PendingAck[][] = [];
+  let current: PendingAck[] = [];
+  let records = new Set<string>();
+  for (const p of answers) {
+    const key = keyOf(p.item.partition, p.item.offset);
+    if (current.length === maxAcksPerRequest || records.has(key)) {
+      requests.push(current);
+      current = [];
+      records = new Set();
+    }
+    current.push(p);
+    records.add(key);
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 function settle(p: PendingAck, r: AckResult__Output): void {

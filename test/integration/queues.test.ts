@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
 import { type QueueDelivery, type RaftlineClient, type WorkQueue } from "../../src/client";
 import { Cluster, startCluster } from "../support/cluster";
-import { waitFor } from "../support/wait";
+import { waitFor, withDeadline } from "../support/wait";
 import { expectError as rawError, rawStubs, unaryCall } from "../support/raw-stubs";
 import type { CreateShareGroupRequest } from "../../src/generated/raftline/v1/CreateShareGroupRequest";
 import type { PopRequest } from "../../src/generated/raftline/v1/PopRequest";
@@ -141,6 +141,24 @@ describe("work queues", () => {
     assert.equal(next.offset, 1, "the rejected record is not delivered again");
     await next.ack();
     await q.close();
+  });
+
+  test("a record answered twice on the stream before the first result: both answers settle and close() returns", async () => {
+    await topicWith("twice", 1, 1);
+    const q = client.queue({ group: "q-twice", topic: "twice" });
+    for await (const d of q) {
+      // Sent in one flush; the results come back in order, one per answer.
+      await withDeadline(Promise.all([d.renew(), d.ack()]), deadlineMs, "the renew and the accept to settle");
+      break;
+    }
+    await withDeadline(q.close(), deadlineMs, "close() after both answers");
+    // The same through Pop and the Ack rpc: the two go one after the other, not side by side.
+    await client.producer().send({ topic: "twice", records: [{ value: "again" }] });
+    const popper = client.queue({ group: "q-twice", topic: "twice" });
+    const [p] = await popper.pop({ timeoutMs: 5000 });
+    assert.equal(p.value.toString(), "again");
+    await withDeadline(Promise.all([p.renew(), p.ack()]), deadlineMs, "the popped record's renew and accept");
+    await popper.close();
   });
 
   test("redelivery waits for the group's exponential backoff and for a release's delay", async () => {
