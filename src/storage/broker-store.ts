@@ -282,7 +282,6 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         break;
       case "putShareGroup":
       case "putSharePartition":
-      case "putShareRecord":
       case "deleteShareRecords":
         addShareMutation(batch, m);
         break;

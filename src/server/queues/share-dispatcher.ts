@@ -27,7 +27,7 @@ const maxRecordsPerAcquire = 500;
  * Acquisitions a group may have in the log at once (each for another consumer): they share raft's group
  * commit, so many consumers are served in about the time of one.
  */
-const maxAcquiresInFlight = 8;
+const maxAcquiresInFlight = 32;
 /** Dead letters moved per command. */
 const maxDeadLettersPerCommand = 100;
 
