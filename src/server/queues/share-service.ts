@@ -23,7 +23,7 @@ import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
 import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raftline/v1/ShareGroups";
 import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
-import { callUnary, commit, deadlineMsOf, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
+import { callUnary, commit, deadlineMsOf, onLeaderCurrent as onLeaderCurrentVia, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
 import { serveReceive } from "./receive-stream";
 import { answerAcks } from "./share-acks";
 import { configIn, configOut } from "./share-config";
@@ -43,6 +43,16 @@ function onLeaderFresh<Res>(
   forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
 ): Promise<Res> {
   return onLeaderFreshVia(ctx, call, kind, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)));
+}
+
+/** onLeaderCurrent with the forward made on the leader's shares client. */
+function onLeaderCurrent<Res>(
+  ctx: NodeContext,
+  call: Call,
+  local: () => Promise<Res>,
+  forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
+): Promise<Res> {
+  return onLeaderCurrentVia(ctx, call, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)));
 }
 
 async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, req: CreateShareGroupRequest__Output, deadlineMs: number): Promise<CreateShareGroupResponse> {
@@ -119,19 +129,17 @@ export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher
     ),
     Receive: (call) => serveReceive(ctx, dispatcher, call),
     Pop: unary(ctx, (call) =>
-      onLeaderFresh(
+      onLeaderCurrent(
         ctx,
         call,
-        "write",
         () => pop(ctx, dispatcher, call.request, call),
         (client, md, deadline, cb) => client.Pop(call.request, md, { deadline }, cb),
       ),
     ),
     Ack: unary(ctx, (call) =>
-      onLeaderFresh(
+      onLeaderCurrent(
         ctx,
         call,
-        "write",
         async () => ({ results: await answerAcks(ctx, dispatcher, call.request.groupId, call.request.consumerId, call.request.acks, true) }),
         (client, md, deadline, cb) => client.Ack(call.request, md, { deadline }, cb),
       ),
