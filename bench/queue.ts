@@ -1,5 +1,6 @@
 // `npm run bench -- queue`: work queues (share groups) on a local three-node cluster. (1) Accepted
-// records per second with 1, 4 and 16 workers, streaming (for await, ack each) and Pop (batches of up
+// records per second with 1, 4 and 16 workers, streaming (for await, ack each; prefetch 1000 like the
+// RabbitMQ consumer) and Pop (batches of up
 // to 100, ack each), for 100 B and 1 KiB records pre-produced to a four-partition topic. (2) Redelivery
 // latency: from a lock's expiry (the time its delivery names) until a waiting Pop has the record again,
 // and from a RELEASE until then. Beside it, in the same run, RabbitMQ quorum queues from
@@ -28,6 +29,8 @@ interface QueueBenchOptions {
 }
 
 const partitions = 4;
+/** A stream worker's credit: RabbitMQ's consumer below runs with prefetch 1000 too. */
+const streamPrefetch = 1000;
 const sendRecords = 500;
 const deadlineMs = 300_000;
 
@@ -109,7 +112,7 @@ async function throughput(client: RaftlineClient, mode: "stream" | "pop", worker
     d.ack().then(() => accepted++, () => undefined);
   };
   const started = performance.now();
-  const queues = Array.from({ length: workers }, () => client.queue({ group, topic, prefetch: 500 }));
+  const queues = Array.from({ length: workers }, () => client.queue({ group, topic, prefetch: streamPrefetch }));
   const loops = queues.map(async (q) => {
     if (mode === "stream") {
       for await (const d of q) accept(d);

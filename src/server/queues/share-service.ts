@@ -24,7 +24,10 @@ import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raf
 import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
 import { callUnary, commit, deadlineMsOf, onLeaderCurrent as onLeaderCurrentVia, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
+import { encodePopResponse } from "./delivery-wire";
 import { serveReceive } from "./receive-stream";
+import type { ReceiveRequest__Output } from "../../generated/raftline/v1/ReceiveRequest";
+import type { ReceiveResponse } from "../../generated/raftline/v1/ReceiveResponse";
 import { answerAcks } from "./share-acks";
 import { configIn, configOut } from "./share-config";
 import type { ShareDispatcher } from "./share-dispatcher";
@@ -86,7 +89,7 @@ async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, r
   return { topic: result.group.topic, config: configOut(result.group.config), created: result.created };
 }
 
-async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<PopResponse> {
+async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<Buffer> {
   validateGroupId(req.groupId);
   validateConsumerId(req.consumerId, false);
   if (req.maxRecords < 0 || req.maxRecords > maxRecordsPerShareCall) throw invalidField(`max_records must be in 0..${maxRecordsPerShareCall}, got ${req.maxRecords}`);
@@ -94,8 +97,7 @@ async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopReques
   const state = ctx.machine.state;
   state.shares.requireLive(req.groupId, state.topicView);
   const consumerId = req.consumerId || dispatcher.newConsumerId("pop");
-  const deliveries = await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call);
-  return { consumerId, deliveries };
+  return encodePopResponse(consumerId, await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call));
 }
 
 function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string): DescribeShareGroupResponse {
@@ -116,7 +118,13 @@ function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string
   };
 }
 
-export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher): ShareGroupsHandlers {
+/** Handlers for shareGroupsServiceDefinition: Receive's deliveries and Pop's answer may be pre-encoded bytes. */
+export interface ShareGroupsWireHandlers extends Omit<ShareGroupsHandlers, "Pop" | "Receive"> {
+  Pop: grpc.handleUnaryCall<PopRequest__Output, PopResponse | Buffer>;
+  Receive: grpc.handleBidiStreamingCall<ReceiveRequest__Output, ReceiveResponse | Buffer>;
+}
+
+export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher): ShareGroupsWireHandlers {
   return {
     CreateShareGroup: unary(ctx, (call) =>
       onLeaderFresh(
@@ -132,7 +140,7 @@ export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher
       onLeaderCurrent(
         ctx,
         call,
-        () => pop(ctx, dispatcher, call.request, call),
+        (): Promise<PopResponse | Buffer> => pop(ctx, dispatcher, call.request, call),
         (client, md, deadline, cb) => client.Pop(call.request, md, { deadline }, cb),
       ),
     ),
