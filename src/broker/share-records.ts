@@ -73,5 +73,7 @@ export interface LoadedShares {
 export type ShareMutation =
   | { kind: "putShareGroup"; group: ShareGroupRecord }
   | { kind: "putSharePartition"; partition: SharePartitionRecord }
+  /** A partition the group no longer has (its topic was deleted and created with fewer partitions). */
+  | { kind: "deleteSharePartition"; groupId: string; partition: number }
   /** Removes records stored one per key by earlier builds. */
   | { kind: "deleteShareRecords"; groupId: string; partition: number; offsets: number[] };

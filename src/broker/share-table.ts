@@ -159,6 +159,12 @@ class SharePartition {
     this.dirty = false;
   }
 
+  /** The writes that remove this partition's stored state (`whole`: its key too, else it is overwritten). */
+  drop(groupId: string, whole: boolean, out: ShareMutation[]): void {
+    if (this.legacyOffsets.length > 0) out.push({ kind: "deleteShareRecords", groupId, partition: this.partition, offsets: this.legacyOffsets });
+    if (whole) out.push({ kind: "deleteSharePartition", groupId, partition: this.partition });
+  }
+
   record(groupId: string): SharePartitionRecord {
     return { groupId, partition: this.partition, startOffset: this.startOffset, windowEnd: this.windowEnd, runs: this.runs() };
   }
@@ -354,7 +360,8 @@ export class ShareTable {
     const existing = this.groups.get(groupId);
     if (existing) {
       const r = existing.record;
-      if (r.topic !== topicName || r.topicId !== topic.id) {
+      // Same name, another id: the topic was deleted and created again; create() starts the group afresh.
+      if (r.topic !== topicName) {
         throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_SHARE_GROUP_EXISTS", `share group "${groupId}" exists on topic "${r.topic}"`);
       }
     } else if (this.groups.size >= maxShareGroups) {
@@ -369,7 +376,7 @@ export class ShareTable {
     if (!topics.liveTopic(config.deadLetterTopic)) throw unknownTopic(config.deadLetterTopic);
     this.checkCreate(command.groupId, command.topic, topics);
     const existing = this.groups.get(command.groupId);
-    if (existing) {
+    if (existing && existing.record.topicId === topic.id) {
       const r = existing.record;
       if (!command.replace) return { result: { kind: "shareGroupCreated", groupId: r.groupId, created: false, group: r }, mutations: [] };
       existing.record = { ...r, config };
@@ -389,10 +396,13 @@ export class ShareTable {
       const start = topics.offsetRange(command.topic, p).startOffset;
       return new SharePartition(p, start, start);
     });
+    // A group whose topic was deleted and created again: its old partitions' state goes with it.
+    const dropped: ShareMutation[] = [];
+    for (const sp of existing?.partitions ?? []) sp.drop(record.groupId, sp.partition >= partitions.length, dropped);
     this.groups.set(record.groupId, { record, partitions });
     return {
       result: { kind: "shareGroupCreated", groupId: record.groupId, created: true, group: record },
-      mutations: [{ kind: "putShareGroup", group: record }, ...partitions.map((sp) => ({ kind: "putSharePartition" as const, partition: sp.record(record.groupId) }))],
+      mutations: [...dropped, { kind: "putShareGroup", group: record }, ...partitions.map((sp) => ({ kind: "putSharePartition" as const, partition: sp.record(record.groupId) }))],
     };
   }
 

@@ -282,6 +282,7 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         break;
       case "putShareGroup":
       case "putSharePartition":
+      case "deleteSharePartition":
       case "deleteShareRecords":
         addShareMutation(batch, m);
         break;

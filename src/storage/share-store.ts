@@ -149,6 +149,9 @@ export function addShareMutation(batch: ShareWriteBatch, m: ShareMutation): void
     case "putSharePartition":
       batch.put(partitionKey(PREFIX_SHARE_PARTITION, m.partition.groupId, m.partition.partition).key, encodePartition(m.partition));
       break;
+    case "deleteSharePartition":
+      batch.del(partitionKey(PREFIX_SHARE_PARTITION, m.groupId, m.partition).key);
+      break;
     case "deleteShareRecords":
       for (const offset of m.offsets) batch.del(recordKey(m.groupId, m.partition, offset));
       break;

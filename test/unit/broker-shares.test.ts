@@ -286,3 +286,22 @@ test("a window of many alike records is one stored run; a partition of an unknow
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a group whose topic was deleted and created again starts afresh on the new topic when created again", () => {
+  const d = new Driver();
+  d.setup(2, 6);
+  d.acquire("a", t0, 3, [0, 1]);
+  d.ack("a", t0 + 1, [{ offset: 0 }]);
+  d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0 + 2, name: "t" });
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAcquire, nowMs: t0 + 3, groupId: "q", consumerId: "a", maxRecords: 1, partitions: [0] }), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  d.ok({ kind: CommandKind.CreateTopic, nowMs: t0 + 4, name: "t", partitions: 1, retentionMs: 0, retentionBytes: 0, maxRecordBytes: 0 });
+  const blob = encodeRecordBatch([{ value: new TextEncoder().encode("new") }], t0);
+  d.ok({ kind: CommandKind.Produce, nowMs: t0 + 5, batches: [{ topic: "t", partition: 0, blob }] });
+  const out = d.ok({ kind: ShareCommandKind.ShareCreate, nowMs: t0 + 6, groupId: "q", topic: "t", config, replace: false });
+  assert.ok(out.result.kind === "shareGroupCreated" && out.result.created && out.result.group.acceptedTotal === 0);
+  assert.ok(out.mutations.some((m) => m.kind === "deleteSharePartition" && m.partition === 1), "the partition the new topic lacks is removed");
+  assert.deepEqual(d.state.shares.counts("q", t0 + 7).map((c) => [c.partition, c.startOffset, c.windowEnd]), [[0, 0, 0]]);
+  assert.deepEqual(d.ack("a", t0 + 7, [{ offset: 1 }]), ["ERROR_REASON_RECORD_NOT_ACQUIRED"], "an answer to the old topic's record settles nothing");
+  assert.deepEqual(offsets(d.acquire("b", t0 + 8, 10)), [0]);
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareCreate, nowMs: t0 + 9, groupId: "q", topic: "t.dlq", config: { ...config, deadLetterTopic: "t" }, replace: false }), "ERROR_REASON_SHARE_GROUP_EXISTS");
+});

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { Role } from "../../raft";
-import { ShareCommandKind, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
+import { ShareCommandKind, maxRecordsPerShareCall, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
 import type { DeliveryBatch, DeliveryItem } from "./delivery-wire";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
@@ -22,7 +22,7 @@ export const dispatchCheckMs = 50;
 /** Deadline of a command the dispatcher proposes. */
 export const shareCommandDeadlineMs = 10_000;
 /** Records one acquisition takes at most (a consumer's credit may be larger: it gets several). */
-const maxRecordsPerAcquire = 500;
+const maxRecordsPerAcquire = maxRecordsPerShareCall;
 /**
  * Acquisitions a group may have in the log at once (each for another consumer): they share raft's group
  * commit, so many consumers are served in about the time of one.
