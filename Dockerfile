@@ -26,5 +26,5 @@ RUN mkdir -p /var/lib/raftline /var/lib/raftline-tls && chown node:node /var/lib
 USER node
 VOLUME ["/var/lib/raftline"]
 EXPOSE 7001 7101 8001
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+ENTRYPOINT ["node", "--initial-heap-size=128", "dist/src/cli/main.js"]
 CMD ["serve"]

@@ -1,5 +1,6 @@
 // CPU time spent by the server processes and by this (client) process during a measurement, so a figure
-// can be read as "CPU-bound" or "waiting on something else" (fsync, the network, a timer).
+// can be read as "CPU-bound" or "waiting on something else" (fsync, the network, a timer), and the peak
+// resident memory of each server while it ran.
 import { readFileSync } from "node:fs";
 
 /** Linux reports utime/stime in clock ticks of USER_HZ, which is 100 on every mainstream kernel. */
@@ -28,9 +29,28 @@ export function machineBusySeconds(): number {
   }
 }
 
+/** Resident set size of a live process in bytes, or NaN when /proc cannot tell. */
+export function processRssBytes(pid: number): number {
+  try {
+    const statm = readFileSync(`/proc/${pid}/statm`, "latin1").split(" ");
+    return Number(statm[1]) * pageBytes;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Linux's page size on x86-64 and arm64 (statm counts pages). */
+const pageBytes = 4096;
+/** How often a measurement samples the servers' RSS: peaks shorter than this may be missed. */
+const rssSampleMs = 50;
+
 export interface CpuSeconds {
   /** All server processes together. */
   serverSeconds: number;
+  /** Each server process, in the order of the pids given (the bench puts the leader first). */
+  perServerSeconds: number[];
+  /** Peak RSS of each server process during the measurement, MiB, same order. */
+  perServerRssMaxMiB: number[];
   /** The benchmark's own process (the client side). */
   clientSeconds: number;
   /** Every other process on the machine: this machine is shared, and this is the noise. */
@@ -38,26 +58,49 @@ export interface CpuSeconds {
 }
 
 interface CpuSample {
-  serverSeconds: number;
+  perServerSeconds: number[];
   clientSeconds: number;
   machineSeconds: number;
+  /** Peak RSS per server so far, updated by `sampler` until cpuSince stops it. */
+  rssMaxBytes: number[];
+  sampler: NodeJS.Timeout;
 }
 
-/** Cumulative CPU so far; subtract with cpuSince. */
-export function sampleCpu(serverPids: readonly number[]): CpuSample {
+function cumulative(serverPids: readonly number[]): Omit<CpuSample, "rssMaxBytes" | "sampler"> {
   const usage = process.cpuUsage();
   return {
-    serverSeconds: serverPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0),
+    perServerSeconds: serverPids.map(processCpuSeconds),
     clientSeconds: (usage.user + usage.system) / 1e6,
     machineSeconds: machineBusySeconds(),
   };
 }
 
+/** Cumulative CPU so far, and a start of RSS sampling; end both with cpuSince. */
+export function sampleCpu(serverPids: readonly number[]): CpuSample {
+  const rssMaxBytes = serverPids.map(processRssBytes);
+  const sampler = setInterval(() => {
+    serverPids.forEach((pid, i) => {
+      const rss = processRssBytes(pid);
+      if (rss > rssMaxBytes[i] || Number.isNaN(rssMaxBytes[i])) rssMaxBytes[i] = rss;
+    });
+  }, rssSampleMs);
+  // A measurement that throws before cpuSince must not keep the bench alive.
+  sampler.unref();
+  return { ...cumulative(serverPids), rssMaxBytes, sampler };
+}
+
 export function cpuSince(start: CpuSample, serverPids: readonly number[]): CpuSeconds {
-  const end = sampleCpu(serverPids);
-  const serverSeconds = end.serverSeconds - start.serverSeconds;
+  clearInterval(start.sampler);
+  const end = cumulative(serverPids);
+  const perServerSeconds = end.perServerSeconds.map((s, i) => s - start.perServerSeconds[i]);
+  const serverSeconds = perServerSeconds.reduce((sum, s) => sum + s, 0);
   const clientSeconds = end.clientSeconds - start.clientSeconds;
   // Clock-tick rounding can make a quiet machine's remainder slightly negative.
   const otherSeconds = Math.max(0, end.machineSeconds - start.machineSeconds - serverSeconds - clientSeconds);
-  return { serverSeconds, clientSeconds, otherSeconds };
+  const perServerRssMaxMiB = serverPids.map((pid, i) => {
+    const last = processRssBytes(pid);
+    const peak = last > start.rssMaxBytes[i] || Number.isNaN(start.rssMaxBytes[i]) ? last : start.rssMaxBytes[i];
+    return peak / 2 ** 20;
+  });
+  return { serverSeconds, perServerSeconds, perServerRssMaxMiB, clientSeconds, otherSeconds };
 }

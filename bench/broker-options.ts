@@ -35,6 +35,8 @@ export interface BrokerBenchOptions {
   keepDirs: boolean;
   /** Measure a second cluster with security on (TLS, mutual TLS, token auth) after the plain one. */
   secure: boolean;
+  /** Leader losses of each kind (SIGKILL, SIGSTOP) in the failover section; 0 = no failover section. */
+  failoverKills: number;
 }
 
 const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "preset" | "withNats" | "natsDir" | "profile" | "profileOnly" | "randomValues" | "serveFlags" | "outDir" | "keepDirs" | "secure">> = {
@@ -50,6 +52,7 @@ const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "pr
     runTimeoutMs: 60_000,
     nats: { reps: 1, syncMessages: 300, asyncMessages: 3000, sizesBytes: [100, 1024], windows: [256], timeoutMs: 300_000 },
     profileRecords: 20_000,
+    failoverKills: 5,
   },
   default: {
     repetitions: 3,
@@ -63,6 +66,7 @@ const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "pr
     runTimeoutMs: 120_000,
     nats: { reps: 3, syncMessages: 2000, asyncMessages: 50_000, sizesBytes: [100, 1024], windows: [256], timeoutMs: 600_000 },
     profileRecords: 100_000,
+    failoverKills: 30,
   },
   large: {
     repetitions: 5,
@@ -76,8 +80,15 @@ const presets: Record<BrokerBenchOptions["preset"], Omit<BrokerBenchOptions, "pr
     runTimeoutMs: 300_000,
     nats: { reps: 3, syncMessages: 20_000, asyncMessages: 200_000, sizesBytes: [100, 1024], windows: [256, 1024], timeoutMs: 1_800_000 },
     profileRecords: 300_000,
+    failoverKills: 30,
   },
 };
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a non-negative integer");
+  return n;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -112,6 +123,7 @@ interface Flags {
   out: string;
   keepDirs?: boolean;
   secure?: boolean;
+  failoverKills?: number;
 }
 
 export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOutDir: string): BrokerBenchOptions {
@@ -139,6 +151,7 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     .option("--out <dir>", "folder for the JSON results", defaultOutDir)
     .option("--keep-dirs", "keep the nodes' data folders and logs")
     .option("--secure", "also measure a cluster with security on (TLS everywhere, mutual TLS, token auth) and compare")
+    .option("--failover-kills <n>", "leader losses of each kind (SIGKILL, SIGSTOP) in the failover section, on a cluster of its own; 0 = none", nonNegativeInt)
     .parse(argv, { from: "user" });
   const f = program.opts<Flags>();
   const preset = f.quick ? "quick" : f.large ? "large" : "default";
@@ -167,5 +180,6 @@ export function parseBrokerOptions(argv: string[], env: NodeJS.ProcessEnv, defau
     outDir: f.out,
     keepDirs: f.keepDirs === true,
     secure: f.secure === true,
+    failoverKills: f.profileOnly ? 0 : (f.failoverKills ?? base.failoverKills),
   };
 }

@@ -13,6 +13,10 @@ export interface Row {
   p50Ms?: number;
   p99Ms?: number;
   serverCpuUsPerRecord?: number;
+  /** Per server, leader first (median over runs). */
+  nodeCpuUsPerRecord?: number[];
+  /** Peak RSS per server during the runs, leader first (max over runs). */
+  nodeRssMaxMiB?: number[];
   clientCpuUsPerRecord?: number;
   /** CPU cores busy with other processes on the machine during the run (median). */
   otherCores?: number;
@@ -51,6 +55,8 @@ function rowOf(workload: string, sizeBytes: number, ms: Measured[]): Row {
     p50Ms: ms[0].p50Ms === undefined ? undefined : median(ms.map((m) => m.p50Ms ?? NaN)),
     p99Ms: ms[0].p99Ms === undefined ? undefined : median(ms.map((m) => m.p99Ms ?? NaN)),
     serverCpuUsPerRecord: median(ms.map((m) => (m.cpu.serverSeconds / m.records) * 1e6)),
+    nodeCpuUsPerRecord: ms[0].cpu.perServerSeconds.map((_, i) => median(ms.map((m) => (m.cpu.perServerSeconds[i] / m.records) * 1e6))),
+    nodeRssMaxMiB: ms[0].cpu.perServerRssMaxMiB.map((_, i) => Math.max(...ms.map((m) => m.cpu.perServerRssMaxMiB[i]))),
     clientCpuUsPerRecord: median(ms.map((m) => (m.cpu.clientSeconds / m.records) * 1e6)),
     otherCores: median(ms.map((m) => m.cpu.otherSeconds / m.seconds)),
     errors: ms.reduce((sum, m) => sum + (m.errors ?? 0) + (m.bad ?? 0), 0),
@@ -153,14 +159,18 @@ function rate(s: Spread | undefined): string {
   return `${Math.round(s.median)} (${Math.round(s.min)}-${Math.round(s.max)})`;
 }
 
+function perNode(values: number[] | undefined, digits: number): string {
+  return values === undefined ? "" : values.map((v) => num(v, digits)).join(" / ");
+}
+
 export function rowsTable(rows: Row[]): string {
   const lines = [
-    "| workload | size | runs | records/s median (min-max) | MB/s | p50 ms | p99 ms | server CPU µs/rec | client CPU µs/rec | others' cores | errors |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| workload | size | runs | records/s median (min-max) | MB/s | p50 ms | p99 ms | server CPU µs/rec | per node, leader first | RSS max MiB per node | client CPU µs/rec | others' cores | errors |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.workload} | ${r.sizeBytes} B | ${r.runs} | ${rate(r.recordsPerSec)} | ${num(r.mbPerSec, 2)} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${num(r.serverCpuUsPerRecord, 0)} | ${num(r.clientCpuUsPerRecord, 0)} | ${num(r.otherCores, 2)} | ${r.errors ?? ""} |`,
+      `| ${r.workload} | ${r.sizeBytes} B | ${r.runs} | ${rate(r.recordsPerSec)} | ${num(r.mbPerSec, 2)} | ${num(r.p50Ms, 2)} | ${num(r.p99Ms, 2)} | ${num(r.serverCpuUsPerRecord, 0)} | ${perNode(r.nodeCpuUsPerRecord, 0)} | ${perNode(r.nodeRssMaxMiB, 0)} | ${num(r.clientCpuUsPerRecord, 0)} | ${num(r.otherCores, 2)} | ${r.errors ?? ""} |`,
     );
   }
   return lines.join("\n");

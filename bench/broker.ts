@@ -16,6 +16,10 @@ import { RaftlineRuns, measureRaftline, measureTurnAbout } from "./broker-sessio
 import { NatsResult, defaultAnchorDir, runNatsAnchor } from "./nats-anchor";
 import { secureMaterial, superuserCredentials } from "../test/support/secure-cluster";
 import { securityCostTable } from "./broker-security";
+import { FailoverRow, measureFailover, printFailoverTable } from "./failover";
+
+/** Bound on electing the first leader. */
+const setupDeadlineMs = 30000;
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -25,11 +29,20 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns> {
+/** Leader elections the cluster's nodes announced since they started. */
+function leaderEvents(cluster: BenchCluster): number {
+  return cluster.nodes.reduce((sum, n) => sum + n.leaderEvents, 0);
+}
+
+async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns & { leaderChanges: number }> {
   log("starting a three-node cluster");
   const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
   try {
-    return await measureRaftline(cluster, opts, log);
+    await cluster.waitForLeader(setupDeadlineMs);
+    const before = leaderEvents(cluster);
+    const runs = await measureRaftline(cluster, opts, log);
+    // Full-rate load must not cost the leader its place: each change here is an outage nobody asked for.
+    return { ...runs, leaderChanges: leaderEvents(cluster) - before };
   } catch (err) {
     log(cluster.logTails());
     throw err;
@@ -91,13 +104,18 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
   const head = header(opts);
 
   const both = opts.secure && !opts.profileOnly ? await measurePlainAndSecure(opts) : undefined;
-  const ours: RaftlineRuns = both?.plain ?? (opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts));
+  const ours: RaftlineRuns & { leaderChanges?: number } = both?.plain ?? (opts.profileOnly ? { runs: [], echo: [] } : await measureOurs(opts));
   const rows: Row[] = opts.profileOnly ? [] : raftlineRows(ours, opts.windowRequests, opts.batchRecords);
   const secured: RaftlineRuns | undefined = both?.secure;
   const securedRows: Row[] = secured ? raftlineRows(secured, opts.windowRequests, opts.batchRecords) : [];
   const nats = opts.withNats && !opts.profileOnly ? await measureNats(opts, stamp) : undefined;
   const natsTable: Row[] = nats && "figures" in nats ? natsRows(nats) : [];
   const compared: Comparison[] = comparisons(rows, natsTable, opts.sizesBytes);
+  let failover: FailoverRow[] | undefined;
+  if (opts.failoverKills > 0) {
+    log(`failover: ${opts.failoverKills} leader losses of each kind on a fresh cluster`);
+    failover = (await measureFailover(opts.failoverKills, log)).rows;
+  }
   let profile: ProfileRun | undefined;
   if (opts.profile) {
     log("profiling the servers on a fresh cluster");
@@ -106,6 +124,7 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
 
   const out = [head];
   if (rows.length > 0) out.push("", rowsTable(rows));
+  if (ours.leaderChanges !== undefined) out.push("", `leader changes during the measurements above: ${ours.leaderChanges}`);
   if (securedRows.length > 0) {
     out.push("", "The same with security on (TLS on every port, mutual TLS between the nodes, the superuser's token on every call):", "", rowsTable(securedRows));
     out.push("", securityCostTable(rows, securedRows), `load average after both clusters: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
@@ -115,9 +134,13 @@ export async function runBrokerBench(argv: string[]): Promise<void> {
   if (compared.length > 0) out.push("", comparisonsTable(compared));
   if (profile) out.push("", formatProfileRun(profile));
   const jsonPath = join(opts.outDir, `broker-${stamp}.json`);
-  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, securedRows, nats, natsRows: natsTable, comparisons: compared, raw: ours, profile }, null, 2)}\n`);
-  out.push("", `results: ${jsonPath}`);
+  writeFileSync(jsonPath, `${JSON.stringify({ started, finished: new Date().toISOString(), options: opts, rows, securedRows, nats, natsRows: natsTable, comparisons: compared, raw: ours, failover, profile }, null, 2)}\n`);
   process.stdout.write(`${out.join("\n")}\n`);
+  if (failover) {
+    process.stdout.write("\n");
+    printFailoverTable(failover);
+  }
+  process.stdout.write(`\nresults: ${jsonPath}\n`);
 }
 
 if (require.main === module) {

@@ -14,7 +14,7 @@ import { machineFacts, median, printTable, writeResults } from "./report";
 
 type Loss = "SIGKILL" | "SIGSTOP";
 
-interface Sample {
+export interface Sample {
   loss: Loss;
   electedMs: number;
   nextAckMs: number;
@@ -96,8 +96,17 @@ async function loseLeader(cluster: BenchCluster, writer: SteadyWriter, loss: Los
   return { loss, electedMs: electedAt - lostAt, nextAckMs: ackAt - lostAt };
 }
 
-export async function runFailoverBench(argv: string[]): Promise<void> {
-  const { kills } = parse(argv);
+export interface FailoverRow {
+  loss: Loss;
+  kills: number;
+  electedP50Ms: number;
+  electedP99Ms: number;
+  nextAckP50Ms: number;
+  nextAckP99Ms: number;
+}
+
+/** `kills` leader losses of each kind on a fresh three-node cluster, alternating, summarized per kind. */
+export async function measureFailover(kills: number, log: (line: string) => void): Promise<{ rows: FailoverRow[]; samples: Sample[] }> {
   const cluster = await BenchCluster.start();
   const samples: Sample[] = [];
   try {
@@ -110,7 +119,7 @@ export async function runFailoverBench(argv: string[]): Promise<void> {
         for (const loss of ["SIGKILL", "SIGSTOP"] as const) {
           const sample = await loseLeader(cluster, writer, loss);
           samples.push(sample);
-          process.stderr.write(`${loss} ${i + 1}/${kills}: elected ${sample.electedMs.toFixed(0)} ms, next ack ${sample.nextAckMs.toFixed(0)} ms\n`);
+          log(`${loss} ${i + 1}/${kills}: elected ${sample.electedMs.toFixed(0)} ms, next ack ${sample.nextAckMs.toFixed(0)} ms`);
         }
       }
     } finally {
@@ -133,6 +142,10 @@ export async function runFailoverBench(argv: string[]): Promise<void> {
       nextAckP99Ms: percentile(acked, 99),
     };
   });
+  return { rows, samples };
+}
+
+export function printFailoverTable(rows: FailoverRow[]): void {
   printTable(
     "failover: leader lost -> new leader announced, -> next acknowledged write (ms)",
     ["loss", "kills", "elected p50", "elected p99", "next ack p50", "next ack p99"],
@@ -140,5 +153,11 @@ export async function runFailoverBench(argv: string[]): Promise<void> {
   );
   const [reset, silence] = rows;
   console.log(`p50 reset vs silence: elected ${(reset.electedP50Ms / silence.electedP50Ms).toFixed(2)}x, next ack ${(reset.nextAckP50Ms / silence.nextAckP50Ms).toFixed(2)}x`);
+}
+
+export async function runFailoverBench(argv: string[]): Promise<void> {
+  const { kills } = parse(argv);
+  const { rows, samples } = await measureFailover(kills, (line) => process.stderr.write(`${line}\n`));
+  printFailoverTable(rows);
   console.log(`results: ${writeResults("failover", { machine: machineFacts(), rows, samples })}`);
 }

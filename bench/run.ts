@@ -2,6 +2,7 @@
 // under bench/results/. To add a bench, register it with one line below.
 import { runBrokerBench } from "./broker";
 import { runFailoverBench } from "./failover";
+import { runFingerprintBench } from "./fingerprint";
 import { runGroupsBench } from "./groups";
 import { runKafkaBench } from "./kafka";
 import { runMembershipBench } from "./membership";
@@ -9,12 +10,14 @@ import { runMemoryBench } from "./memory";
 import { runMetricsBench } from "./metrics";
 import { runQueueBench } from "./queue";
 import { runRaftCoreBench } from "./raft-core";
+import { runSteadyBench } from "./steady";
 
 type Bench = (args: string[]) => Promise<void> | void;
 
 const benches: Record<string, Bench> = {
   broker: runBrokerBench,
   failover: runFailoverBench,
+  fingerprint: runFingerprintBench,
   groups: runGroupsBench,
   kafka: runKafkaBench,
   membership: runMembershipBench,
@@ -22,6 +25,7 @@ const benches: Record<string, Bench> = {
   metrics: runMetricsBench,
   queue: runQueueBench,
   "raft-core": runRaftCoreBench,
+  steady: runSteadyBench,
 };
 
 async function main(argv: string[]): Promise<void> {

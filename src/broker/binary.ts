@@ -164,6 +164,12 @@ export class ByteReader {
     throw this.malformed(`${what}: varint longer than ${maxVarintBytes} bytes`);
   }
 
+  /** Steps over the next `count` bytes without making a view of them. */
+  skip(count: number, what: string): void {
+    this.need(count, what);
+    this.pos += count;
+  }
+
   /** A view (not a copy) of the next `count` bytes. */
   slice(count: number, what: string): Uint8Array {
     this.need(count, what);

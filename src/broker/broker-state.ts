@@ -21,6 +21,7 @@ import { MemberTable, type MemberRecord } from "./member-records";
 import { GroupTable, type GroupTopicView } from "./group-table";
 import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "./mutations";
 import { BatchIndexEntry, PartitionLog } from "./partition-log";
+import { batchFingerprint } from "./batch-fingerprint";
 import { LoadedProducers, ProducerTable, defaultProducerExpiryMs } from "./producer-table";
 import { RecordBatchHeader, readRecordBatchHeader } from "./record-batch";
 import { isSecurityCommandKind, type SecurityCommand } from "./security-commands";
@@ -320,6 +321,7 @@ export class BrokerState {
     const headers = this.checkProduce(command);
     const topics = command.batches.map((batch) => this.liveTopic(batch.topic));
     const byId = new Map(topics.map((topic) => [topic.record.id, topic]));
+    const fingerprints = command.batches.map((batch) => (batch.producer ? batchFingerprint(batch.blob) : 0));
     const decisions = this.producers.decide(
       command.batches.map((batch, i) => ({
         stamp: batch.producer,
@@ -327,6 +329,7 @@ export class BrokerState {
         topicId: topics[i].record.id,
         partition: batch.partition,
         recordCount: headers[i].recordCount,
+        fingerprint: fingerprints[i],
       })),
       (topicId, partition) => (byId.get(topicId) as TopicState).logs[partition].highWatermark,
     );
@@ -350,7 +353,7 @@ export class BrokerState {
       log.append(entry);
       mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: batch.partition, entry, blob: batch.blob });
       if (batch.producer) {
-        const cached = { baseSequence: batch.producer.baseSequence, recordCount, baseOffset };
+        const cached = { baseSequence: batch.producer.baseSequence, recordCount, baseOffset, fingerprint: fingerprints[i] };
         mutations.push(this.producers.recordAppend(batch.producer, topic.record.id, batch.partition, cached));
         active.add(batch.producer.producerId);
       }

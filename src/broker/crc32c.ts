@@ -24,7 +24,15 @@ function buildTables(): Uint32Array {
 
 /** CRC-32C of `bytes[start, end)`. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let crc = 0xffffffff;
+  return crc32cExtend(0, bytes, start, end);
+}
+
+/**
+ * The CRC-32C of some bytes followed by `bytes[start, end)`, given `previous`, the CRC-32C of the bytes
+ * before (0 for none): checksums several pieces as if they were one buffer, without copying them.
+ */
+export function crc32cExtend(previous: number, bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let crc = (previous ^ 0xffffffff) >>> 0;
   let i = start;
   for (; i + 8 <= end; i += 8) {
     const lo = crc ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));

@@ -38,6 +38,11 @@ export interface CachedBatch {
   baseSequence: number;
   recordCount: number;
   baseOffset: number;
+  /**
+   * batchFingerprint() of its records, so a batch that reuses its sequence with other records is told
+   * apart from a resend. Absent for batches remembered before fingerprints were kept: any content matches.
+   */
+  fingerprint?: number;
 }
 
 /** A producer's sequence state on one partition. */

@@ -1,6 +1,7 @@
-// The idempotent producers: their ids and epochs, and per partition the last few batches each appended,
-// which is what lets apply recognize a resent batch (answering with the original offsets) and refuse a
-// batch that skips or repeats sequences. Pure and deterministic like the rest of the state machine: time
+// The idempotent producers: their ids and epochs, and per partition the last few batches each appended
+// (sequences, record count, a fingerprint of the records), which is what lets apply recognize a resent
+// batch (answering with the original offsets) and refuse a batch that skips sequences or reuses them
+// for other records. Pure and deterministic like the rest of the state machine: time
 // is the command's `nowMs`, expiry the command's setting, and every decision depends only on the state,
 // never on the order of a Map (a restored node iterates differently than one that ran all along).
 import type { ProducerStamp } from "./commands";
@@ -41,6 +42,8 @@ export interface SequencedBatch {
   topicId: number;
   partition: number;
   recordCount: number;
+  /** batchFingerprint() of its records; used only when `stamp` is set. */
+  fingerprint: number;
 }
 
 /** What apply does with one batch: append it, or answer it with the offsets its original got. */
@@ -66,6 +69,20 @@ function unknownProducer(producerId: number): BrokerError {
     "FAILED_PRECONDITION",
     "ERROR_REASON_UNKNOWN_PRODUCER_ID",
     `producer id ${producerId} is unknown or expired; call InitProducer for a new one`,
+  );
+}
+
+/**
+ * A batch with an appended batch's sequence and record count but other records: not a resend. Answering
+ * it as a duplicate would acknowledge records never stored (kafkajs 2.x numbers the batch after a send
+ * whose outcome it does not know from that send's sequence), so it is refused and nothing is written.
+ */
+function sequenceReused(stamp: ProducerStamp, batch: SequencedBatch, appended: CachedBatch): BrokerError {
+  return new BrokerError(
+    "FAILED_PRECONDITION",
+    "ERROR_REASON_SEQUENCE_REUSED",
+    `producer ${stamp.producerId} on "${batch.topic}" partition ${batch.partition}: base_sequence ${stamp.baseSequence} ` +
+      `was already appended at offset ${appended.baseOffset} with other records; this batch is not a resend of it`,
   );
 }
 
@@ -153,7 +170,10 @@ export class ProducerTable {
         const stored = this.cachedBatches(stamp, batch);
         const cached = pending.get(stateKey) ?? stored;
         const duplicate = cached.find((c) => c.baseSequence === stamp.baseSequence && c.recordCount === batch.recordCount);
-        if (duplicate) return { kind: "duplicate", baseOffset: duplicate.baseOffset };
+        if (duplicate) {
+          if (duplicate.fingerprint !== undefined && duplicate.fingerprint !== batch.fingerprint) throw sequenceReused(stamp, batch, duplicate);
+          return { kind: "duplicate", baseOffset: duplicate.baseOffset };
+        }
         const expected = cached.length === 0 ? 0 : nextSequence(cached[cached.length - 1]);
         if (stamp.baseSequence !== expected) {
           throw new BrokerError(
@@ -163,7 +183,7 @@ export class ProducerTable {
               `${stamp.baseSequence} is out of order, expected ${expected}`,
           );
         }
-        pending.set(stateKey, [...cached, { baseSequence: expected, recordCount: batch.recordCount, baseOffset }]);
+        pending.set(stateKey, [...cached, { baseSequence: expected, recordCount: batch.recordCount, baseOffset, fingerprint: batch.fingerprint }]);
       }
       nextOffsets.set(where, baseOffset + batch.recordCount);
       return { kind: "append" };

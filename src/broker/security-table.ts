@@ -27,6 +27,8 @@ export class SecurityTable {
   private acls: AclEntry[] = [];
   private readonly tokens = new Map<string, TokenRecord>();
   private readonly tokensByHash = new Map<string, TokenRecord>();
+  /** Counts applied changes, so that a node can tell when to re-judge what it admitted earlier. */
+  private changes = 0;
 
   static restore(loaded: LoadedSecurity | undefined): SecurityTable {
     const table = new SecurityTable();
@@ -64,6 +66,17 @@ export class SecurityTable {
   }
 
   apply(command: SecurityCommand): { result: SecurityResult; mutations: SecurityMutation[] } {
+    const applied = this.applyChecked(command);
+    if (applied.mutations.length > 0) this.changes++;
+    return applied;
+  }
+
+  /** Changes applied to this table so far (not replicated: a restored table starts at 0). */
+  get version(): number {
+    return this.changes;
+  }
+
+  private applyChecked(command: SecurityCommand): { result: SecurityResult; mutations: SecurityMutation[] } {
     this.check(command);
     switch (command.kind) {
       case SecurityCommandKind.AddAcl: {

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { parseNodeEvent } from "../server/node-events";
 import type { DevSecurity } from "./dev-security";
 import { UsageError } from "./exit-codes";
+import { serverNodeFlags } from "./server-node-flags";
 
 interface DevFlags {
   dataDir: string;
@@ -75,7 +76,7 @@ async function runDevCluster(dataDir: string, ports: DevPorts, nodeCount: number
 
   const exits = ids.map((id) => {
     const log = createWriteStream(join(dataDir, "logs", `node-${id}.log`), { flags: "a" });
-    const args = [process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
+    const args = [...serverNodeFlags, process.argv[1], "serve", "--id", String(id), "--data-dir", join(dataDir, `node-${id}`)];
     args.push("--http-address", `127.0.0.1:${ports.http + id - 1}`);
     for (const m of members) args.push("--member", m);
     for (const m of kafkaMembers) args.push("--kafka-member", m);

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=128
 // The `raftline` command: `serve` runs one node, `dev` a local three-node cluster; the others are clients
 // of a running cluster, one file per command group under commands/. Exit codes: see exit-codes.ts.
 import { Command, CommanderError } from "commander";

@@ -13,8 +13,9 @@
 //   - UNKNOWN_PRODUCER_ID (the id expired while idle): once nothing is in flight, a new id is fetched and
 //     every waiting batch is renumbered from 0; a batch that was in doubt fails, since it cannot be
 //     recognized under the new id;
-//   - PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE at the head of a lane, or any other outcome-unknown failure:
-//     the producer stops; every unsettled send and every later one fails with that error.
+//   - PRODUCER_FENCED, OUT_OF_ORDER_SEQUENCE at the head of a lane, SEQUENCE_REUSED (a sequence taken by
+//     other records: the lanes and the broker disagree), or any other outcome-unknown failure: the
+//     producer stops; every unsettled send and every later one fails with that error.
 import { status } from "@grpc/grpc-js";
 import type { ProduceBatch } from "../generated/raftline/v1/ProduceBatch";
 import type { ProduceBatchResult__Output } from "../generated/raftline/v1/ProduceBatchResult";
@@ -95,6 +96,7 @@ function addSequence(sequence: number, count: number): number {
 const producerStateReasons: ReadonlySet<string> = new Set([
   "ERROR_REASON_PRODUCER_FENCED",
   "ERROR_REASON_OUT_OF_ORDER_SEQUENCE",
+  "ERROR_REASON_SEQUENCE_REUSED",
   "ERROR_REASON_UNKNOWN_PRODUCER_ID",
 ]);
 

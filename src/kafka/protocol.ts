@@ -18,6 +18,7 @@ export enum ApiKey {
   CreateTopics = 19,
   DeleteTopics = 20,
   InitProducerId = 22,
+  DescribeConfigs = 32,
 }
 
 export interface VersionRange {
@@ -42,6 +43,7 @@ export const supportedVersions: ReadonlyMap<ApiKey, VersionRange> = new Map([
   [ApiKey.CreateTopics, { min: 0, max: 4 }],
   [ApiKey.DeleteTopics, { min: 0, max: 3 }],
   [ApiKey.InitProducerId, { min: 0, max: 1 }],
+  [ApiKey.DescribeConfigs, { min: 0, max: 2 }],
 ]);
 
 export function isSupported(apiKey: number, version: number): boolean {

@@ -9,7 +9,9 @@ import * as grpc from "@grpc/grpc-js";
 import type { MessageDescriptor, ProtoTypes } from "./proto-descriptors";
 import { RpcError, boundedText, toGrpcError } from "./rpc-errors";
 import type { AccessControl, CallIdentity } from "./security/access-control";
+import { OpenStream } from "./security/open-streams";
 import { rpcAccess } from "./security/rpc-access";
+import { type ServerStreamCall, revocable } from "./stream-revocation";
 import { isPlanted } from "./test-plants";
 
 /** What a request deserializes to when its bytes are not a valid message. */
@@ -89,9 +91,24 @@ export function guardedService(
       const principal = access.authenticate(call);
       if (principal instanceof RpcError) return { failure: asStatus(principal) };
       const denied = (request: unknown): grpc.ServiceError | undefined => asStatus(access.authorize(principal, need, request));
+      // Only a principal that can lose its standing is followed: nodes, and the superuser by certificate or
+      // by the configured token, cannot.
+      const track: Track | undefined =
+        (principal.superuser || principal.node) && principal.tokenHash === undefined
+          ? undefined
+          : (call) => {
+              const revoke = revocable(call);
+              const stream = new OpenStream(principal, (err) => revoke(toGrpcError(err, leaderAddress) as grpc.ServiceError));
+              const close = access.streams.open(stream);
+              for (const event of ["finish", "close", "cancelled", "error"]) call.once(event, close);
+              return (request) => {
+                if (need?.kind === "access") stream.admitted(need.of(request));
+              };
+            };
       return {
         refuse: (request) => malformed(request) ?? denied(request) ?? asStatus(requestError(request, type, types)),
         refuseMessage: (message) => malformed(message) ?? denied(message),
+        track,
       };
     };
     guardedHandlers[name] = method.requestStream ? guardStream(handler, admit) : guardSingle(handler, method.responseStream, admit);
@@ -110,8 +127,15 @@ function tolerant(deserialize: (bytes: Buffer) => unknown): (bytes: Buffer) => u
 }
 
 type Refuse = (request: unknown) => grpc.ServiceError | undefined;
+/** Records the accesses of a stream's admitted request (or message). */
+type Admitted = (request: unknown) => void;
+/**
+ * With security on, follows a stream from its admission to its end (wrapping the call before its handler
+ * runs), so that a change of ACLs or tokens can end it (security/open-streams.ts).
+ */
+type Track = (call: ServerStreamCall) => Admitted;
 /** At a call's start: it failed authentication, or here is how to judge its request, or each message of its stream. */
-type Admit = (call: CallIdentity) => { failure: grpc.ServiceError | undefined } | { refuse: Refuse; refuseMessage: Refuse };
+type Admit = (call: CallIdentity) => { failure: grpc.ServiceError | undefined } | { refuse: Refuse; refuseMessage: Refuse; track?: Track };
 type AnyHandler = grpc.UntypedHandleCall;
 
 function refusalOf(admit: Admit, call: CallIdentity & { request: unknown }): grpc.ServiceError | undefined {
@@ -131,9 +155,14 @@ function guardSingle(handler: AnyHandler, responseStream: boolean, admit: Admit)
   }
   const streaming = handler as grpc.handleServerStreamingCall<unknown, unknown>;
   const guarded: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
-    const err = refusalOf(admit, call);
-    if (err) call.emit("error", err);
-    else streaming(call);
+    const admitted = admit(call);
+    const err = "failure" in admitted ? admitted.failure : admitted.refuse(call.request);
+    if (err) {
+      call.emit("error", err);
+      return;
+    }
+    if (!("failure" in admitted)) admitted.track?.(call)(call.request);
+    streaming(call);
   };
   return guarded;
 }
@@ -151,6 +180,7 @@ function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
       return;
     }
     const refuseMessage = admitted.refuseMessage;
+    let track: Admitted | undefined;
     const emit = call.emit.bind(call);
     const end = call.end.bind(call);
     let failure: grpc.ServiceError | undefined;
@@ -164,6 +194,7 @@ function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
       }
       // Nothing after the malformed message reaches the handler, nor the client's own half-close.
       if (failure && (event === "data" || event === "end")) return true;
+      if (event === "data") track?.(args[0]);
       return emit(event, ...args);
     };
     call.end = ((...args: Parameters<typeof call.end>) => {
@@ -174,6 +205,7 @@ function guardStream(handler: AnyHandler, admit: Admit): AnyHandler {
       }
       return end(...args);
     }) as typeof call.end;
+    track = admitted.track?.(call);
     (handler as (call: grpc.ServerDuplexStream<unknown, unknown>) => void)(call);
   };
   return guarded as AnyHandler;

@@ -274,6 +274,11 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       superuserToken,
       table: () => machine.state.security,
     });
+    const access = ctx.access;
+    replica.on("applied", () => {
+      const ended = access.securityApplied();
+      if (ended > 0) logger.info({ ended }, "ended open streams whose principal lost its token or a permission they use");
+    });
   }
 
   const peerServer = new grpc.Server(peerServerOptions());
@@ -354,7 +359,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   if (replacementPending) {
     const peers = (): string[] =>
       [...addressBook.members.filter((m) => m.id !== config.id).map((m) => m.clientAddress), ...(config.join ? [config.join] : [])];
-    requestSelfReplacement({ self: me, peers, stopped: () => stopped, logger })
+    requestSelfReplacement({ self: me, credentials: channelCredentials(), peers, stopped: () => stopped, logger })
       .then(async (done) => {
         if (!done) return;
         await setReplacementPending(db, false);

@@ -16,6 +16,11 @@ export const replacementRetryMs = 500;
 
 export interface SelfReplacement {
   self: ClusterMember;
+  /**
+   * How to reach the members: with security on, TLS presenting this node's certificate, so that the peers
+   * authenticate it as a node (no user token) and allow it to ask for its own replacement.
+   */
+  credentials: grpc.ChannelCredentials;
   /** Client addresses of the other members, as currently known. */
   peers(): string[];
   stopped(): boolean;
@@ -42,7 +47,7 @@ export async function requestSelfReplacement(r: SelfReplacement): Promise<boolea
   while (!r.stopped()) {
     for (const address of r.peers()) {
       if (r.stopped()) return false;
-      const client = new api.Admin(address, grpc.credentials.createInsecure()) as unknown as AdminClient;
+      const client = new api.Admin(address, r.credentials) as unknown as AdminClient;
       try {
         await call(client, "ReplaceNode", r.self);
         r.logger.info({ via: address }, "the cluster replaced this node; catching up from the leader");

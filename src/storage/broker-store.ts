@@ -9,15 +9,18 @@
 //   0x14                                     producer meta: u8 format version, u64 next producer id
 //   0x15 | u64 producerId                    producer: u8 format version, u32 epoch, u64 lastActiveMs
 //   0x16 | u64 producerId | u32 topicId | u32 part
-//                                            sequence state: u8 format version, u32 epoch, u8 count, then
-//                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset
+//                                            sequence state: u8 format version (2), u32 epoch, u8 count, then
+//                                            per remembered batch u32 baseSequence, u32 recordCount, u64 baseOffset,
+//                                            u8 1 + u32 fingerprint, or u8 0 + u32 0 for an unknown one
+//                                            (version 1, still read: the same without the last 5 bytes; every
+//                                            fingerprint is unknown)
 //   0x17, 0x18                               consumer groups and committed offsets (group-store.ts)
 //   0x19, 0x1A, 0x1B                         share groups, their partitions and windows (share-store.ts)
 //   0x1C, 0x1D                               ACLs and token hashes (security-store.ts)
 //   0x1E                                     member records (member-store.ts)
 import type { LoadedBrokerState, LoadedPartition } from "../broker/broker-state";
 import type { StoredBatch } from "../broker/fetch-records";
-import type { BrokerMutation, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
+import type { BrokerMutation, CachedBatch, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
 import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
 import { verifyRecordBatch } from "../broker/record-batch";
@@ -150,7 +153,11 @@ const PRODUCER_META_KEY = Buffer.from([PREFIX_PRODUCER_META]);
 const producerKeyBytes = 1 + 8;
 const producerValueBytes = 1 + 4 + 8;
 const producerPartitionKeyBytes = 1 + 8 + 4 + 4;
-const cachedBatchBytes = 4 + 4 + 8;
+/** Sequence states are written in version 2 (with fingerprints); version 1 ones are still read. */
+const sequenceStateFormatVersion = 2;
+const sequenceStateV1FormatVersion = 1;
+const cachedBatchV1Bytes = 4 + 4 + 8;
+const cachedBatchBytes = cachedBatchV1Bytes + 1 + 4;
 
 function producerKey(producerId: number): Buffer {
   const key = Buffer.allocUnsafe(producerKeyBytes);
@@ -185,7 +192,7 @@ function encodeProducer(producer: ProducerRecord): Buffer {
 
 function encodeProducerPartition(state: ProducerPartitionRecord): Buffer {
   const value = Buffer.allocUnsafe(1 + 4 + 1 + state.batches.length * cachedBatchBytes);
-  value[0] = producerFormatVersion;
+  value[0] = sequenceStateFormatVersion;
   value.writeUInt32BE(state.epoch, 1);
   value[5] = state.batches.length;
   state.batches.forEach((b, i) => {
@@ -193,6 +200,8 @@ function encodeProducerPartition(state: ProducerPartitionRecord): Buffer {
     value.writeUInt32BE(b.baseSequence, at);
     value.writeUInt32BE(b.recordCount, at + 4);
     writeUint64BE(value, at + 8, b.baseOffset);
+    value[at + 16] = b.fingerprint === undefined ? 0 : 1;
+    value.writeUInt32BE(b.fingerprint ?? 0, at + 17);
   });
   return value;
 }
@@ -212,14 +221,24 @@ function decodeProducer(key: Buffer, value: Buffer): ProducerRecord {
 }
 
 function decodeProducerPartition(key: Buffer, value: Buffer): ProducerPartitionRecord {
-  checkVersion(value, "producer sequence state");
+  const version = value.length === 0 ? 0 : value[0];
+  if (version !== sequenceStateFormatVersion && version !== sequenceStateV1FormatVersion) {
+    throw new Error(`producer sequence state format ${version} is not supported (this build reads 1 and ${sequenceStateFormatVersion})`);
+  }
+  const batchBytes = version === sequenceStateV1FormatVersion ? cachedBatchV1Bytes : cachedBatchBytes;
   const count = value.length >= 6 ? value[5] : 0;
-  if (key.length !== producerPartitionKeyBytes || value.length !== 6 + count * cachedBatchBytes) {
+  if (key.length !== producerPartitionKeyBytes || value.length !== 6 + count * batchBytes) {
     throw new StorageCorruption(`malformed producer sequence state key ${key.toString("hex")}`);
   }
-  const batches = Array.from({ length: count }, (_, i) => {
-    const at = 6 + i * cachedBatchBytes;
-    return { baseSequence: value.readUInt32BE(at), recordCount: value.readUInt32BE(at + 4), baseOffset: readUint64BE(value, at + 8) };
+  const batches = Array.from({ length: count }, (_, i): CachedBatch => {
+    const at = 6 + i * batchBytes;
+    const batch: CachedBatch = { baseSequence: value.readUInt32BE(at), recordCount: value.readUInt32BE(at + 4), baseOffset: readUint64BE(value, at + 8) };
+    if (version === sequenceStateFormatVersion) {
+      const known = value[at + 16];
+      if (known > 1) throw new StorageCorruption(`malformed fingerprint flag ${known} in producer sequence state key ${key.toString("hex")}`);
+      if (known === 1) batch.fingerprint = value.readUInt32BE(at + 17);
+    }
+    return batch;
   });
   return {
     producerId: readUint64BE(key, 1),

@@ -1,10 +1,12 @@
 // A Kafka client in the chaos run: kafkajs's idempotent producer (acks=-1) writing through the Kafka
 // listeners while the nemesis works. Its sends join the run's history like every producer's, so the
 // checker holds it to the same promises: every acknowledged record is stored once, nothing appears that
-// was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say), and the
-// producer is replaced by a new one (a new producer id): kafkajs gives its next batch the failed batch's
-// sequence, which a broker that deduplicates by sequence (Kafka or Raftline) would answer as a duplicate
-// of the failed batch if that one was in fact appended (see src/kafka/README.md).
+// was not sent. A send that fails is recorded with an unknown outcome (kafkajs does not say). kafkajs
+// gives its next batch the failed batch's sequence: the next send still goes through the same producer,
+// so the broker must append it (the failed batch was not appended) or refuse it (it was, with other
+// records: OUT_OF_ORDER_SEQUENCE_NUMBER), never acknowledge it without storing it. After a second
+// failure in a row the producer is replaced by a new one (a new producer id), since kafkajs would keep
+// reusing that sequence (see src/kafka/README.md).
 import { Kafka, logLevel, type Producer } from "kafkajs";
 import type { History } from "./history";
 import { Violation, sendValue } from "./model";
@@ -23,6 +25,8 @@ export interface KafkaWorkloadOptions {
 const recordsPerSend = 3;
 /** Pause after a failed send: while the cluster is down, kafkajs fails sends at once ("Broker not connected"). */
 const failurePauseMs = 500;
+/** Failed sends in a row after which the producer is replaced. */
+const failuresBeforeReplacing = 2;
 
 export class KafkaWorkload implements Workload {
   readonly name: string;
@@ -31,7 +35,7 @@ export class KafkaWorkload implements Workload {
   private running = false;
   private loop: Promise<void> | undefined;
   private seq = 0;
-  private readonly counts = { acked: 0, failed: 0 };
+  private readonly counts = { acked: 0, failed: 0, refusedReuse: 0 };
 
   constructor(private readonly options: KafkaWorkloadOptions) {
     this.name = options.name;
@@ -66,7 +70,11 @@ export class KafkaWorkload implements Workload {
   }
 
   summary(): Record<string, number> {
-    return { [`${this.name} acked`]: this.counts.acked, [`${this.name} failed`]: this.counts.failed };
+    return {
+      [`${this.name} acked`]: this.counts.acked,
+      [`${this.name} failed`]: this.counts.failed,
+      [`${this.name} reused sequences refused`]: this.counts.refusedReuse,
+    };
   }
 
   /** A connected new producer (a new producer id), or undefined once the workload stops. */
@@ -88,6 +96,7 @@ export class KafkaWorkload implements Workload {
   private async run(kafka: Kafka, history: History): Promise<void> {
     const name = `${this.name}-1`;
     let producer = await this.connect(kafka);
+    let failuresInARow = 0;
     while (this.running && producer) {
       const partition = this.seq % this.options.topic.partitions;
       const ops = Array.from({ length: recordsPerSend }, () => {
@@ -100,12 +109,18 @@ export class KafkaWorkload implements Workload {
         ops.forEach((op, i) => history.acked(op, base + i));
         this.counts.acked += ops.length;
         await pause(this.options.sendIntervalMs);
+        failuresInARow = 0;
       } catch (err) {
         for (const op of ops) history.failed(op, `kafkajs: ${err instanceof Error ? err.message : String(err)}`);
         this.counts.failed += ops.length;
-        await producer.disconnect().catch(() => undefined);
+        if ((err as { type?: string }).type === "OUT_OF_ORDER_SEQUENCE_NUMBER") this.counts.refusedReuse++;
+        failuresInARow++;
         await pause(failurePauseMs);
-        producer = await this.connect(kafka);
+        if (failuresInARow >= failuresBeforeReplacing) {
+          await producer.disconnect().catch(() => undefined);
+          producer = await this.connect(kafka);
+          failuresInARow = 0;
+        }
       }
     }
   }

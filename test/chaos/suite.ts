@@ -1,6 +1,7 @@
 // The workloads a chaos run puts on the cluster. A new feature joins the suite by adding its workload here
 // (its own load, history notes and checks; see workload.ts).
 import { GroupWorkload } from "./group-workload";
+import { KafkaGroupWorkload } from "./kafka-group-workload";
 import { KafkaWorkload } from "./kafka-workload";
 import { ProducerWorkload } from "./producer-workload";
 import { QueueWorkload } from "./queue-workload";
@@ -57,6 +58,11 @@ export function chaosWorkloads(options: { kafka: boolean }): Workload[] {
     new GroupWorkload({ name: "group", topic: chaosTopic, members: 3, churnEveryMs: 7000, sessionTimeoutMs: 3000, requestTimeoutMs }),
     new QueueWorkload({ name: "queue", topic: chaosTopic, churnEveryMs: 9000, requestTimeoutMs }),
   ];
-  if (options.kafka) workloads.push(new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }));
+  if (options.kafka) {
+    workloads.push(
+      new KafkaWorkload({ name: "kafka", topic: chaosTopic, sendIntervalMs, requestTimeoutMs }),
+      new KafkaGroupWorkload({ name: "kafka-group", topic: chaosTopic, sessionTimeoutMs: 6000, requestTimeoutMs }),
+    );
+  }
   return workloads;
 }

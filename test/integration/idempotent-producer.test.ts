@@ -1,6 +1,6 @@
 // The idempotent producer on a real three-node cluster: the raw contract (InitProducer, a batch sent
-// twice answered with the same offset and duplicate = true, gaps and fencing refused with their
-// reasons), and the SDK's producer writing while the leader is SIGKILLed, after which every record
+// twice answered with the same offset and duplicate = true, other records under its sequence, gaps and
+// fencing refused with their reasons), and the SDK's producer writing while the leader is SIGKILLed, after which every record
 // exists exactly once, in order, on every node.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -103,6 +103,11 @@ describe("the raw contract", () => {
     assert.equal(Number(a2.baseOffset), Number(a1.baseOffset));
     const next = await stubs.produce(leader, [batch("raw", 0, ["c"], { ...p, baseSequence: 2 })]);
     assert.equal(Number(next.results[0].appends[0].baseOffset), Number(a1.baseOffset) + 2);
+    // Other records under an appended batch's sequence and count: not a resend, so not a duplicate.
+    const reused = await expectError(stubs.produce(follower, [batch("raw", 0, ["d"], { ...p, baseSequence: 2 })]));
+    assert.equal(reused.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal(reasonOf(reused), "ERROR_REASON_SEQUENCE_REUSED");
+    assert.match(reused.details, /base_sequence 2 was already appended at offset \d+ with other records/);
     for (const node of cluster.nodes) {
       await waitFor(async () => (await stubs.values(node.id, "raw", 0)).length === 3, 10000, `node ${node.id} to apply`);
       assert.deepEqual(await stubs.values(node.id, "raw", 0), ["a", "b", "c"]);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { Kafka, logLevel, type Consumer, type EachMessagePayload } from "kafkajs";
+import { ConfigResourceTypes, Kafka, logLevel, type Consumer, type EachMessagePayload } from "kafkajs";
 import { startKafkaCluster, type KafkaCluster } from "../support/kafka-cluster";
 import { rawStubs, unaryCall, type RawStubs } from "../support/raw-stubs";
 import { waitFor } from "../support/wait";
@@ -106,6 +106,36 @@ describe("kafkajs through the Kafka listener", () => {
     assert.equal(byTime.find((o) => o.partition === 0)?.offset, "1");
     await producer.disconnect();
     await admin.disconnect();
+  });
+
+  test("DescribeConfigs: a topic's settings under Kafka's names, a broker's, UNKNOWN_TOPIC_OR_PARTITION for a missing topic", async () => {
+    const admin = kafka("configs").admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: "configured", numPartitions: 1, configEntries: [{ name: "retention.ms", value: "3600000" }] }], waitForLeaders: true });
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: "configured" },
+          { type: ConfigResourceTypes.BROKER, name: "2", configNames: ["broker.id", "auto.create.topics.enable"] },
+        ],
+      });
+      const topic = resources.find((r) => r.resourceType === ConfigResourceTypes.TOPIC);
+      const values = new Map(topic?.configEntries.map((c) => [c.configName, [c.configValue, c.isDefault, c.readOnly]]));
+      assert.deepEqual(values.get("retention.ms"), ["3600000", false, true]);
+      assert.deepEqual(values.get("retention.bytes"), ["-1", true, true], "no size limit");
+      assert.deepEqual(values.get("cleanup.policy"), ["delete", true, true]);
+      assert.deepEqual(values.get("max.message.bytes"), [String(1024 * 1024), true, true]);
+      assert.deepEqual(values.get("min.insync.replicas"), ["2", true, true], "a majority of three voters");
+      const broker = resources.find((r) => r.resourceType === ConfigResourceTypes.BROKER);
+      assert.deepEqual(broker?.configEntries.map((c) => [c.configName, c.configValue]), [["broker.id", "2"], ["auto.create.topics.enable", "false"]]);
+      await assert.rejects(
+        admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: "absent" }] }),
+        (err: Error & { type?: string }) => err.type === "UNKNOWN_TOPIC_OR_PARTITION",
+      );
+    } finally {
+      await admin.disconnect();
+    }
   });
 
   test("a group commits, stops, and resumes from its commit after the leader restarts", async () => {

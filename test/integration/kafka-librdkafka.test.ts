@@ -132,6 +132,17 @@ describe("librdkafka clients through the Kafka listener", () => {
     assert.deepEqual(stored, codecs.flatMap((codec) => Array.from({ length: 40 }, (_, i) => `${codec}-${i}`)));
   });
 
+  test("confluent-kafka: DescribeConfigs of a topic and a broker, and of a missing topic", { skip: skipPython }, async () => {
+    await createTopic("py-configs", 1);
+    const out = await finished(start(python, [script, "configs", kc.brokers.join(","), "py-configs", "3"]), "python describe_configs");
+    const described = JSON.parse(out.trim()) as { topic: Record<string, string>; broker: Record<string, string>; missing: string | null };
+    assert.equal(described.topic["cleanup.policy"], "delete");
+    assert.equal(described.topic["retention.ms"], "-1", "no age limit");
+    assert.equal(described.topic["max.message.bytes"], String(1024 * 1024));
+    assert.equal(described.broker["broker.id"], "3");
+    assert.equal(described.missing, "UNKNOWN_TOPIC_OR_PART");
+  });
+
   test("kcat: idempotent acks=all across a leader SIGKILL, then a group commits and resumes", { skip: skipKcat }, async () => {
     await createTopic("kcat-events", 1);
     const bootstrap = kc.brokers.join(",");

@@ -7,11 +7,15 @@ test/integration/kafka-librdkafka.test.ts.
                                          acknowledged and "acked N" at the end (exit 1 on any failure)
   consume BOOTSTRAP TOPIC GROUP COUNT    reads COUNT records in the group, commits synchronously, prints
                                          one JSON line with the values and closes
+  configs BOOTSTRAP TOPIC BROKER_ID      describes the topic's and the broker's configs and a missing
+                                         topic's; prints one JSON line {"topic": {...}, "broker": {...},
+                                         "missing": "ERROR_NAME"}
 """
 import json
 import sys
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka.admin import AdminClient, ConfigResource
 
 
 def produce(bootstrap, topic, prefix, count, codec):
@@ -73,11 +77,31 @@ def consume(bootstrap, topic, group, count):
         sys.exit(1)
 
 
+def configs(bootstrap, topic, broker_id):
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    wanted = [ConfigResource("topic", topic), ConfigResource("broker", broker_id)]
+    described = admin.describe_configs(wanted, request_timeout=30)
+    result = {}
+    for resource, future in described.items():
+        entries = future.result(timeout=30)
+        kind = "topic" if resource.restype == ConfigResource.Type.TOPIC else "broker"
+        result[kind] = {name: entry.value for name, entry in entries.items()}
+    try:
+        admin.describe_configs([ConfigResource("topic", "absent-" + topic)], request_timeout=30)[
+            ConfigResource("topic", "absent-" + topic)].result(timeout=30)
+        result["missing"] = None
+    except KafkaException as e:
+        result["missing"] = e.args[0].name()
+    print(json.dumps(result), flush=True)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "produce":
         produce(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else "gzip")
     elif mode == "consume":
         consume(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]))
+    elif mode == "configs":
+        configs(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         sys.exit("unknown mode " + mode)

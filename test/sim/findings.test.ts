@@ -41,6 +41,11 @@ describe("fixed findings", () => {
     assert.equal(result.failure, undefined, formatFailure(result));
   });
 
+  test("F8: a grant is charged to the copy of the request it answers, not to a later duplicate", async () => {
+    const result = await runSimulation({ seed: 3031, steps: 5000 });
+    assert.equal(result.failure, undefined, formatFailure(result));
+  });
+
   for (const [name, seeds] of [
     ["F5: a snapshot captured after a restart carries the applied entry's term", [32, 44, 60]],
     ["F6: a leader restarted at its compaction point can send a snapshot", [343]],

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePorts } from "./ports";
 import { parseNodeEvent } from "../../src/server/node-events";
+import { serverNodeFlags } from "../../src/cli/server-node-flags";
 import { withDeadline } from "./wait";
 
 export interface NodeSpec {
@@ -34,6 +35,8 @@ export class ClusterNode {
   private isPaused = false;
   /** Term of the last "leader" event this node sent, 0 if none since it started. */
   leaderTerm = 0;
+  /** "leader" events this node sent since the test process first started it (a bench counts leader changes). */
+  leaderEvents = 0;
   /** host:port of its HTTP server (metrics, dashboard) as it reported when serving, if it has one. */
   httpAddress: string | undefined;
 
@@ -88,7 +91,10 @@ export class ClusterNode {
           this.httpAddress = event.httpAddress;
           resolve();
         }
-        else if (event?.kind === "leader") this.leaderTerm = event.term;
+        else if (event?.kind === "leader") {
+          this.leaderTerm = event.term;
+          this.leaderEvents++;
+        }
       });
       void this.exit?.then((e) => reject(new Error(`node ${this.id} exited (${e.signal ?? e.code}) before serving`)));
     });
@@ -170,7 +176,7 @@ export async function layOutLocalCluster(o: {
       ...m,
       dataDir,
       logPath: join(root, `node-${m.id}.log`),
-      args: [...(o.nodeArgs ?? []), o.cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...(o.serveArgs ?? [])],
+      args: [...serverNodeFlags, ...(o.nodeArgs ?? []), o.cliPath, "serve", "--id", String(m.id), "--data-dir", dataDir, ...memberFlags, ...(o.serveArgs ?? [])],
       env: { ...process.env, ...o.env },
     });
   });

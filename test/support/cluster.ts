@@ -5,6 +5,7 @@
 import { after } from "node:test";
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { serverNodeFlags } from "../../src/cli/server-node-flags";
 import { RaftlineClient, RaftlineClientOptions } from "../../src/client";
 import { ClusterNode, killNodesSync, layOutLocalCluster } from "./cluster-node";
 import { freePorts } from "./ports";
@@ -144,7 +145,7 @@ export class Cluster {
 
   private joinerArgs(m: { id: number; clientAddress: string; peerAddress: string; dataDir: string }, via: string): string[] {
     const self = `${m.id}=${m.clientAddress},${m.peerAddress}`;
-    return [cliPath, "serve", "--id", String(m.id), "--data-dir", m.dataDir, "--member", self, "--join", via, ...this.joinerSetup.serveArgs];
+    return [...serverNodeFlags, cliPath, "serve", "--id", String(m.id), "--data-dir", m.dataDir, "--member", self, "--join", via, ...this.joinerSetup.serveArgs];
   }
 
   node(id: number): ClusterNode {

@@ -169,3 +169,74 @@ test("a snapshot carries the producers to a node that never applied their comman
   await leader.db.close();
   await followerDb.close();
 });
+
+/** Sends `count` records whose values carry `tag`, so two sends can hold different records. */
+async function sendTagged(node: Node, producer: ProducerStamp, count: number, tag: string): Promise<ApplyOutcome> {
+  const blob = encodeRecordBatch(Array.from({ length: count }, (_, i) => ({ value: Buffer.from(`${tag}${i}`) })), t0);
+  return node.run({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "t", partition: 0, blob, producer }] });
+}
+
+test("remembered batches keep their fingerprints through a restart and a snapshot", async () => {
+  const leader = await withTopic(await freshDb());
+  const p = await leader.init();
+  await sendTagged(leader, stamp(p, 0), 2, "a");
+  await sendTagged(leader, stamp(p, 2), 2, "b");
+  const cached = leader.state.producerPartition(p.producerId, "t", 0);
+  assert.ok(cached?.batches.every((b) => b.fingerprint !== undefined));
+
+  const restarted = await leader.restarted();
+  const followerDb = await freshDb();
+  const meta = { index: leader.index, term: 1, conf };
+  await importState(followerDb, exportState(leader.db), meta);
+  const follower = new Node(followerDb, BrokerState.restore(await loadBrokerState(followerDb), meta.index));
+  for (const node of [restarted, follower]) {
+    assert.deepEqual(node.state.producerPartition(p.producerId, "t", 0), cached);
+    assert.equal(outcomeOf(await sendTagged(node, stamp(p, 2), 2, "b")), "duplicate@2");
+    assert.equal(outcomeOf(await sendTagged(node, stamp(p, 2), 2, "c")), "ERROR_REASON_SEQUENCE_REUSED");
+  }
+  await leader.db.close();
+  await followerDb.close();
+});
+
+/** Rewrites every stored sequence state in format version 1, as a version that kept no fingerprints wrote it. */
+async function downgradeSequenceStates(db: Db): Promise<number> {
+  const v1BatchBytes = 16;
+  const v2BatchBytes = 21;
+  let rewritten = 0;
+  for await (const [key, value] of db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer", gte: Buffer.from([0x16]), lt: Buffer.from([0x17]) })) {
+    assert.equal(value[0], 2, "written in format 2");
+    const count = value[5];
+    const old = Buffer.alloc(6 + count * v1BatchBytes);
+    value.copy(old, 0, 0, 6);
+    old[0] = 1;
+    for (let i = 0; i < count; i++) value.copy(old, 6 + i * v1BatchBytes, 6 + i * v2BatchBytes, 6 + i * v2BatchBytes + v1BatchBytes);
+    await db.put(key, old, { keyEncoding: "buffer", valueEncoding: "buffer", sync: true });
+    rewritten++;
+  }
+  return rewritten;
+}
+
+test("a sequence state stored without fingerprints (format 1) loads, and its batches match any records as before", async () => {
+  const db = await freshDb();
+  const node = await withTopic(db);
+  const p = await node.init();
+  await sendTagged(node, stamp(p, 0), 2, "a");
+  await sendTagged(node, stamp(p, 2), 2, "b");
+  assert.equal(await downgradeSequenceStates(db), 1);
+
+  const restarted = await node.restarted();
+  const loaded = restarted.state.producerPartition(p.producerId, "t", 0);
+  assert.deepEqual(loaded?.batches, [
+    { baseSequence: 0, recordCount: 2, baseOffset: 0 },
+    { baseSequence: 2, recordCount: 2, baseOffset: 2 },
+  ]);
+  assert.equal(outcomeOf(await sendTagged(restarted, stamp(p, 2), 2, "other")), "duplicate@2", "unknown fingerprint: accepted as before");
+  assert.equal(outcomeOf(await sendTagged(restarted, stamp(p, 4), 2, "c")), "appended@4");
+
+  // The next write stores format 2 again: old batches stay unknown, the new one has its fingerprint.
+  const again = await restarted.restarted();
+  const mixed = again.state.producerPartition(p.producerId, "t", 0)?.batches ?? [];
+  assert.deepEqual(mixed.map((b) => b.fingerprint !== undefined), [false, false, true]);
+  assert.equal(outcomeOf(await sendTagged(again, stamp(p, 4), 2, "d")), "ERROR_REASON_SEQUENCE_REUSED");
+  await db.close();
+});

@@ -10,7 +10,7 @@ import { BrokerError, grpcStatusOf } from "../../src/broker/errors";
 import { Command, CommandKind, encodeCommand } from "../../src/broker/commands";
 import { StickyPartitioner, partitionForKey as brokerPartitionForKey } from "../../src/broker/partitioner";
 import { planProduce, produceOutcome } from "../../src/broker/produce-plan";
-import { decodeRecordBatch } from "../../src/broker/record-batch";
+import { decodeRecordBatch, encodeRecordBatch } from "../../src/broker/record-batch";
 import type { ErrorStatus } from "../../src/generated/raftline/v1/ErrorStatus";
 import type { InitProducerRequest__Output } from "../../src/generated/raftline/v1/InitProducerRequest";
 import type { InitProducerResponse } from "../../src/generated/raftline/v1/InitProducerResponse";
@@ -262,6 +262,20 @@ test("a second instance taking over the producer id fences the first", async (t)
   await assert.rejects(first.send({ topic: "t", partition: 0, records: [{ value: "stale" }] }), isFenced);
   await assert.rejects(first.send({ topic: "t", partition: 0, records: [{ value: "later" }] }), isFenced, "a fenced producer stays stopped");
   assert.deepEqual(broker.values("t", 0), ["one", "two"]);
+});
+
+test("a sequence the broker holds for other records stops the producer (SEQUENCE_REUSED)", async (t) => {
+  const { broker, client } = await setup(t);
+  const producer = client.producer({ idempotent: true, lingerMs: 0 });
+  await producer.send({ topic: "t", partition: 0, records: [{ value: "one" }] });
+  const identity = producer.producerIdentity ?? { producerId: 0, epoch: 0 };
+  // Another writer with this producer's id and epoch took the next sequence: the lanes no longer agree with the broker.
+  const blob = encodeRecordBatch([{ value: Buffer.from("other") }], t0);
+  broker.run({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "t", partition: 0, blob, producer: { ...identity, baseSequence: 1 } }] });
+  const isReused = (err: RaftlineError): boolean => err instanceof RaftlineError && err.reason === "ERROR_REASON_SEQUENCE_REUSED";
+  await assert.rejects(producer.send({ topic: "t", partition: 0, records: [{ value: "two" }] }), isReused);
+  await assert.rejects(producer.send({ topic: "t", partition: 0, records: [{ value: "three" }] }), isReused, "the producer stays stopped");
+  assert.deepEqual(broker.values("t", 0), ["one", "other"]);
 });
 
 test("a producer id expired while idle is replaced, and sequences start again at 0", async (t) => {

@@ -2,6 +2,7 @@
 // encoder (plain and gzip) decode here to the same records, our encoded batches decode back and pass
 // the CRC, and a changed byte, a short batch or a lying count is refused. ApiVersions answers an
 // unknown version in the v0 layout; array counts larger than the frame are refused before allocating.
+// DescribeConfigs requests kafkajs encodes decode here, and our answers decode with kafkajs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
@@ -11,6 +12,7 @@ import { ApiKey, KafkaError, supportedVersions } from "../../src/kafka/protocol"
 import { KafkaDecodeError, KafkaReader, KafkaWriter } from "../../src/kafka/wire";
 import { frameSize } from "../../src/kafka/header";
 import { decodeProduceRequest } from "../../src/kafka/produce";
+import { ConfigSource, ResourceType, decodeDescribeConfigsRequest, encodeDescribeConfigsResponse } from "../../src/kafka/configs";
 
 interface KafkajsEncoder {
   buffer: Buffer;
@@ -92,4 +94,61 @@ test("frame sizes outside the bound and counts larger than the frame are refused
   assert.throws(() => frameSize(new Uint8Array([0xff, 0xff, 0xff, 0xff]), 1024), KafkaDecodeError);
   const lying = new KafkaWriter().nullableString(null).int16(-1).int32(1000).int32(0x7fffffff).finish();
   assert.throws(() => decodeProduceRequest(new KafkaReader(lying)), KafkaDecodeError);
+});
+
+interface KafkajsConfigEntry {
+  configName: string;
+  configValue: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  isSensitive: boolean;
+  configSource?: number;
+}
+type KafkajsDescribeConfigs = (v: { version: number }) => (args: { resources: { type: number; name: string; configNames?: string[] | null }[]; includeSynonyms: boolean }) => {
+  request: { encode(): Promise<KafkajsEncoder> };
+  response: { decode(body: Buffer): Promise<{ resources: { errorCode: number; errorMessage: string | null; resourceName: string; configEntries: KafkajsConfigEntry[] }[] }> };
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const kafkajsDescribeConfigs = (require("kafkajs/src/protocol/requests/describeConfigs") as { protocol: KafkajsDescribeConfigs }).protocol;
+
+test("DescribeConfigs v0-v2: kafkajs's requests decode here, and kafkajs decodes our answers", async () => {
+  for (const version of [0, 1, 2]) {
+    const { request, response } = kafkajsDescribeConfigs({ version })({
+      resources: [
+        { type: ResourceType.Topic, name: "orders", configNames: ["retention.ms"] },
+        { type: ResourceType.Broker, name: "1", configNames: [] },
+      ],
+      includeSynonyms: false,
+    });
+    const r = new KafkaReader((await request.encode()).buffer);
+    assert.deepEqual(decodeDescribeConfigsRequest(r, version), [
+      { resourceType: ResourceType.Topic, resourceName: "orders", configNames: ["retention.ms"] },
+      { resourceType: ResourceType.Broker, resourceName: "1", configNames: null },
+    ], "kafkajs sends an empty list as null: every config");
+    assert.equal(r.remaining, 0, `v${version}: the whole request`);
+
+    const body = encodeDescribeConfigsResponse(version, [
+      {
+        errorCode: KafkaError.None,
+        errorMessage: null,
+        resourceType: ResourceType.Topic,
+        resourceName: "orders",
+        configs: [
+          { name: "retention.ms", value: "60000", readOnly: true, source: ConfigSource.DynamicTopicConfig, isSensitive: false },
+          { name: "cleanup.policy", value: "delete", readOnly: true, source: ConfigSource.DefaultConfig, isSensitive: false },
+        ],
+      },
+      { errorCode: KafkaError.UnknownTopicOrPartition, errorMessage: "no such topic", resourceType: ResourceType.Topic, resourceName: "gone", configs: [] },
+    ]);
+    const decoded = await response.decode(Buffer.from(body));
+    assert.deepEqual(
+      decoded.resources.map((res) => [res.resourceName, res.errorCode, res.configEntries.map((c) => [c.configName, c.configValue, c.readOnly, c.isDefault])]),
+      [
+        ["orders", 0, [["retention.ms", "60000", true, false], ["cleanup.policy", "delete", true, true]]],
+        ["gone", KafkaError.UnknownTopicOrPartition, []],
+      ],
+      `v${version}`,
+    );
+    if (version >= 1) assert.deepEqual(decoded.resources[0].configEntries.map((c) => c.configSource), [ConfigSource.DynamicTopicConfig, ConfigSource.DefaultConfig]);
+  }
 });

@@ -1,13 +1,15 @@
 // The access rules of the client port: every rpc of the compiled contract has an entry in the table (a
 // service added without one fails here), authentication by token, superuser token and certificate in
-// the same words for every failure, and the principal a forwarded call carries trusted only from a node.
+// the same words for every failure, the principal a forwarded call carries trusted only from a node, and
+// open streams judged again when the ACLs or tokens change.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import type { PeerCertificate } from "node:tls";
 import { BrokerState, SecurityCommandKind, encodeCommand } from "../../src/broker";
 import { publicPackageDefinition } from "../../src/server/public-proto";
-import { AccessControl, principalHeader, tokenHash } from "../../src/server/security/access-control";
+import { AccessControl, type Principal, principalHeader, tokenHash } from "../../src/server/security/access-control";
+import { OpenStream } from "../../src/server/security/open-streams";
 import { rpcAccess } from "../../src/server/security/rpc-access";
 import { LeaderForwarder } from "../../src/server/leader-forwarder";
 import { RpcError } from "../../src/server/rpc-errors";
@@ -39,7 +41,7 @@ function call(md: Record<string, string | Buffer>, cn?: string) {
 
 test("tokens, the superuser token and certificates authenticate; every failure reads the same", () => {
   const alice = access.authenticate(call({ authorization: "Bearer alice-token-123456" }));
-  assert.deepEqual(alice, { name: "alice", superuser: false, node: false });
+  assert.deepEqual(alice, { name: "alice", superuser: false, node: false, tokenHash: tokenHash("alice-token-123456") });
   assert.deepEqual(access.authenticate(call({ authorization: "bearer root-token-1234567890" })), { name: "root", superuser: true, node: false });
   assert.deepEqual(access.authenticate(call({}, "bob")), { name: "bob", superuser: false, node: false });
   const failures = [call({}), call({ authorization: "Bearer wrong" }), call({ authorization: "Basic abc" }), call({ authorization: "Bearer wrong" }, "bob")].map((c) => access.authenticate(c));
@@ -76,4 +78,40 @@ test("authorization: PERMISSION_DENIED names the operation and resource; superus
   assert.equal(access.authorize({ name: "raftline-node", superuser: false, node: true }, produce, request(["b-1"])), undefined);
   assert.equal(access.authorize(alice, rpcAccess["/raftline.v1.Admin/WhoAmI"], {}), undefined);
   assert.equal(access.authorize(alice, undefined, {})?.code, grpc.status.PERMISSION_DENIED, "an rpc without a rule is closed");
+});
+
+test("open streams are judged again when the ACLs or tokens change: a lost token or permission ends them, nothing else does", () => {
+  const s = new BrokerState();
+  let index = 0;
+  const apply = (command: Parameters<typeof encodeCommand>[0]) => s.apply(++index, encodeCommand(command));
+  const acl = { principal: "carol", operation: "consume", resourceType: "topic", patternType: "literal", name: "t" } as const;
+  apply({ kind: SecurityCommandKind.CreateToken, nowMs: 1, id: "00000000000000cc", principal: "carol", hash: tokenHash("carol-token-123456") });
+  apply({ kind: SecurityCommandKind.AddAcl, nowMs: 1, acl });
+  const control = new AccessControl({ superuser: "root", nodePrincipal: "raftline-node", table: () => s.security });
+  const byToken = control.authenticate(call({ authorization: "Bearer carol-token-123456" }));
+  assert.ok(!(byToken instanceof RpcError));
+  const ended: string[] = [];
+  const open = (label: string, principal: Principal): void => {
+    const stream = new OpenStream(principal, (err) => ended.push(`${label}: ${err.reason}`));
+    stream.admitted([{ operation: "consume", resourceType: "topic", name: "t" }]);
+    control.streams.open(stream);
+  };
+  open("by token", byToken);
+  open("by certificate", { name: "carol", superuser: false, node: false });
+  open("node", { name: "raftline-node", superuser: false, node: true });
+  assert.equal(control.securityApplied(), 0, "the first look only notes the table");
+  assert.equal(control.securityApplied(), 0, "nothing changed");
+
+  apply({ kind: SecurityCommandKind.AddAcl, nowMs: 2, acl: { ...acl, principal: "dave" } });
+  apply({ kind: SecurityCommandKind.CreateToken, nowMs: 2, id: "00000000000000dd", principal: "carol", hash: tokenHash("carol-other-123456") });
+  assert.equal(control.securityApplied(), 0, "changes that take nothing from these streams end none");
+
+  apply({ kind: SecurityCommandKind.DeleteToken, nowMs: 3, id: "00000000000000cc" });
+  assert.equal(control.securityApplied(), 1);
+  assert.deepEqual(ended, ["by token: ERROR_REASON_UNAUTHENTICATED"]);
+
+  apply({ kind: SecurityCommandKind.RemoveAcl, nowMs: 4, acl });
+  assert.equal(control.securityApplied(), 1);
+  assert.deepEqual(ended, ["by token: ERROR_REASON_UNAUTHENTICATED", "by certificate: ERROR_REASON_NOT_AUTHORIZED"]);
+  assert.equal(control.streams.size, 1, "ended streams are no longer followed; the node's stays");
 });

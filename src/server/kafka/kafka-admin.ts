@@ -58,7 +58,7 @@ function topicSettings(spec: CreateTopicSpec): { retentionMs: number; retentionB
 }
 
 /** Partitions a CreateTopics with num_partitions -1 gets. */
-const defaultPartitions = 1;
+export const defaultPartitions = 1;
 
 export async function createTopic(ctx: NodeContext, spec: CreateTopicSpec, timeoutMs: number, validateOnly: boolean): Promise<TopicResult> {
   const voters = ctx.replica.membership.voters.length;

@@ -1,6 +1,7 @@
 // One Kafka request in, its response body out: the version is checked, the body decoded completely
 // (trailing bytes are an error), the handler run, the answer encoded in the request's version.
 import * as admin from "../../kafka/admin";
+import { decodeDescribeConfigsRequest, encodeDescribeConfigsResponse } from "../../kafka/configs";
 import * as fetchCodec from "../../kafka/fetch";
 import * as groups from "../../kafka/groups";
 import { expectEnd, type RequestHeader } from "../../kafka/header";
@@ -9,6 +10,7 @@ import { decodeProduceRequest, encodeProduceResponse } from "../../kafka/produce
 import { ApiKey, KafkaError, isSupported } from "../../kafka/protocol";
 import { KafkaDecodeError, type KafkaReader } from "../../kafka/wire";
 import { createTopic, deleteTopic, initProducerId } from "./kafka-admin";
+import { describeConfigs } from "./kafka-configs";
 import { fetch, listOffsets } from "./kafka-fetch";
 import { coordinator, metadata } from "./kafka-metadata";
 import type { KafkaNode } from "./kafka-node";
@@ -76,5 +78,7 @@ export async function dispatch(node: KafkaNode, header: RequestHeader, r: KafkaR
       const req = decoded(admin.decodeDeleteTopicsRequest(r), "DeleteTopics");
       return admin.encodeDeleteTopicsResponse(v, await Promise.all(req.names.map((name) => deleteTopic(ctx, name, req.timeoutMs))));
     }
+    case ApiKey.DescribeConfigs:
+      return encodeDescribeConfigsResponse(v, describeConfigs(ctx, decoded(decodeDescribeConfigsRequest(r, v), "DescribeConfigs")));
   }
 }

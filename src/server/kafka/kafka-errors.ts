@@ -21,6 +21,8 @@ const byReason: Partial<Record<Reason, KafkaError>> = {
   ERROR_REASON_OUTCOME_UNKNOWN: KafkaError.RequestTimedOut,
   ERROR_REASON_CORRUPT_DATA: KafkaError.CorruptMessage,
   ERROR_REASON_OUT_OF_ORDER_SEQUENCE: KafkaError.OutOfOrderSequenceNumber,
+  // Not DUPLICATE_SEQUENCE_NUMBER: librdkafka takes that one as "delivered" (see src/kafka/README.md).
+  ERROR_REASON_SEQUENCE_REUSED: KafkaError.OutOfOrderSequenceNumber,
   ERROR_REASON_PRODUCER_FENCED: KafkaError.InvalidProducerEpoch,
   ERROR_REASON_UNKNOWN_PRODUCER_ID: KafkaError.UnknownProducerId,
   ERROR_REASON_TOO_MANY_PRODUCERS: KafkaError.RequestTimedOut,

@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { PeerCertificate } from "node:tls";
 import { type Access, type SecurityTable, describeAccess } from "../../broker";
 import { RpcError } from "../rpc-errors";
+import { OpenStreams } from "./open-streams";
 import type { RpcNeed } from "./rpc-access";
 
 /**
@@ -19,6 +20,8 @@ export interface Principal {
   superuser: boolean;
   /** A peer node acting for itself (not forwarding a caller): allowed everything. */
   node: boolean;
+  /** The hash of the replicated token it authenticated with: deleting that token ends its open streams. */
+  tokenHash?: string;
 }
 
 export interface CallIdentity {
@@ -52,6 +55,9 @@ export function commonName(cert: PeerCertificate | undefined): string | undefine
 
 export class AccessControl {
   private readonly superuserTokenHash: Buffer | undefined;
+  /** Streams open under a principal that can lose its token or permissions (the request guard adds them). */
+  readonly streams = new OpenStreams();
+  private tableSeen: { table: SecurityTable; version: number } | undefined;
 
   constructor(private readonly opts: AccessControlOptions) {
     this.superuserTokenHash = opts.superuserToken ? Buffer.from(tokenHash(opts.superuserToken), "hex") : undefined;
@@ -75,11 +81,39 @@ export class AccessControl {
   /** Undefined when `principal` may make this call with this request; PERMISSION_DENIED otherwise. */
   authorize(principal: Principal, need: RpcNeed | undefined, request: unknown): RpcError | undefined {
     if (need === undefined) return new RpcError(grpc.status.PERMISSION_DENIED, "ERROR_REASON_NOT_AUTHORIZED", "this rpc has no access rule; nobody may call it");
-    if (principal.superuser || principal.node || need.kind === "authenticated") return undefined;
+    if (need.kind === "authenticated") return undefined;
+    return this.denied(principal, need.of(request));
+  }
+
+  /**
+   * Whether a principal admitted earlier (an open stream's) still is, after the ACLs or tokens changed:
+   * UNAUTHENTICATED once its token is deleted, PERMISSION_DENIED once it lacks one of `accesses`.
+   */
+  recheck(principal: Principal, accesses: Iterable<Access>): RpcError | undefined {
+    if (principal.tokenHash !== undefined && this.opts.table().principalOfTokenHash(principal.tokenHash) !== principal.name) return notAuthenticated();
+    return this.denied(principal, accesses);
+  }
+
+  /**
+   * Called after every apply: when the ACLs or tokens changed since the last call, judges every open stream
+   * again and ends those refused now. Returns how many were ended.
+   */
+  securityApplied(): number {
     const table = this.opts.table();
-    const denied = need.of(request).find((access: Access) => !table.allows(principal.name, access));
-    if (denied === undefined) return undefined;
-    return new RpcError(grpc.status.PERMISSION_DENIED, "ERROR_REASON_NOT_AUTHORIZED", `principal "${principal.name}" may not ${describeAccess(denied)}`);
+    if (this.tableSeen?.table === table && this.tableSeen.version === table.version) return 0;
+    this.tableSeen = { table, version: table.version };
+    return this.streams.recheck((principal, accesses) => this.recheck(principal, accesses));
+  }
+
+  private denied(principal: Principal, accesses: Iterable<Access>): RpcError | undefined {
+    if (principal.superuser || principal.node) return undefined;
+    const table = this.opts.table();
+    for (const access of accesses) {
+      if (!table.allows(principal.name, access)) {
+        return new RpcError(grpc.status.PERMISSION_DENIED, "ERROR_REASON_NOT_AUTHORIZED", `principal "${principal.name}" may not ${describeAccess(access)}`);
+      }
+    }
+    return undefined;
   }
 
   isSuperuser(name: string): boolean {
@@ -104,7 +138,7 @@ export class AccessControl {
     const hash = tokenHash(match[1]);
     if (this.superuserTokenHash && timingSafeEqual(this.superuserTokenHash, Buffer.from(hash, "hex"))) return this.named(this.opts.superuser);
     const name = this.opts.table().principalOfTokenHash(hash);
-    return name === undefined ? notAuthenticated() : this.named(name);
+    return name === undefined ? notAuthenticated() : { ...this.named(name), tokenHash: hash };
   }
 
   private named(name: string): Principal {

@@ -38,7 +38,7 @@ const incompleteWaitMs = 100;
 const logCheckEveryCases = 50;
 
 /** APIs whose valid requests change nothing durable, so any state change after a mutation is a bug. */
-const readApis = [ApiKey.ApiVersions, ApiKey.Metadata, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.FindCoordinator, ApiKey.Heartbeat, ApiKey.OffsetFetch];
+const readApis = [ApiKey.ApiVersions, ApiKey.Metadata, ApiKey.Fetch, ApiKey.ListOffsets, ApiKey.FindCoordinator, ApiKey.Heartbeat, ApiKey.OffsetFetch, ApiKey.DescribeConfigs];
 
 function header(w: KafkaWriter, key: number, version: number, correlationId: number): void {
   w.int16(key).int16(version).int32(correlationId).nullableString("fuzz");
@@ -100,6 +100,17 @@ function body(prng: Prng, key: ApiKey, version: number): KafkaWriter {
     case ApiKey.OffsetFetch:
       w.string("g").array([topic], (w, t) => w.string(t).array([0, 1], (w, p) => w.int32(p)));
       break;
+    case ApiKey.DescribeConfigs: {
+      // Mostly topics, sometimes this or another broker, sometimes a resource type that does not exist.
+      const type = prng.chance(0.6) ? 2 : prng.chance(0.7) ? 4 : prng.int(-1, 5);
+      w.array([type], (w, t) => {
+        w.int8(t).string(t === 4 ? String(prng.int(0, 4)) : topic);
+        if (prng.chance(0.5)) w.int32(-1);
+        else w.array(["retention.ms", "broker.id", "nope"].slice(0, prng.int(0, 3)), (w, name) => w.string(name));
+      });
+      if (version >= 1) w.boolean(prng.chance(0.5));
+      break;
+    }
     default:
       throw new Error(`no generator for api ${key}`);
   }

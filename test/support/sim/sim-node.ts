@@ -124,6 +124,12 @@ export class SimNode implements NodeView, CoreObserver {
   private readonly preVoteGrants = new Map<number, Set<NodeId>>();
   /** (Pre-)vote requests for a higher term that reached this node within a lease: the lease's leader, by request. */
   private readonly leasedRequests = new Map<string, { leader: NodeId; claimsTransfer: boolean }>();
+  /**
+   * Copies of a (pre-)vote request stepped outside any lease whose answer has not gone out yet, by request.
+   * An answer goes out only once the write it waits for lands, by which time a duplicate copy may have
+   * arrived within a lease (the node heard from a leader meanwhile): the answer belongs to the earlier copy.
+   */
+  private readonly unleasedCopies = new Map<string, number>();
   private transfer: TransferUnderWay | undefined;
 
   constructor(
@@ -551,11 +557,12 @@ export class SimNode implements NodeView, CoreObserver {
     this.lease = undefined;
     this.preVoteGrants.clear();
     this.leasedRequests.clear();
+    this.unleasedCopies.clear();
     this.transfer = undefined;
   }
 
   private transmit(msg: Message, snapshotData: Uint8Array | undefined): void {
-    if ((msg.type === MessageType.VoteResp || msg.type === MessageType.PreVoteResp) && !msg.reject) this.noteGrant(msg);
+    if (msg.type === MessageType.VoteResp || msg.type === MessageType.PreVoteResp) this.noteAnswer(msg);
     this.env.send(msg, snapshotData);
   }
 
@@ -628,9 +635,10 @@ export class SimNode implements NodeView, CoreObserver {
     const status = this.core().basicStatus();
     const key = requestKey(msg.type, msg.from, msg.term);
     const leader = msg.term > status.term ? this.leaseHolder(status.term, status.leader, status.role) : undefined;
-    // The latest copy of a request decides: a copy that arrives outside the lease may be granted.
+    // A copy that arrives outside the lease may be granted; a grant is charged to such a copy first.
     if (leader === undefined) {
-      this.leasedRequests.delete(key);
+      if (this.unleasedCopies.size >= maxLeasedRequests) this.unleasedCopies.clear();
+      this.unleasedCopies.set(key, (this.unleasedCopies.get(key) ?? 0) + 1);
       return;
     }
     if (this.leasedRequests.size >= maxLeasedRequests) this.leasedRequests.clear();
@@ -686,9 +694,17 @@ export class SimNode implements NodeView, CoreObserver {
     return lease.ticks < this.config.electionTicks ? leader : undefined;
   }
 
-  private noteGrant(resp: Message): void {
+  /** An answer to a (pre-)vote request: a grant that answers no copy stepped outside a lease is a leased grant. */
+  private noteAnswer(resp: Message): void {
     const requestType = resp.type === MessageType.VoteResp ? MessageType.Vote : MessageType.PreVote;
     const key = requestKey(requestType, resp.to, resp.term);
+    const unleased = this.unleasedCopies.get(key) ?? 0;
+    if (unleased > 0) {
+      if (unleased === 1) this.unleasedCopies.delete(key);
+      else this.unleasedCopies.set(key, unleased - 1);
+      return;
+    }
+    if (resp.reject) return;
     const leased = this.leasedRequests.get(key);
     if (leased === undefined) return;
     this.leasedRequests.delete(key);
