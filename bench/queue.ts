@@ -1,5 +1,6 @@
 // `npm run bench -- queue`: work queues (share groups) on a local three-node cluster. (1) Accepted
-// records per second with 1, 4 and 16 workers, streaming (for await, ack each) and Pop (batches of up
+// records per second with 1, 4 and 16 workers, streaming (for await, ack each; prefetch 1000 like the
+// RabbitMQ consumer) and Pop (batches of up
 // to 100, ack each), for 100 B and 1 KiB records pre-produced to a four-partition topic. (2) Redelivery
 // latency: from a lock's expiry (the time its delivery names) until a waiting Pop has the record again,
 // and from a RELEASE until then. Beside it, in the same run, RabbitMQ quorum queues from
@@ -20,12 +21,18 @@ interface QueueBenchOptions {
   rabbitMessages: number;
   rabbitReps: number;
   workers: number[];
+  sizes: number[];
+  modes: ("stream" | "pop")[];
+  redelivery: boolean;
+  /** Where the servers write CPU profiles (node --cpu-prof); none when empty. */
+  profileDir: string;
 }
 
 const partitions = 4;
+/** A stream worker's credit: RabbitMQ's consumer below runs with prefetch 1000 too. */
+const streamPrefetch = 1000;
 const sendRecords = 500;
 const deadlineMs = 300_000;
-const sizes = [100, 1024];
 
 function parse(argv: string[]): QueueBenchOptions {
   const o = new Command("bench queue")
@@ -35,8 +42,25 @@ function parse(argv: string[]): QueueBenchOptions {
     .option("--no-rabbitmq", "skip the RabbitMQ quorum-queue reference")
     .option("--rabbit-messages <n>", "messages per RabbitMQ run", "20000")
     .option("--rabbit-reps <n>", "RabbitMQ runs per size (median)", "3")
+    .option("--sizes <list>", "record sizes in bytes", "100,1024")
+    .option("--modes <list>", "stream, pop or both", "stream,pop")
+    .option("--no-redelivery", "skip the redelivery latency samples")
+    .option("--profile-dir <dir>", "write the servers' CPU profiles (node --cpu-prof) here", "")
     .parse(argv, { from: "user" })
-    .opts<{ records: string; repeats: string; workers: string; rabbitmq: boolean; rabbitMessages: string; rabbitReps: string }>();
+    .opts<{
+      records: string;
+      repeats: string;
+      workers: string;
+      rabbitmq: boolean;
+      rabbitMessages: string;
+      rabbitReps: string;
+      sizes: string;
+      modes: string;
+      redelivery: boolean;
+      profileDir: string;
+    }>();
+  const modes = o.modes.split(",");
+  for (const m of modes) if (m !== "stream" && m !== "pop") throw new Error(`--modes takes stream and pop, got ${m}`);
   return {
     records: Number(o.records),
     repeats: Number(o.repeats),
@@ -44,6 +68,10 @@ function parse(argv: string[]): QueueBenchOptions {
     rabbitmq: o.rabbitmq,
     rabbitMessages: Number(o.rabbitMessages),
     rabbitReps: Number(o.rabbitReps),
+    sizes: o.sizes.split(",").map(Number),
+    modes: modes as ("stream" | "pop")[],
+    redelivery: o.redelivery,
+    profileDir: o.profileDir,
   };
 }
 
@@ -84,7 +112,7 @@ async function throughput(client: RaftlineClient, mode: "stream" | "pop", worker
     d.ack().then(() => accepted++, () => undefined);
   };
   const started = performance.now();
-  const queues = Array.from({ length: workers }, () => client.queue({ group, topic, prefetch: 500 }));
+  const queues = Array.from({ length: workers }, () => client.queue({ group, topic, prefetch: streamPrefetch }));
   const loops = queues.map(async (q) => {
     if (mode === "stream") {
       for await (const d of q) accept(d);
@@ -140,14 +168,14 @@ export async function runQueueBench(argv: string[]): Promise<void> {
   const o = parse(argv);
   const loadBefore = load();
   console.log(`load average before: ${loadBefore}`);
-  const cluster = await BenchCluster.start();
+  const cluster = await BenchCluster.start(o.profileDir ? { nodeFlags: ["--cpu-prof", `--cpu-prof-dir=${o.profileDir}`] } : {});
   const rows: ThroughputRow[] = [];
   const latencies: RedeliveryRow[] = [];
   try {
     await cluster.waitForLeader(deadlineMs);
     const client = new RaftlineClient({ brokers: cluster.nodes.map((n) => n.clientAddress), clientId: "bench-queue" });
-    for (const recordBytes of sizes) {
-      for (const mode of ["stream", "pop"] as const) {
+    for (const recordBytes of o.sizes) {
+      for (const mode of o.modes) {
         for (const workers of o.workers) {
           const row = await throughput(client, mode, workers, recordBytes, o.records);
           console.log(`  ${mode} ${workers} workers ${recordBytes} B: ${Math.round(row.acceptedPerSecond)} accepted/s`);
@@ -155,14 +183,16 @@ export async function runQueueBench(argv: string[]): Promise<void> {
         }
       }
     }
-    for (const after of ["lock expiry", "release"] as const) latencies.push(await redelivery(client, after, o.repeats));
+    if (o.redelivery) for (const after of ["lock expiry", "release"] as const) latencies.push(await redelivery(client, after, o.repeats));
     await client.close();
+    // A profile is written only at a clean exit.
+    if (o.profileDir) await cluster.stopGracefully(deadlineMs);
   } finally {
     await cluster.cleanup();
   }
   const loadMid = load();
   const rabbit: RabbitResult = o.rabbitmq
-    ? await runRabbitAnchor({ sizesBytes: sizes, messages: o.rabbitMessages, reps: o.rabbitReps }, defaultRabbitAnchorDir())
+    ? await runRabbitAnchor({ sizesBytes: o.sizes, messages: o.rabbitMessages, reps: o.rabbitReps }, defaultRabbitAnchorDir())
     : { ran: false, why: "--no-rabbitmq" };
   const loadAfter = load();
   const rabbitConsume = new Map<number, number>();

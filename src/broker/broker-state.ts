@@ -525,10 +525,11 @@ export class BrokerState {
   }
 
   /**
-   * Which stored batches hold `offset` and what follows it, up to `maxBytes` of batches (at least one).
+   * Which stored batches hold `offset` and what follows it, up to `maxBytes` of batches (at least one)
+   * and, if given, no further than the batch that holds `lastOffset`.
    * Throws NOT_FOUND, INVALID_ARGUMENT, or OUT_OF_RANGE with the valid range in the message.
    */
-  locate(name: string, partition: number, offset: number, maxBytes: number): FetchLocation {
+  locate(name: string, partition: number, offset: number, maxBytes: number, lastOffset = Number.MAX_SAFE_INTEGER): FetchLocation {
     const topic = this.liveTopic(name);
     validatePartition(name, partition, topic.record.partitions);
     const log = topic.logs[partition];
@@ -554,8 +555,9 @@ export class BrokerState {
     const first = log.find(offset);
     location.fromBaseOffset = log.entry(first).baseOffset;
     for (let i = first; i < log.batchCount; i++) {
-      const size = log.entry(i).bytes;
-      if (location.batchCount > 0 && location.bytes + size > maxBytes) break;
+      const entry = log.entry(i);
+      const size = entry.bytes;
+      if (location.batchCount > 0 && (location.bytes + size > maxBytes || entry.baseOffset > lastOffset)) break;
       location.batchCount++;
       location.bytes += size;
     }

@@ -2,7 +2,7 @@
 // commands.ts). Strings are u32 length + UTF-8 (at most 65,535 bytes); lists are u32 count + items. Every field the coordinator
 // decided (the new member's id, which member expired) is in the command, so apply decides nothing from
 // a clock or a random source.
-import { ByteReader, ByteWriter, utf8 } from "./binary";
+import { ByteReader, utf8 } from "./binary";
 
 export enum GroupCommandKind {
   /** A new member joins, or a static member's new session takes its instance's place. */
@@ -92,22 +92,38 @@ export type GroupCommand =
   | ResetOffsetsCommand
   | DeleteGroupCommand;
 
-/** Writes strings, numbers and lists into a growing list of parts, then one buffer. */
+/** Writes strings, numbers and lists into one growing buffer (an ack command holds thousands of numbers). */
 export class Parts {
-  private readonly chunks: Uint8Array[] = [];
+  private buffer = new Uint8Array(256);
+  private view = new DataView(this.buffer.buffer);
   private length = 0;
 
+  private room(bytes: number): void {
+    if (this.length + bytes <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + bytes));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
   private push(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
+    this.room(bytes.length);
+    this.buffer.set(bytes, this.length);
     this.length += bytes.length;
   }
 
   number(bytes: 1 | 4 | 8, value: number): void {
-    const w = new ByteWriter(bytes);
-    if (bytes === 1) w.u8(value);
-    else if (bytes === 4) w.u32(value);
-    else w.u64(value);
-    this.push(w.finish());
+    this.room(bytes);
+    if (bytes === 1) this.buffer[this.length] = value;
+    else if (bytes === 4) {
+      if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`not a u32: ${value}`);
+      this.view.setUint32(this.length, value);
+    } else {
+      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a non-negative safe integer: ${value}`);
+      this.view.setUint32(this.length, Math.floor(value / 0x1_0000_0000));
+      this.view.setUint32(this.length + 4, value >>> 0);
+    }
+    this.length += bytes;
   }
 
   string(text: string): void {
@@ -124,13 +140,7 @@ export class Parts {
   }
 
   finish(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const c of this.chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.buffer.slice(0, this.length);
   }
 }
 

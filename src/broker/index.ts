@@ -90,7 +90,7 @@ export {
   ShareCreateCommand,
   ShareDeadLetterCommand,
 } from "./share-commands";
-export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName } from "./share-records";
+export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName, ShareRun } from "./share-records";
 export { AcquiredRecord, EffectiveState, SharePartitionCounts, ShareResult, ShareTable, ShareTopicView, effectiveState } from "./share-table";
 export * from "./share-validation";
 export * from "./acl";

@@ -39,22 +39,41 @@ export interface ShareRecordState {
   availableAtMs: number;
 }
 
-/** One partition of a share group: everything below startOffset is done; [startOffset, windowEnd) is tracked. */
+/** Consecutive records of a window alike in everything but their offset: `count` records from `first`. */
+export interface ShareRun {
+  first: number;
+  count: number;
+  state: ShareRecordStateName;
+  deliveryCount: number;
+  owner: string;
+  lockUntilMs: number;
+  availableAtMs: number;
+}
+
+/**
+ * One partition of a share group: everything below startOffset is done; [startOffset, windowEnd) is
+ * tracked, as runs of the records handed out at least once (ordered by offset). Stored as one value, so
+ * a command writes each partition it changed once, however many records it changed.
+ */
 export interface SharePartitionRecord {
   groupId: string;
   partition: number;
   startOffset: number;
   windowEnd: number;
+  runs: ShareRun[];
 }
 
 export interface LoadedShares {
   groups: ShareGroupRecord[];
   partitions: SharePartitionRecord[];
+  /** Records stored one per key by earlier builds; the partition's next write replaces them with its runs. */
   records: { groupId: string; partition: number; record: ShareRecordState }[];
 }
 
 export type ShareMutation =
   | { kind: "putShareGroup"; group: ShareGroupRecord }
   | { kind: "putSharePartition"; partition: SharePartitionRecord }
-  | { kind: "putShareRecord"; groupId: string; partition: number; record: ShareRecordState }
+  /** A partition the group no longer has (its topic was deleted and created with fewer partitions). */
+  | { kind: "deleteSharePartition"; groupId: string; partition: number }
+  /** Removes records stored one per key by earlier builds. */
   | { kind: "deleteShareRecords"; groupId: string; partition: number; offsets: number[] };

@@ -17,7 +17,7 @@ import {
   type ShareCreateCommand,
   type ShareDeadLetterCommand,
 } from "./share-commands";
-import type { LoadedShares, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState } from "./share-records";
+import type { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRun } from "./share-records";
 import {
   backoffMs,
   lockExpired,
@@ -73,10 +73,16 @@ export interface SharePartitionCounts {
 
 class SharePartition {
   readonly records = new Map<number, ShareRecordState>();
-  /** Offsets changed by the command being applied, and offsets retired by it. */
-  private touched = new Set<number>();
-  private retired: number[] = [];
+  /**
+   * No record of the window becomes deliverable or due for the dead-letter topic before this time: a
+   * lower bound kept as records change, made exact by a scan only once it has passed. So acquisitions
+   * and the leader's checks skip the window while every record in it is locked. Derived, not stored.
+   */
+  private dueFloorMs = 0;
+  /** Changed by the command being applied: the partition is written (as a whole) when it ends. */
   private dirty = false;
+  /** Offsets an earlier build stored one per key, removed by the partition's next write. */
+  private legacyOffsets: number[] = [];
 
   constructor(
     readonly partition: number,
@@ -84,8 +90,35 @@ class SharePartition {
     public windowEnd: number,
   ) {}
 
-  touch(offset: number): void {
-    this.touched.add(offset);
+  touch(): void {
+    this.dirty = true;
+  }
+
+  /** Restores a record (in offset order); `legacy` if stored one per key by an earlier build. */
+  load(r: ShareRecordState, legacy: boolean): void {
+    this.records.set(r.offset, r);
+    if (!legacy) return;
+    this.legacyOffsets.push(r.offset);
+    this.dirty = true;
+  }
+
+  /** A record changed: its due time lowers the floor if it is earlier. */
+  noteDue(r: ShareRecordState, config: ShareConfig): void {
+    this.dueFloorMs = Math.min(this.dueFloorMs, dueMs(r, config));
+  }
+
+  /** Something (the configuration) changed every due time: the next check scans. */
+  forgetDue(): void {
+    this.dueFloorMs = 0;
+  }
+
+  /** Could a record be deliverable or due for the dead-letter topic at `nowMs`? Scans only past the floor. */
+  anyDue(config: ShareConfig, nowMs: number): boolean {
+    if (nowMs < this.dueFloorMs) return false;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const r of this.records.values()) floor = Math.min(floor, dueMs(r, config));
+    this.dueFloorMs = floor;
+    return nowMs >= floor;
   }
 
   /** Moves the start past every done record at its head. */
@@ -115,24 +148,48 @@ class SharePartition {
 
   private retire(offset: number): void {
     this.records.delete(offset);
-    this.retired.push(offset);
+    this.dirty = true;
   }
 
   /** The writes for what the current command changed, and a fresh start for the next one. */
   flush(groupId: string, out: ShareMutation[]): void {
-    if (this.retired.length > 0) out.push({ kind: "deleteShareRecords", groupId, partition: this.partition, offsets: this.retired });
-    for (const offset of this.touched) {
-      const record = this.records.get(offset);
-      if (record) out.push({ kind: "putShareRecord", groupId, partition: this.partition, record: { ...record } });
-    }
+    if (this.legacyOffsets.length > 0) out.push({ kind: "deleteShareRecords", groupId, partition: this.partition, offsets: this.legacyOffsets });
     if (this.dirty) out.push({ kind: "putSharePartition", partition: this.record(groupId) });
-    this.touched = new Set();
-    this.retired = [];
+    this.legacyOffsets = [];
     this.dirty = false;
   }
 
+  /** The writes that remove this partition's stored state (`whole`: its key too, else it is overwritten). */
+  drop(groupId: string, whole: boolean, out: ShareMutation[]): void {
+    if (this.legacyOffsets.length > 0) out.push({ kind: "deleteShareRecords", groupId, partition: this.partition, offsets: this.legacyOffsets });
+    if (whole) out.push({ kind: "deleteSharePartition", groupId, partition: this.partition });
+  }
+
   record(groupId: string): SharePartitionRecord {
-    return { groupId, partition: this.partition, startOffset: this.startOffset, windowEnd: this.windowEnd };
+    return { groupId, partition: this.partition, startOffset: this.startOffset, windowEnd: this.windowEnd, runs: this.runs() };
+  }
+
+  /** The window as runs of alike records (the map iterates by offset: records enter at the window's end). */
+  private runs(): ShareRun[] {
+    const out: ShareRun[] = [];
+    let run: ShareRun | undefined;
+    for (const r of this.records.values()) {
+      if (
+        run &&
+        r.offset === run.first + run.count &&
+        r.state === run.state &&
+        r.deliveryCount === run.deliveryCount &&
+        r.owner === run.owner &&
+        r.lockUntilMs === run.lockUntilMs &&
+        r.availableAtMs === run.availableAtMs
+      ) {
+        run.count++;
+        continue;
+      }
+      run = { first: r.offset, count: 1, state: r.state, deliveryCount: r.deliveryCount, owner: r.owner, lockUntilMs: r.lockUntilMs, availableAtMs: r.availableAtMs };
+      out.push(run);
+    }
+    return out;
   }
 }
 
@@ -150,12 +207,19 @@ export class ShareTable {
     for (const p of loaded?.partitions ?? []) {
       const g = table.groups.get(p.groupId);
       if (!g) throw new Error(`stored share partition for unknown share group "${p.groupId}"`);
-      g.partitions[p.partition] = new SharePartition(p.partition, p.startOffset, p.windowEnd);
+      const sp = new SharePartition(p.partition, p.startOffset, p.windowEnd);
+      g.partitions[p.partition] = sp;
+      for (const run of p.runs) {
+        for (let i = 0; i < run.count; i++) {
+          sp.load({ offset: run.first + i, state: run.state, deliveryCount: run.deliveryCount, owner: run.owner, lockUntilMs: run.lockUntilMs, availableAtMs: run.availableAtMs }, false);
+        }
+      }
     }
     for (const { groupId, partition, record } of loaded?.records ?? []) {
       const sp = table.groups.get(groupId)?.partitions[partition];
       if (!sp) throw new Error(`stored share record for unknown share partition "${groupId}"/${partition}`);
-      sp.records.set(record.offset, record);
+      if (sp.records.size > 0 && sp.records.has(record.offset)) throw new Error(`share record "${groupId}"/${partition}/${record.offset} is stored twice`);
+      sp.load(record, true);
     }
     return table;
   }
@@ -213,6 +277,7 @@ export class ShareTable {
     return g.partitions.some((sp) => {
       const { highWatermark } = topics.offsetRange(g.record.topic, sp.partition);
       if (sp.windowEnd < highWatermark && sp.windowEnd - sp.startOffset < g.record.config.maxInFlightPerPartition) return true;
+      if (!sp.anyDue(g.record.config, nowMs)) return false;
       for (const r of sp.records.values()) if (deliverable(r, g.record, nowMs)) return true;
       return false;
     });
@@ -223,6 +288,7 @@ export class ShareTable {
     const g = this.groups.get(groupId);
     const out: { partition: number; offset: number; deliveryCount: number }[] = [];
     for (const sp of g?.partitions ?? []) {
+      if (!sp.anyDue(g!.record.config, nowMs)) continue;
       // A window's records are inserted at its end and loaded in key order: the map iterates by offset.
       for (const r of sp.records.values()) {
         if (out.length >= max) return out;
@@ -294,7 +360,8 @@ export class ShareTable {
     const existing = this.groups.get(groupId);
     if (existing) {
       const r = existing.record;
-      if (r.topic !== topicName || r.topicId !== topic.id) {
+      // Same name, another id: the topic was deleted and created again; create() starts the group afresh.
+      if (r.topic !== topicName) {
         throw new BrokerError("ALREADY_EXISTS", "ERROR_REASON_SHARE_GROUP_EXISTS", `share group "${groupId}" exists on topic "${r.topic}"`);
       }
     } else if (this.groups.size >= maxShareGroups) {
@@ -309,10 +376,11 @@ export class ShareTable {
     if (!topics.liveTopic(config.deadLetterTopic)) throw unknownTopic(config.deadLetterTopic);
     this.checkCreate(command.groupId, command.topic, topics);
     const existing = this.groups.get(command.groupId);
-    if (existing) {
+    if (existing && existing.record.topicId === topic.id) {
       const r = existing.record;
       if (!command.replace) return { result: { kind: "shareGroupCreated", groupId: r.groupId, created: false, group: r }, mutations: [] };
       existing.record = { ...r, config };
+      for (const sp of existing.partitions) sp.forgetDue();
       return { result: { kind: "shareGroupCreated", groupId: r.groupId, created: false, group: existing.record }, mutations: [{ kind: "putShareGroup", group: existing.record }] };
     }
     const record: ShareGroupRecord = {
@@ -328,10 +396,13 @@ export class ShareTable {
       const start = topics.offsetRange(command.topic, p).startOffset;
       return new SharePartition(p, start, start);
     });
+    // A group whose topic was deleted and created again: its old partitions' state goes with it.
+    const dropped: ShareMutation[] = [];
+    for (const sp of existing?.partitions ?? []) sp.drop(record.groupId, sp.partition >= partitions.length, dropped);
     this.groups.set(record.groupId, { record, partitions });
     return {
       result: { kind: "shareGroupCreated", groupId: record.groupId, created: true, group: record },
-      mutations: [{ kind: "putShareGroup", group: record }, ...partitions.map((sp) => ({ kind: "putSharePartition" as const, partition: sp.record(record.groupId) }))],
+      mutations: [...dropped, { kind: "putShareGroup", group: record }, ...partitions.map((sp) => ({ kind: "putSharePartition" as const, partition: sp.record(record.groupId) }))],
     };
   }
 
@@ -352,16 +423,19 @@ export class ShareTable {
       r.deliveryCount++;
       r.lockUntilMs = command.nowMs + config.lockTimeoutMs;
       r.availableAtMs = 0;
-      sp.touch(r.offset);
+      sp.touch();
+      sp.noteDue(r, config);
       taken.push({ partition: sp.partition, offset: r.offset, deliveryCount: r.deliveryCount, lockUntilMs: r.lockUntilMs });
     };
     for (const p of command.partitions) {
       const sp = g.partitions[p];
       const range = topics.offsetRange(record.topic, p);
       sp.clampTo(range.startOffset);
-      for (let o = sp.startOffset; o < sp.windowEnd && taken.length < command.maxRecords; o++) {
-        const r = sp.records.get(o);
-        if (r && deliverable(r, record, command.nowMs)) take(sp, r);
+      if (taken.length < command.maxRecords && sp.anyDue(config, command.nowMs)) {
+        for (const r of sp.records.values()) {
+          if (taken.length >= command.maxRecords) break;
+          if (deliverable(r, record, command.nowMs)) take(sp, r);
+        }
       }
       while (taken.length < command.maxRecords && sp.windowEnd < range.highWatermark && sp.windowEnd - sp.startOffset < config.maxInFlightPerPartition) {
         const r: ShareRecordState = { offset: sp.windowEnd, deliveryCount: 0, state: "available", owner: "", lockUntilMs: 0, availableAtMs: 0 };
@@ -387,8 +461,9 @@ export class ShareTable {
       const sp = g.partitions[a.partition];
       const r = sp.records.get(a.offset) as ShareRecordState;
       applyAck(r, a, config.lockTimeoutMs, backoffMs(config, r.deliveryCount), command.nowMs);
+      sp.noteDue(r, config);
       if (r.state === "accepted") accepted++;
-      sp.touch(a.offset);
+      sp.touch();
       return undefined;
     });
     const mutations: ShareMutation[] = [];
@@ -438,7 +513,7 @@ export class ShareTable {
     for (const e of command.entries) {
       const sp = g.partitions[e.partition];
       (sp.records.get(e.offset) as ShareRecordState).state = "deadLettered";
-      sp.touch(e.offset);
+      sp.touch();
     }
     const mutations: ShareMutation[] = [];
     for (const sp of g.partitions) {
@@ -489,6 +564,14 @@ export function effectiveState(r: ShareRecordState, group: ShareGroupRecord, now
   if (r.state === "accepted" || r.state === "deadLettered") return "done";
   if (r.state === "acquired" && r.lockUntilMs > nowMs) return "acquired";
   return r.deliveryCount >= group.config.deliveryLimit ? "deadLetterDue" : "available";
+}
+
+/** When a record becomes deliverable or due for the dead-letter topic; never for a done record. */
+function dueMs(r: ShareRecordState, config: ShareConfig): number {
+  if (r.state === "accepted" || r.state === "deadLettered") return Number.POSITIVE_INFINITY;
+  const atLimit = r.deliveryCount >= config.deliveryLimit;
+  if (r.state === "acquired") return atLimit ? r.lockUntilMs : r.lockUntilMs + backoffMs(config, r.deliveryCount);
+  return atLimit ? 0 : r.availableAtMs;
 }
 
 function deliverable(r: ShareRecordState, group: ShareGroupRecord, nowMs: number): boolean {

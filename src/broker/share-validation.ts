@@ -12,7 +12,7 @@ export const minLockTimeoutMs = 100;
 export const maxLockTimeoutMs = 3_600_000;
 export const maxBackoffMs = 3_600_000;
 export const defaultBackoffMaxMs = 60_000;
-export const defaultMaxInFlightPerPartition = 1_000;
+export const defaultMaxInFlightPerPartition = 5_000;
 export const maxInFlightPerPartitionCeiling = 10_000;
 /** Records in one Pop, one Ack request or one acquisition. */
 export const maxRecordsPerShareCall = 1_000;

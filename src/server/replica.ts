@@ -181,6 +181,11 @@ export class Replica<R> extends EventEmitter {
     return this.term;
   }
 
+  /** A leader that applied an entry of its own term: its state holds everything committed before that term. */
+  get appliedOwnTerm(): boolean {
+    return this.role === Role.Leader && this.appliedTerm === this.term;
+  }
+
   /** Proposals waiting for commit (or, with acks "quorum", for apply). */
   get pendingProposals(): number {
     return this.pending.size;

@@ -22,6 +22,7 @@ import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
 import { ShareDispatcher } from "./queues/share-dispatcher";
+import { shareGroupsServiceDefinition } from "./queues/delivery-wire";
 import { shareGroupsService } from "./queues/share-service";
 import { Membership } from "./membership";
 import { AddressBook } from "./address-book";
@@ -303,7 +304,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   addGuarded(api.ConsumerGroups.service, groupsService(ctx, groups));
   // Waiting Pop calls are long polls too: they share the long-poll bound.
   const shares = new ShareDispatcher(ctx, config.maxLongPolls);
-  addGuarded(api.ShareGroups.service, shareGroupsService(ctx, shares));
+  addGuarded(shareGroupsServiceDefinition(api.ShareGroups.service), shareGroupsService(ctx, shares));
   const clientCredentials = tls?.serverCredentials(config.security?.requireClientCert ?? false);
   await bind(clientServer, me.clientAddress, clientCredentials ?? grpc.ServerCredentials.createInsecure());
 

@@ -301,7 +301,7 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         break;
       case "putShareGroup":
       case "putSharePartition":
-      case "putShareRecord":
+      case "deleteSharePartition":
       case "deleteShareRecords":
         addShareMutation(batch, m);
         break;

@@ -3,15 +3,21 @@
 //   0x19 | group id (UTF-8)                  share group: u8 format version, then the group record
 //                                            (topic, configuration, totals) as UTF-8 JSON
 //   0x1A | u16 id length | group id | u32 partition
-//                                            share partition: u8 format version, u64 start offset,
-//                                            u64 window end
+//                                            share partition: u8 format version (2), u64 start offset,
+//                                            u64 window end, u16 owner count, { u16 length, owner
+//                                            (UTF-8) }*, u32 run count, { u64 first offset, u32 count,
+//                                            u8 state, u32 delivery count, u64 lockUntilMs,
+//                                            u64 availableAtMs, u16 owner index }* (the window's records
+//                                            as runs of alike ones, by offset)
 //   0x1B | u16 id length | group id | u32 partition | u64 offset
-//                                            a record of the window: u8 format version, u8 state,
-//                                            u32 delivery count, u64 lockUntilMs, u64 availableAtMs,
-//                                            u16 owner length, owner (UTF-8)
+//                                            written by earlier builds only: a record of the window,
+//                                            u8 format version (1), u8 state, u32 delivery count,
+//                                            u64 lockUntilMs, u64 availableAtMs, u16 owner length, owner.
+//                                            Read with format 1 partitions (start and window end only);
+//                                            the partition's next write replaces them with its runs.
 //
 // All three prefixes lie in the broker range, so snapshots carry the share groups like everything else.
-import type { LoadedShares, ShareGroupRecord, ShareMutation, ShareRecordState, ShareRecordStateName } from "../broker";
+import type { LoadedShares, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName, ShareRun } from "../broker";
 import { readUint64BE, writeUint64BE } from "./bytes";
 import type { Db } from "./db";
 
@@ -20,6 +26,7 @@ export const PREFIX_SHARE_PARTITION = 0x1a;
 export const PREFIX_SHARE_RECORD = 0x1b;
 
 const shareFormatVersion = 1;
+const partitionFormatVersion = 2;
 const iteratorOptions = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
 const states: readonly ShareRecordStateName[] = ["acquired", "available", "accepted", "deadLettered"];
 
@@ -49,23 +56,75 @@ function recordKey(groupId: string, partition: number, offset: number): Buffer {
   return key;
 }
 
-function checkVersion(value: Buffer, what: string): void {
-  if (value.length === 0 || value[0] !== shareFormatVersion) {
-    throw new Error(`${what} format ${value[0]} is not supported (this build reads ${shareFormatVersion})`);
+function checkVersion(value: Buffer, what: string, versions: readonly number[] = [shareFormatVersion]): void {
+  if (value.length === 0 || !versions.includes(value[0])) {
+    throw new Error(`${what} format ${value[0]} is not supported (this build reads ${versions.join(", ")})`);
   }
 }
 
-function encodeRecord(r: ShareRecordState): Buffer {
-  const owner = Buffer.from(r.owner, "utf8");
-  const value = Buffer.allocUnsafe(1 + 1 + 4 + 8 + 8 + 2 + owner.length);
-  value[0] = shareFormatVersion;
-  value[1] = states.indexOf(r.state);
-  value.writeUInt32BE(r.deliveryCount, 2);
-  writeUint64BE(value, 6, r.lockUntilMs);
-  writeUint64BE(value, 14, r.availableAtMs);
-  value.writeUInt16BE(owner.length, 22);
-  owner.copy(value, 24);
+const runBytes = 8 + 4 + 1 + 4 + 8 + 8 + 2;
+
+function encodePartition(p: SharePartitionRecord): Buffer {
+  const owners = new Map<string, number>();
+  for (const run of p.runs) if (!owners.has(run.owner)) owners.set(run.owner, owners.size);
+  const ownerBytes = [...owners.keys()].map((o) => Buffer.from(o, "utf8"));
+  if (ownerBytes.length > 0xffff) throw new RangeError(`share partition ${p.groupId}/${p.partition} has ${ownerBytes.length} owners`);
+  const value = Buffer.allocUnsafe(17 + 2 + ownerBytes.reduce((n, b) => n + 2 + b.length, 0) + 4 + p.runs.length * runBytes);
+  value[0] = partitionFormatVersion;
+  writeUint64BE(value, 1, p.startOffset);
+  writeUint64BE(value, 9, p.windowEnd);
+  let at = value.writeUInt16BE(ownerBytes.length, 17);
+  for (const b of ownerBytes) {
+    at = value.writeUInt16BE(b.length, at);
+    at += b.copy(value, at);
+  }
+  at = value.writeUInt32BE(p.runs.length, at);
+  for (const run of p.runs) {
+    writeUint64BE(value, at, run.first);
+    at = value.writeUInt32BE(run.count, at + 8);
+    at = value.writeUInt8(states.indexOf(run.state), at);
+    at = value.writeUInt32BE(run.deliveryCount, at);
+    writeUint64BE(value, at, run.lockUntilMs);
+    writeUint64BE(value, at + 8, run.availableAtMs);
+    at = value.writeUInt16BE(owners.get(run.owner) as number, at + 16);
+  }
   return value;
+}
+
+function decodeRuns(value: Buffer, what: string): ShareRun[] {
+  const malformed = (): Error => new Error(`malformed ${what}`);
+  if (value.length < 17 + 2) throw malformed();
+  const owners: string[] = [];
+  let at = 17;
+  const ownerCount = value.readUInt16BE(at);
+  at += 2;
+  for (let i = 0; i < ownerCount; i++) {
+    if (at + 2 > value.length) throw malformed();
+    const length = value.readUInt16BE(at);
+    if (at + 2 + length > value.length) throw malformed();
+    owners.push(value.toString("utf8", at + 2, at + 2 + length));
+    at += 2 + length;
+  }
+  if (at + 4 > value.length) throw malformed();
+  const runCount = value.readUInt32BE(at);
+  at += 4;
+  if (value.length !== at + runCount * runBytes) throw malformed();
+  const runs: ShareRun[] = [];
+  for (let i = 0; i < runCount; i++, at += runBytes) {
+    const state = states[value[at + 12]];
+    const owner = owners[value.readUInt16BE(at + 33)];
+    if (state === undefined || owner === undefined) throw malformed();
+    runs.push({
+      first: readUint64BE(value, at),
+      count: value.readUInt32BE(at + 8),
+      state,
+      deliveryCount: value.readUInt32BE(at + 13),
+      lockUntilMs: readUint64BE(value, at + 17),
+      availableAtMs: readUint64BE(value, at + 25),
+      owner,
+    });
+  }
+  return runs;
 }
 
 function decodeRecord(offset: number, value: Buffer): ShareRecordState {
@@ -87,16 +146,11 @@ export function addShareMutation(batch: ShareWriteBatch, m: ShareMutation): void
     case "putShareGroup":
       batch.put(groupKey(m.group.groupId), Buffer.concat([Buffer.from([shareFormatVersion]), Buffer.from(JSON.stringify(m.group), "utf8")]));
       break;
-    case "putSharePartition": {
-      const value = Buffer.allocUnsafe(17);
-      value[0] = shareFormatVersion;
-      writeUint64BE(value, 1, m.partition.startOffset);
-      writeUint64BE(value, 9, m.partition.windowEnd);
-      batch.put(partitionKey(PREFIX_SHARE_PARTITION, m.partition.groupId, m.partition.partition).key, value);
+    case "putSharePartition":
+      batch.put(partitionKey(PREFIX_SHARE_PARTITION, m.partition.groupId, m.partition.partition).key, encodePartition(m.partition));
       break;
-    }
-    case "putShareRecord":
-      batch.put(recordKey(m.groupId, m.partition, m.record.offset), encodeRecord(m.record));
+    case "deleteSharePartition":
+      batch.del(partitionKey(PREFIX_SHARE_PARTITION, m.groupId, m.partition).key);
       break;
     case "deleteShareRecords":
       for (const offset of m.offsets) batch.del(recordKey(m.groupId, m.partition, offset));
@@ -121,10 +175,11 @@ export async function loadShares(db: Db): Promise<LoadedShares | undefined> {
     loaded.groups.push(JSON.parse(value.toString("utf8", 1)) as ShareGroupRecord);
   }
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_SHARE_PARTITION) })) {
-    checkVersion(value, "share partition");
+    checkVersion(value, "share partition", [shareFormatVersion, partitionFormatVersion]);
     const { groupId, partition, at } = groupAndPartition(key);
-    if (key.length !== at || value.length !== 17) throw new Error(`malformed share partition key ${key.toString("hex")}`);
-    loaded.partitions.push({ groupId, partition, startOffset: readUint64BE(value, 1), windowEnd: readUint64BE(value, 9) });
+    if (key.length !== at || (value[0] === shareFormatVersion && value.length !== 17)) throw new Error(`malformed share partition key ${key.toString("hex")}`);
+    const runs = value[0] === shareFormatVersion ? [] : decodeRuns(value, `share partition "${groupId}"/${partition}`);
+    loaded.partitions.push({ groupId, partition, startOffset: readUint64BE(value, 1), windowEnd: readUint64BE(value, 9), runs });
   }
   for await (const [key, value] of db.iterator({ ...iteratorOptions, ...prefixOnly(PREFIX_SHARE_RECORD) })) {
     const { groupId, partition, at } = groupAndPartition(key);

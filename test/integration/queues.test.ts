@@ -248,4 +248,22 @@ describe("work queues", () => {
     raw.close();
     await q.close();
   });
+
+  test("a topic deleted and created again under its name: the group answers UNKNOWN_SHARE_GROUP until created again, then starts afresh", async () => {
+    await topicWith("again", 1, 3);
+    const q = client.queue({ group: "q-again", topic: "again" });
+    const [first] = await q.pop({ maxRecords: 1, timeoutMs: 5000 });
+    assert.equal(first.value.toString(), "v0");
+    await client.admin().deleteTopic("again");
+    await assert.rejects(q.pop({ timeoutMs: 0 }), (err: { reason?: string }) => err.reason === "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+    await topicWith("again", 2, 2);
+    const fresh = client.queue({ group: "q-again", topic: "again" });
+    await fresh.ensure();
+    const got = await fresh.pop({ maxRecords: 10, timeoutMs: 5000 });
+    assert.ok(got.length >= 1 && got.every((d) => d.deliveryCount === 1), "the new topic's records, delivered for the first time");
+    await Promise.all(got.map((d) => d.ack()));
+    const described = await client.shares().describeShareGroup("q-again");
+    assert.equal(described.partitions.length, 2);
+    await Promise.all([q.close(), fresh.close()]);
+  });
 });

@@ -218,3 +218,90 @@ test("restored from storage, the share state answers and continues like the live
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("a window stored one record per key (format 1) loads, and its next write replaces those keys with runs", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "raftline-shares-"));
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" }) as unknown as Db;
+  await db.open();
+  try {
+    const live = new Driver();
+    live.setup(1, 6);
+    live.acquire("a", t0, 3);
+    live.ack("a", t0 + 1, [{ offset: 1 }, { offset: 2, type: ShareAckType.Release }]);
+    // The same state as an earlier build stored it: format 1 partition, one key per record.
+    const batch = db.batch();
+    for (const mutations of live.writes) addMutations(batch, mutations.filter((m) => m.kind !== "putSharePartition"));
+    const key = (prefix: number, extra: number[]): Buffer => Buffer.concat([Buffer.from([prefix, 0, 1]), Buffer.from("q"), Buffer.from([0, 0, 0, 0, ...extra])]);
+    const u64 = (n: number): number[] => [...Buffer.from(BigInt(n).toString(16).padStart(16, "0"), "hex")];
+    batch.put(key(0x1a, []), Buffer.from([1, ...u64(0), ...u64(3)]));
+    for (const offset of [0, 1, 2]) {
+      const r = live.state.shares.recordState("q", 0, offset)!;
+      const owner = Buffer.from(r.owner);
+      const state = ["acquired", "available", "accepted", "deadLettered"].indexOf(r.state);
+      const value = Buffer.from([1, state, 0, 0, 0, r.deliveryCount, ...u64(r.lockUntilMs), ...u64(r.availableAtMs), 0, owner.length, ...owner]);
+      batch.put(key(0x1b, u64(offset)), value);
+    }
+    await batch.write({ sync: true });
+    const restored = new Driver(BrokerState.restore(await loadBrokerState(db), live.index));
+    restored.index = live.index;
+    assert.deepEqual(restored.state.shares.counts("q", t0 + 10), live.state.shares.counts("q", t0 + 10));
+    const later = t0 + 5000;
+    const out = restored.ok({ kind: ShareCommandKind.ShareAcquire, nowMs: later, groupId: "q", consumerId: "c", maxRecords: 10, partitions: [0] });
+    assert.ok(out.mutations.some((m) => m.kind === "deleteShareRecords" && m.offsets.join() === "0,1,2"));
+    live.acquire("c", later, 10);
+    const next = db.batch();
+    addMutations(next, out.mutations);
+    await next.write({ sync: true });
+    let legacyKeys = 0;
+    for await (const k of db.keys({ gte: Buffer.from([0x1b]), lt: Buffer.from([0x1c]) })) legacyKeys += k.length > 0 ? 1 : 0;
+    assert.equal(legacyKeys, 0, "the record keys are gone");
+    const again = BrokerState.restore(await loadBrokerState(db), restored.index);
+    assert.deepEqual(again.shares.counts("q", later + 1), live.state.shares.counts("q", later + 1));
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a window of many alike records is one stored run; a partition of an unknown format is refused clearly", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "raftline-shares-"));
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" }) as unknown as Db;
+  await db.open();
+  try {
+    const live = new Driver();
+    live.setup(1, 6);
+    const out = live.ok({ kind: ShareCommandKind.ShareAcquire, nowMs: t0, groupId: "q", consumerId: "a", maxRecords: 4, partitions: [0] });
+    const put = out.mutations.find((m) => m.kind === "putSharePartition");
+    assert.ok(put && put.kind === "putSharePartition");
+    assert.deepEqual(
+      put.partition.runs.map((r) => [r.first, r.count, r.state]),
+      [[0, 4, "acquired"]],
+    );
+    const batch = db.batch();
+    batch.put(Buffer.from([0x1a, 0, 1, 0x71, 0, 0, 0, 0]), Buffer.from([9, 0]));
+    await batch.write({ sync: true });
+    await assert.rejects(loadBrokerState(db), /share partition format 9 is not supported \(this build reads 1, 2\)/);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("a group whose topic was deleted and created again starts afresh on the new topic when created again", () => {
+  const d = new Driver();
+  d.setup(2, 6);
+  d.acquire("a", t0, 3, [0, 1]);
+  d.ack("a", t0 + 1, [{ offset: 0 }]);
+  d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0 + 2, name: "t" });
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAcquire, nowMs: t0 + 3, groupId: "q", consumerId: "a", maxRecords: 1, partitions: [0] }), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  d.ok({ kind: CommandKind.CreateTopic, nowMs: t0 + 4, name: "t", partitions: 1, retentionMs: 0, retentionBytes: 0, maxRecordBytes: 0 });
+  const blob = encodeRecordBatch([{ value: new TextEncoder().encode("new") }], t0);
+  d.ok({ kind: CommandKind.Produce, nowMs: t0 + 5, batches: [{ topic: "t", partition: 0, blob }] });
+  const out = d.ok({ kind: ShareCommandKind.ShareCreate, nowMs: t0 + 6, groupId: "q", topic: "t", config, replace: false });
+  assert.ok(out.result.kind === "shareGroupCreated" && out.result.created && out.result.group.acceptedTotal === 0);
+  assert.ok(out.mutations.some((m) => m.kind === "deleteSharePartition" && m.partition === 1), "the partition the new topic lacks is removed");
+  assert.deepEqual(d.state.shares.counts("q", t0 + 7).map((c) => [c.partition, c.startOffset, c.windowEnd]), [[0, 0, 0]]);
+  assert.deepEqual(d.ack("a", t0 + 7, [{ offset: 1 }]), ["ERROR_REASON_RECORD_NOT_ACQUIRED"], "an answer to the old topic's record settles nothing");
+  assert.deepEqual(offsets(d.acquire("b", t0 + 8, 10)), [0]);
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareCreate, nowMs: t0 + 9, groupId: "q", topic: "t.dlq", config: { ...config, deadLetterTopic: "t" }, replace: false }), "ERROR_REASON_SHARE_GROUP_EXISTS");
+});

@@ -112,7 +112,7 @@ export function addQueueCommands(program: Command): void {
     .option("--lock-timeout-ms <ms>", "how long a consumer holds a record (default 30000)", nonNegativeInt("--lock-timeout-ms"))
     .option("--backoff-initial-ms <ms>", "backoff before the first redelivery, doubling after (default 0: none)", nonNegativeInt("--backoff-initial-ms"))
     .option("--backoff-max-ms <ms>", "largest backoff (default 60000)", nonNegativeInt("--backoff-max-ms"))
-    .option("--max-in-flight <n>", "records per partition handed out and not yet done (default 1000)", nonNegativeInt("--max-in-flight"))
+    .option("--max-in-flight <n>", "records per partition handed out and not yet done (default 5000)", nonNegativeInt("--max-in-flight"))
     .option("--dead-letter-topic <topic>", "where dead letters go (default GROUP.dlq)")
     .action(async (groupId: string, flags: CreateFlags) => {
       const given = {

@@ -9,11 +9,13 @@ import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import { toGrpcError } from "../rpc-errors";
 import { asRpcError } from "../services/rpc";
+import { encodeReceiveDeliveries } from "./delivery-wire";
 import { answerAcks } from "./share-acks";
 import { configOut } from "./share-config";
 import type { Receiver, ShareDispatcher } from "./share-dispatcher";
 
-type ReceiveCall = grpc.ServerDuplexStream<ReceiveRequest__Output, ReceiveResponse>;
+/** Deliveries go out as bytes encoded by hand (delivery-wire.ts); everything else as messages. */
+export type ReceiveCall = grpc.ServerDuplexStream<ReceiveRequest__Output, ReceiveResponse | Buffer>;
 
 /** How long an open waits for the leader to have applied everything committed before it. */
 const readBarrierTimeoutMs = 5000;
@@ -46,8 +48,8 @@ export function serveReceive(ctx: NodeContext, dispatcher: ShareDispatcher, call
       groupId,
       consumerId,
       credit: 0,
-      deliver: (deliveries) => {
-        if (!done && deliveries.length > 0) call.write({ deliveries: { deliveries } });
+      deliver: (batch) => {
+        if (!done && batch.items.length > 0) call.write(encodeReceiveDeliveries(batch));
       },
       fail: (err) => finish(err),
     };

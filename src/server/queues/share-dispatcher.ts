@@ -7,8 +7,8 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { Role } from "../../raft";
-import { ShareCommandKind, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
-import type { Delivery } from "../../generated/raftline/v1/Delivery";
+import { ShareCommandKind, maxRecordsPerShareCall, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
+import type { DeliveryBatch, DeliveryItem } from "./delivery-wire";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import type { Abortable } from "../apply-signal";
@@ -22,12 +22,12 @@ export const dispatchCheckMs = 50;
 /** Deadline of a command the dispatcher proposes. */
 export const shareCommandDeadlineMs = 10_000;
 /** Records one acquisition takes at most (a consumer's credit may be larger: it gets several). */
-const maxRecordsPerAcquire = 500;
+const maxRecordsPerAcquire = maxRecordsPerShareCall;
 /**
  * Acquisitions a group may have in the log at once (each for another consumer): they share raft's group
  * commit, so many consumers are served in about the time of one.
  */
-const maxAcquiresInFlight = 8;
+const maxAcquiresInFlight = 32;
 /** Dead letters moved per command. */
 const maxDeadLettersPerCommand = 100;
 
@@ -37,7 +37,7 @@ export interface Receiver {
   consumerId: string;
   /** Records it may still be sent. */
   credit: number;
-  deliver(deliveries: Delivery[]): void;
+  deliver(batch: DeliveryBatch): void;
   fail(err: RpcError | ReplicaError): void;
 }
 
@@ -49,7 +49,7 @@ interface PopWaiter {
   /** An acquisition for it is under way: its timeout waits for that answer. */
   serving: boolean;
   done: boolean;
-  resolve(deliveries: Delivery[]): void;
+  resolve(batch: DeliveryBatch): void;
   reject(err: unknown): void;
 }
 
@@ -116,7 +116,7 @@ export class ShareDispatcher {
    * cancelled stops waiting (unless an acquisition for it is under way). At most maxWaitingPops wait on
    * a node; more are refused RESOURCE_EXHAUSTED + OVERLOADED.
    */
-  pop(groupId: string, consumerId: string, maxRecords: number, timeoutMs: number, abort: Abortable): Promise<Delivery[]> {
+  pop(groupId: string, consumerId: string, maxRecords: number, timeoutMs: number, abort: Abortable): Promise<DeliveryBatch> {
     let waiting = 0;
     for (const set of this.waiters.values()) waiting += set.size;
     if (waiting >= this.maxWaitingPops) {
@@ -136,7 +136,7 @@ export class ShareDispatcher {
         reject: (err) => finish(() => reject(err)),
       };
       const giveUp = (): void => {
-        if (!waiter.serving) waiter.resolve([]);
+        if (!waiter.serving) waiter.resolve({ topic: "", items: [] });
       };
       const timer = setTimeout(giveUp, timeoutMs);
       abort.once("cancelled", giveUp);
@@ -216,12 +216,12 @@ export class ShareDispatcher {
       if (d.kind === "pop") {
         d.waiter.serving = false;
         // Its timeout passed while the acquisition was under way, and found nothing.
-        if (this.ctx.now() >= d.waiter.untilMs) d.waiter.resolve([]);
+        if (this.ctx.now() >= d.waiter.untilMs) d.waiter.resolve({ topic: group.topic, items: [] });
       }
       return 0;
     }
     // Credit is spent only on what reaches the consumer, so its count and the client's stay equal.
-    let deliveries: Delivery[] = [];
+    let deliveries: DeliveryItem[] = [];
     try {
       deliveries = await this.deliveries(group, records);
     } catch (err) {
@@ -230,8 +230,9 @@ export class ShareDispatcher {
     } finally {
       if (d.kind === "receiver") d.receiver.credit += records.length - deliveries.length;
     }
-    if (d.kind === "receiver") d.receiver.deliver(deliveries);
-    else d.waiter.resolve(deliveries);
+    const batch = { topic: group.topic, items: deliveries };
+    if (d.kind === "receiver") d.receiver.deliver(batch);
+    else d.waiter.resolve(batch);
     return records.length;
   }
 
@@ -245,8 +246,8 @@ export class ShareDispatcher {
     return result.records;
   }
 
-  private async deliveries(group: ShareGroupRecord, records: AcquiredRecord[]): Promise<Delivery[]> {
-    const out: Delivery[] = [];
+  private async deliveries(group: ShareGroupRecord, records: AcquiredRecord[]): Promise<DeliveryItem[]> {
+    const out: DeliveryItem[] = [];
     const byPartition = new Map<number, AcquiredRecord[]>();
     for (const r of records) byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), r]);
     for (const [partition, list] of byPartition) {
@@ -254,13 +255,7 @@ export class ShareDispatcher {
       for (const a of list) {
         const r = read.get(a.offset);
         if (!r) continue;
-        out.push({
-          topic: group.topic,
-          partition,
-          record: { offset: r.offset, timestampMs: r.timestampMs, value: r.value, headers: r.headers, ...(r.key ? { key: r.key } : {}) },
-          deliveryCount: a.deliveryCount,
-          lockExpiresAtMs: a.lockUntilMs,
-        });
+        out.push({ partition, record: r, deliveryCount: a.deliveryCount, lockUntilMs: a.lockUntilMs });
       }
     }
     return out;

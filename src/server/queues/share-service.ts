@@ -23,8 +23,11 @@ import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
 import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raftline/v1/ShareGroups";
 import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
-import { callUnary, commit, deadlineMsOf, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
+import { callUnary, commit, deadlineMsOf, onLeaderCurrent as onLeaderCurrentVia, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
+import { encodePopResponse } from "./delivery-wire";
 import { serveReceive } from "./receive-stream";
+import type { ReceiveRequest__Output } from "../../generated/raftline/v1/ReceiveRequest";
+import type { ReceiveResponse } from "../../generated/raftline/v1/ReceiveResponse";
 import { answerAcks } from "./share-acks";
 import { configIn, configOut } from "./share-config";
 import type { ShareDispatcher } from "./share-dispatcher";
@@ -43,6 +46,16 @@ function onLeaderFresh<Res>(
   forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
 ): Promise<Res> {
   return onLeaderFreshVia(ctx, call, kind, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)));
+}
+
+/** onLeaderCurrent with the forward made on the leader's shares client. */
+function onLeaderCurrent<Res>(
+  ctx: NodeContext,
+  call: Call,
+  local: () => Promise<Res>,
+  forward: (client: ShareGroupsClient, md: grpc.Metadata, deadline: Date, done: grpc.requestCallback<Res>) => void,
+): Promise<Res> {
+  return onLeaderCurrentVia(ctx, call, local, (leader, md, deadline) => callUnary<Res>((cb) => forward(ctx.forwarder.shares(leader), md, deadline, cb)));
 }
 
 async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, req: CreateShareGroupRequest__Output, deadlineMs: number): Promise<CreateShareGroupResponse> {
@@ -76,7 +89,7 @@ async function createShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, r
   return { topic: result.group.topic, config: configOut(result.group.config), created: result.created };
 }
 
-async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<PopResponse> {
+async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopRequest__Output, call: Abortable): Promise<Buffer> {
   validateGroupId(req.groupId);
   validateConsumerId(req.consumerId, false);
   if (req.maxRecords < 0 || req.maxRecords > maxRecordsPerShareCall) throw invalidField(`max_records must be in 0..${maxRecordsPerShareCall}, got ${req.maxRecords}`);
@@ -84,8 +97,7 @@ async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopReques
   const state = ctx.machine.state;
   state.shares.requireLive(req.groupId, state.topicView);
   const consumerId = req.consumerId || dispatcher.newConsumerId("pop");
-  const deliveries = await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call);
-  return { consumerId, deliveries };
+  return encodePopResponse(consumerId, await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call));
 }
 
 function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string): DescribeShareGroupResponse {
@@ -106,7 +118,13 @@ function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string
   };
 }
 
-export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher): ShareGroupsHandlers {
+/** Handlers for shareGroupsServiceDefinition: Receive's deliveries and Pop's answer may be pre-encoded bytes. */
+export interface ShareGroupsWireHandlers extends Omit<ShareGroupsHandlers, "Pop" | "Receive"> {
+  Pop: grpc.handleUnaryCall<PopRequest__Output, PopResponse | Buffer>;
+  Receive: grpc.handleBidiStreamingCall<ReceiveRequest__Output, ReceiveResponse | Buffer>;
+}
+
+export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher): ShareGroupsWireHandlers {
   return {
     CreateShareGroup: unary(ctx, (call) =>
       onLeaderFresh(
@@ -119,19 +137,17 @@ export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher
     ),
     Receive: (call) => serveReceive(ctx, dispatcher, call),
     Pop: unary(ctx, (call) =>
-      onLeaderFresh(
+      onLeaderCurrent(
         ctx,
         call,
-        "write",
-        () => pop(ctx, dispatcher, call.request, call),
+        (): Promise<PopResponse | Buffer> => pop(ctx, dispatcher, call.request, call),
         (client, md, deadline, cb) => client.Pop(call.request, md, { deadline }, cb),
       ),
     ),
     Ack: unary(ctx, (call) =>
-      onLeaderFresh(
+      onLeaderCurrent(
         ctx,
         call,
-        "write",
         async () => ({ results: await answerAcks(ctx, dispatcher, call.request.groupId, call.request.consumerId, call.request.acks, true) }),
         (client, md, deadline, cb) => client.Ack(call.request, md, { deadline }, cb),
       ),

@@ -90,6 +90,22 @@ export async function onLeader<Res>(
 export type CallKind = "write" | "query";
 
 /**
+ * onLeaderFresh for writes whose every effect is decided in the log (share-group Pop and Ack): the read
+ * barrier is skipped once the leader applied an entry of its own term, since then its state holds
+ * everything committed before its term, and what it proposed itself is answered only once applied. A
+ * leader that was deposed meanwhile cannot commit the write, so the caller learns nothing false.
+ */
+export function onLeaderCurrent<Res>(
+  ctx: NodeContext,
+  call: { metadata: grpc.Metadata; getDeadline(): grpc.Deadline },
+  local: () => Promise<Res>,
+  forward: (leaderId: number, md: grpc.Metadata, deadline: Date) => Promise<Res>,
+): Promise<Res> {
+  if (ctx.replica.appliedOwnTerm) return local();
+  return onLeaderFresh(ctx, call, "write", local, forward);
+}
+
+/**
  * onLeader for state the leader keeps in memory (groups, share groups): `local` runs after a read barrier,
  * so it sees everything committed before the call; queries answer from state that has landed in storage,
  * writes validate against the newest applied.
