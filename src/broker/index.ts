@@ -89,6 +89,7 @@ export {
   ShareCommandKind,
   ShareCreateCommand,
   ShareDeadLetterCommand,
+  ShareDeleteCommand,
 } from "./share-commands";
 export { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRecordStateName, ShareRun } from "./share-records";
 export { AcquiredRecord, EffectiveState, SharePartitionCounts, ShareResult, ShareTable, ShareTopicView, effectiveState } from "./share-table";

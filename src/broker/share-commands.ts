@@ -15,6 +15,8 @@ export enum ShareCommandKind {
   ShareAck = 22,
   /** Appends dead letters to the dead-letter topic and retires their records, in one step. */
   ShareDeadLetter = 23,
+  /** Deletes a share group's state (not its topics). */
+  ShareDelete = 24,
 }
 
 export enum ShareAckType {
@@ -79,10 +81,18 @@ export interface ShareDeadLetterCommand {
   blob: Uint8Array;
 }
 
-export type ShareCommand = ShareCreateCommand | ShareAcquireCommand | ShareAckCommand | ShareDeadLetterCommand;
+export interface ShareDeleteCommand {
+  kind: ShareCommandKind.ShareDelete;
+  nowMs: number;
+  groupId: string;
+  /** Delete it even while records are held under unexpired locks. */
+  force: boolean;
+}
+
+export type ShareCommand = ShareCreateCommand | ShareAcquireCommand | ShareAckCommand | ShareDeadLetterCommand | ShareDeleteCommand;
 
 export function isShareCommandKind(kind: number): kind is ShareCommandKind {
-  return kind >= ShareCommandKind.ShareCreate && kind <= ShareCommandKind.ShareDeadLetter;
+  return kind >= ShareCommandKind.ShareCreate && kind <= ShareCommandKind.ShareDelete;
 }
 
 /** The body after the header. */
@@ -128,6 +138,9 @@ export function encodeShareBody(command: ShareCommand): Uint8Array {
         p.string(e.rejectedBy);
       }
       p.bytes(command.blob);
+      break;
+    case ShareCommandKind.ShareDelete:
+      p.number(1, command.force ? 1 : 0);
       break;
   }
   return p.finish();
@@ -185,5 +198,7 @@ export function decodeShareBody(r: ByteReader, kind: ShareCommandKind, nowMs: nu
       const entries = r.list("entries", () => ({ partition: r.u32("partition"), offset: r.u64("offset"), deliveryCount: r.u32("delivery count"), rejectedBy: r.str("rejected by") }));
       return { kind, nowMs, groupId, entries, blob: r.slice(r.u32("blob length"), "blob") };
     }
+    case ShareCommandKind.ShareDelete:
+      return { kind, nowMs, groupId, force: r.u8("force") === 1 };
   }
 }

@@ -72,6 +72,8 @@ export interface LoadedShares {
 
 export type ShareMutation =
   | { kind: "putShareGroup"; group: ShareGroupRecord }
+  /** Removes the group record (its partitions and records go with their own mutations). */
+  | { kind: "deleteShareGroup"; groupId: string }
   | { kind: "putSharePartition"; partition: SharePartitionRecord }
   /** A partition the group no longer has (its topic was deleted and created with fewer partitions). */
   | { kind: "deleteSharePartition"; groupId: string; partition: number }

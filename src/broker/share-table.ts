@@ -16,6 +16,7 @@ import {
   type ShareCommand,
   type ShareCreateCommand,
   type ShareDeadLetterCommand,
+  type ShareDeleteCommand,
 } from "./share-commands";
 import type { LoadedShares, ShareConfig, ShareGroupRecord, ShareMutation, SharePartitionRecord, ShareRecordState, ShareRun } from "./share-records";
 import {
@@ -26,6 +27,7 @@ import {
   notAcquired,
   notOwner,
   resolveShareConfig,
+  shareGroupInUse,
   unknownShareGroup,
   validateConsumerId,
 } from "./share-validation";
@@ -51,7 +53,9 @@ export type ShareResult =
   /** One entry per ack, in command order: undefined when it took effect. */
   | { kind: "shareAcked"; groupId: string; outcomes: (BrokerError | undefined)[] }
   /** The dead letters' place in the dead-letter topic (partition 0). */
-  | { kind: "shareDeadLettered"; groupId: string; deadLetterTopic: string; baseOffset: number; count: number };
+  | { kind: "shareDeadLettered"; groupId: string; deadLetterTopic: string; baseOffset: number; count: number }
+  /** `abandonedLocks`: records held under an unexpired lock when a forced delete removed the group. */
+  | { kind: "shareGroupDeleted"; groupId: string; topic: string; abandonedLocks: number };
 
 export interface ShareOutcome {
   result: ShareResult;
@@ -234,6 +238,8 @@ export class ShareTable {
         return this.acquire(command, topics);
       case ShareCommandKind.ShareAck:
         return this.ack(command);
+      case ShareCommandKind.ShareDelete:
+        return this.remove(command, topics);
     }
   }
 
@@ -404,6 +410,33 @@ export class ShareTable {
       result: { kind: "shareGroupCreated", groupId: record.groupId, created: true, group: record },
       mutations: [...dropped, { kind: "putShareGroup", group: record }, ...partitions.map((sp) => ({ kind: "putSharePartition" as const, partition: sp.record(record.groupId) }))],
     };
+  }
+
+  /**
+   * Throws the refusal a delete of `groupId` at `nowMs` would meet (the rules remove() applies), so the
+   * leader refuses before it proposes; returns how many records are held under an unexpired lock. A
+   * group whose topic was deleted holds none: answers to its records are refused anyway.
+   */
+  checkDelete(groupId: string, nowMs: number, force: boolean, topics: ShareTopicView): number {
+    validateGroupId(groupId);
+    const g = this.groups.get(groupId);
+    if (!g) throw unknownShareGroup(groupId);
+    if (topics.liveTopic(g.record.topic)?.id !== g.record.topicId) return 0;
+    let locked = 0;
+    for (const sp of g.partitions) for (const r of sp.records.values()) if (r.state === "acquired" && r.lockUntilMs > nowMs) locked++;
+    if (locked > 0 && !force) throw shareGroupInUse(groupId, `${locked} record(s) are held under an unexpired lock`);
+    return locked;
+  }
+
+  /** Removes the group and all it stored, in one write: afterwards it is as if it had never been created. */
+  private remove(command: ShareDeleteCommand, topics: ShareTopicView): ShareOutcome {
+    const abandonedLocks = this.checkDelete(command.groupId, command.nowMs, command.force, topics);
+    const g = this.groups.get(command.groupId) as ShareGroupState;
+    const mutations: ShareMutation[] = [];
+    for (const sp of g.partitions) sp.drop(command.groupId, true, mutations);
+    mutations.push({ kind: "deleteShareGroup", groupId: command.groupId });
+    this.groups.delete(command.groupId);
+    return { result: { kind: "shareGroupDeleted", groupId: command.groupId, topic: g.record.topic, abandonedLocks }, mutations };
   }
 
   private acquire(command: ShareAcquireCommand, topics: ShareTopicView): ShareOutcome {

@@ -72,6 +72,10 @@ export function unknownShareGroup(groupId: string): BrokerError {
   return new BrokerError("NOT_FOUND", "ERROR_REASON_UNKNOWN_SHARE_GROUP", `unknown share group ${echo(groupId)}`);
 }
 
+export function shareGroupInUse(groupId: string, why: string): BrokerError {
+  return new BrokerError("FAILED_PRECONDITION", "ERROR_REASON_SHARE_GROUP_IN_USE", `share group ${echo(groupId)} is in use (${why}); delete with force to delete it anyway`);
+}
+
 export function validateConsumerId(consumerId: string, required: boolean): void {
   if (required && consumerId === "") throw invalidField("consumer_id must not be empty");
   if (new TextEncoder().encode(consumerId).length > maxConsumerIdBytes) throw invalidField(`consumer_id is over ${maxConsumerIdBytes} bytes`);

@@ -300,6 +300,7 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         addGroupMutation(batch, m);
         break;
       case "putShareGroup":
+      case "deleteShareGroup":
       case "putSharePartition":
       case "deleteSharePartition":
       case "deleteShareRecords":

@@ -146,6 +146,9 @@ export function addShareMutation(batch: ShareWriteBatch, m: ShareMutation): void
     case "putShareGroup":
       batch.put(groupKey(m.group.groupId), Buffer.concat([Buffer.from([shareFormatVersion]), Buffer.from(JSON.stringify(m.group), "utf8")]));
       break;
+    case "deleteShareGroup":
+      batch.del(groupKey(m.groupId));
+      break;
     case "putSharePartition":
       batch.put(partitionKey(PREFIX_SHARE_PARTITION, m.partition.groupId, m.partition.partition).key, encodePartition(m.partition));
       break;

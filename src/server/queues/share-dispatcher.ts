@@ -7,13 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { status } from "@grpc/grpc-js";
 import { Role } from "../../raft";
-import { ShareCommandKind, maxRecordsPerShareCall, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
+import { ShareCommandKind, maxRecordsPerShareCall, unknownShareGroup, type AcquiredRecord, type ShareGroupRecord, type ShareResult } from "../../broker";
 import type { DeliveryBatch, DeliveryItem } from "./delivery-wire";
 import type { NodeContext } from "../node-context";
 import { ReplicaError } from "../replica-errors";
 import type { Abortable } from "../apply-signal";
 import { RpcError } from "../rpc-errors";
-import { commit, unexpected } from "../services/rpc";
+import { asRpcError, commit, unexpected } from "../services/rpc";
 import { deadLetterCommand } from "./dead-letters";
 import { readOffsets } from "./record-reader";
 
@@ -73,6 +73,7 @@ export class ShareDispatcher {
       if (role !== Role.Leader) this.dropAll();
     });
     ctx.replica.on("applied", () => {
+      this.endDeleted();
       for (const groupId of this.demandGroups()) this.poke(groupId);
     });
   }
@@ -92,6 +93,11 @@ export class ShareDispatcher {
 
   newConsumerId(prefix: string): string {
     return `${prefix}-${randomUUID()}`;
+  }
+
+  /** Does any consumer have a Receive stream open on the group here? */
+  hasReceivers(groupId: string): boolean {
+    return (this.receivers.get(groupId)?.size ?? 0) > 0;
   }
 
   /** Consumers with a Receive stream open here, ordered. */
@@ -277,7 +283,7 @@ export class ShareDispatcher {
 
   async propose(command: Parameters<typeof commit>[1]): Promise<ShareResult> {
     const result = await commit(this.ctx, command, this.ctx.now() + shareCommandDeadlineMs);
-    if (!["shareGroupCreated", "shareAcquired", "shareAcked", "shareDeadLettered"].includes(result.kind)) throw unexpected(result);
+    if (!["shareGroupCreated", "shareAcquired", "shareAcked", "shareDeadLettered", "shareGroupDeleted"].includes(result.kind)) throw unexpected(result);
     return result as ShareResult;
   }
 
@@ -299,6 +305,21 @@ export class ShareDispatcher {
     const shares = this.ctx.machine.state.shares;
     const nowMs = this.ctx.now();
     return shares.groupIds().filter((id) => shares.deadLettersDue(id, nowMs, 1).length > 0);
+  }
+
+  /** Ends the streams and waiting Pop calls of groups deleted (DeleteShareGroup) with UNKNOWN_SHARE_GROUP. */
+  private endDeleted(): void {
+    const shares = this.ctx.machine.state.shares;
+    for (const [groupId, set] of [...this.receivers]) {
+      if (shares.group(groupId)) continue;
+      const err = asRpcError(unknownShareGroup(groupId));
+      for (const r of [...set]) r.fail(err);
+      this.receivers.delete(groupId);
+    }
+    for (const [groupId, set] of [...this.waiters]) {
+      if (shares.group(groupId)) continue;
+      for (const w of [...set]) w.reject(unknownShareGroup(groupId));
+    }
   }
 
   private dropAll(): void {

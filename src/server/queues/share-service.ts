@@ -10,6 +10,7 @@ import {
   maxRecordBytesCeiling,
   maxRecordsPerShareCall,
   resolveShareConfig,
+  shareGroupInUse,
   validateConsumerId,
   validateGroupId,
   validateTopicName,
@@ -17,6 +18,8 @@ import {
 } from "../../broker";
 import type { CreateShareGroupRequest__Output } from "../../generated/raftline/v1/CreateShareGroupRequest";
 import type { CreateShareGroupResponse } from "../../generated/raftline/v1/CreateShareGroupResponse";
+import type { DeleteShareGroupRequest__Output } from "../../generated/raftline/v1/DeleteShareGroupRequest";
+import type { DeleteShareGroupResponse } from "../../generated/raftline/v1/DeleteShareGroupResponse";
 import type { DescribeShareGroupResponse } from "../../generated/raftline/v1/DescribeShareGroupResponse";
 import type { PopRequest__Output } from "../../generated/raftline/v1/PopRequest";
 import type { PopResponse } from "../../generated/raftline/v1/PopResponse";
@@ -100,6 +103,22 @@ async function pop(ctx: NodeContext, dispatcher: ShareDispatcher, req: PopReques
   return encodePopResponse(consumerId, await dispatcher.pop(req.groupId, consumerId, req.maxRecords || 1, req.timeoutMs, call));
 }
 
+/**
+ * Refused before proposing when the group is unknown or in use (so a refusal writes nothing to the log);
+ * apply checks the locks again at the command's time. Open Receive streams live on this node (the
+ * leader) only, so only this check sees them.
+ */
+async function deleteShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, req: DeleteShareGroupRequest__Output): Promise<DeleteShareGroupResponse> {
+  const state = ctx.machine.state;
+  state.shares.checkDelete(req.groupId, ctx.now(), req.force, state.topicView);
+  if (!req.force && dispatcher.hasReceivers(req.groupId)) {
+    throw shareGroupInUse(req.groupId, `${dispatcher.consumersOf(req.groupId).length} consumer(s) have a Receive stream open`);
+  }
+  const result = await dispatcher.propose({ kind: ShareCommandKind.ShareDelete, nowMs: ctx.now(), groupId: req.groupId, force: req.force });
+  if (result.kind !== "shareGroupDeleted") throw invalidField("unexpected answer");
+  return { topic: result.topic, abandonedLocks: result.abandonedLocks };
+}
+
 function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string): DescribeShareGroupResponse {
   const state = ctx.machine.state;
   const group: ShareGroupRecord = state.shares.requireLive(groupId, state.topicView);
@@ -171,6 +190,15 @@ export function shareGroupsService(ctx: NodeContext, dispatcher: ShareDispatcher
           return { groups: shares.groupIds().map((groupId) => ({ groupId, topic: shares.group(groupId)?.topic ?? "" })) };
         },
         (client, md, deadline, cb) => client.ListShareGroups(call.request, md, { deadline }, cb),
+      ),
+    ),
+    DeleteShareGroup: unary(ctx, (call) =>
+      onLeaderFresh(
+        ctx,
+        call,
+        "write",
+        () => deleteShareGroup(ctx, dispatcher, call.request),
+        (client, md, deadline, cb) => client.DeleteShareGroup(call.request, md, { deadline }, cb),
       ),
     ),
   };

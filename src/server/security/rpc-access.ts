@@ -8,6 +8,7 @@ import type { CommitOffsetsRequest__Output } from "../../generated/raftline/v1/C
 import type { CreateShareGroupRequest__Output } from "../../generated/raftline/v1/CreateShareGroupRequest";
 import type { CreateTopicRequest__Output } from "../../generated/raftline/v1/CreateTopicRequest";
 import type { DeleteGroupRequest__Output } from "../../generated/raftline/v1/DeleteGroupRequest";
+import type { DeleteShareGroupRequest__Output } from "../../generated/raftline/v1/DeleteShareGroupRequest";
 import type { DeleteTopicRequest__Output } from "../../generated/raftline/v1/DeleteTopicRequest";
 import type { DescribeGroupRequest__Output } from "../../generated/raftline/v1/DescribeGroupRequest";
 import type { DescribeShareGroupRequest__Output } from "../../generated/raftline/v1/DescribeShareGroupRequest";
@@ -80,4 +81,5 @@ export const rpcAccess: Readonly<Record<string, RpcNeed>> = {
   "/raftline.v1.ShareGroups/Ack": needs<AckRequest__Output>((r) => [group("consume", r.groupId)]),
   "/raftline.v1.ShareGroups/DescribeShareGroup": needs<DescribeShareGroupRequest__Output>((r) => [group("describe", r.groupId)]),
   "/raftline.v1.ShareGroups/ListShareGroups": cluster("describe"),
+  "/raftline.v1.ShareGroups/DeleteShareGroup": needs<DeleteShareGroupRequest__Output>((r) => [group("delete", r.groupId)]),
 };
