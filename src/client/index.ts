@@ -39,4 +39,4 @@ export { WorkQueue } from "./work-queue";
 export type { PopOptions, QueueConfig, QueueOptions } from "./work-queue";
 export { QueueDelivery } from "./queue-delivery";
 export { SharesAdmin } from "./shares-admin";
-export type { ShareGroupDescription } from "./shares-admin";
+export type { ShareGroupDeletion, ShareGroupDescription } from "./shares-admin";

@@ -1,6 +1,6 @@
-// `raftline queue pop|ack|describe|list|dlq`: work queues (share groups). Pop takes records under a lock
-// and prints them; ack answers them by partition:offset as the consumer that popped them; dlq shows a
-// group's dead letters and can replay them to where they came from.
+// `raftline queue create|list|describe|delete|pop|ack|dlq`: work queues (share groups). Pop takes records
+// under a lock and prints them; ack answers them by partition:offset as the consumer that popped them; dlq
+// shows a group's dead letters and can replay them to where they came from.
 import { Command, Option } from "commander";
 import type { ConsumedRecord, QueueDelivery, RaftlineClient, ShareGroupDescription, WorkQueue } from "../../client";
 import { ConnectionFlags, withBrokersOption, withClient } from "../connection";
@@ -38,6 +38,10 @@ interface CreateFlags extends ConnectionFlags {
   backoffMaxMs?: number;
   maxInFlight?: number;
   deadLetterTopic?: string;
+}
+
+interface DeleteFlags extends ConnectionFlags {
+  force?: boolean;
 }
 
 interface DlqFlags extends ConnectionFlags {
@@ -147,6 +151,21 @@ export function addQueueCommands(program: Command): void {
         const d = await client.shares().describeShareGroup(groupId);
         if (flags.json) return writeOut(JSON.stringify(d) + "\n");
         await printDescription(d);
+      });
+    });
+
+  withBrokersOption(
+    queue
+      .command("delete")
+      .description("delete a share group's state (not its topic or dead-letter topic); refused while records are locked or consumers stream, unless --force")
+      .argument("<group>", "share group id"),
+  )
+    .option("--force", "delete it even while in use (its records' locks are abandoned, its streams end)")
+    .action(async (groupId: string, flags: DeleteFlags) => {
+      await withClient(flags, async (client) => {
+        const r = await client.shares().deleteShareGroup(groupId, { force: flags.force ?? false });
+        const abandoned = r.abandonedLocks > 0 ? `; ${r.abandonedLocks} locked record${r.abandonedLocks === 1 ? "" : "s"} abandoned` : "";
+        await writeOut(`deleted share group ${groupId} (topic ${r.topic} and the dead-letter topic kept)${abandoned}\n`);
       });
     });
 
