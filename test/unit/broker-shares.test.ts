@@ -305,3 +305,132 @@ test("a group whose topic was deleted and created again starts afresh on the new
   assert.deepEqual(offsets(d.acquire("b", t0 + 8, 10)), [0]);
   assert.equal(d.reason({ kind: ShareCommandKind.ShareCreate, nowMs: t0 + 9, groupId: "q", topic: "t.dlq", config: { ...config, deadLetterTopic: "t" }, replace: false }), "ERROR_REASON_SHARE_GROUP_EXISTS");
 });
+
+// ---- DeleteShareGroup (ShareDelete) ----
+
+const deleteCommand = (nowMs: number, force = false, groupId = "q"): Command => ({ kind: ShareCommandKind.ShareDelete, nowMs, groupId, force });
+
+/** Every key and value of the store, as hex, in key order. */
+async function dump(db: Db): Promise<string[]> {
+  const out: string[] = [];
+  for await (const [k, v] of db.iterator({ keyEncoding: "buffer", valueEncoding: "buffer" })) out.push(`${k.toString("hex")}=${v.toString("hex")}`);
+  return out;
+}
+
+async function withDb(body: (db: Db) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), "raftline-shares-"));
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: "buffer", valueEncoding: "buffer" }) as unknown as Db;
+  await db.open();
+  try {
+    await body(db);
+  } finally {
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function write(db: Db, mutations: ApplyOutcome["mutations"][]): Promise<void> {
+  const batch = db.batch();
+  for (const m of mutations) addMutations(batch, m);
+  await batch.write({ sync: true });
+}
+
+test("delete: refused while a record is held under an unexpired lock, judged at the command's time; allowed once it ran out", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 2);
+  d.ack("a", t0 + 1, [{ offset: 0 }]);
+  assert.equal(d.reason(deleteCommand(t0 + 999)), "ERROR_REASON_SHARE_GROUP_IN_USE", "offset 1 is locked until +1000");
+  assert.throws(() => d.state.shares.checkDelete("q", t0 + 999, false, d.state.topicView), /in use/);
+  assert.ok(d.state.shares.group("q"), "the refusal changed nothing");
+  assert.equal(d.state.shares.stateAt("q", 0, 1, t0 + 999), "acquired");
+  const out = d.ok(deleteCommand(t0 + 1000));
+  assert.deepEqual(out.result, { kind: "shareGroupDeleted", groupId: "q", topic: "t", abandonedLocks: 0 });
+  assert.equal(d.state.shares.group("q"), undefined);
+  assert.deepEqual(d.state.shares.groupIds(), []);
+});
+
+test("delete with force: refused nothing, abandons the locks; answers to its records are refused; unknown groups are NOT_FOUND", () => {
+  const d = new Driver();
+  d.setup(2, 6);
+  d.acquire("a", t0, 3, [0, 1]);
+  const out = d.ok(deleteCommand(t0 + 10, true));
+  assert.ok(out.result.kind === "shareGroupDeleted" && out.result.abandonedLocks === 3);
+  assert.deepEqual(
+    out.mutations.map((m) => m.kind),
+    ["deleteSharePartition", "deleteSharePartition", "deleteShareGroup"],
+  );
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAck, nowMs: t0 + 11, groupId: "q", consumerId: "a", acks: [{ partition: 0, offset: 0, type: ShareAckType.Accept, delayMs: 0, deliveryCount: 0 }] }), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  assert.equal(d.reason({ kind: ShareCommandKind.ShareAcquire, nowMs: t0 + 11, groupId: "q", consumerId: "a", maxRecords: 1, partitions: [0] }), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  assert.equal(d.reason(deleteCommand(t0 + 12, true)), "ERROR_REASON_UNKNOWN_SHARE_GROUP", "deleted once only");
+  assert.equal(d.reason(deleteCommand(t0 + 12, false, "never")), "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+  assert.equal(d.reason(deleteCommand(t0 + 12, false, "bad/id")), "ERROR_REASON_INVALID_GROUP_ID");
+  assert.equal(d.state.partitionInfo("t", 0).highWatermark, 6, "the topic keeps its records");
+  assert.ok(d.state.topic("t.dlq"), "the dead-letter topic stays");
+});
+
+test("a group whose topic was deleted is never in use: delete removes it without force", () => {
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 2);
+  d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0 + 1, name: "t" });
+  assert.deepEqual(d.ok(deleteCommand(t0 + 2)).result, { kind: "shareGroupDeleted", groupId: "q", topic: "t", abandonedLocks: 0 });
+});
+
+test("created again after a delete, a group starts afresh: the same as one never created", () => {
+  const fresh = new Driver();
+  fresh.setup();
+  const d = new Driver();
+  d.setup();
+  d.acquire("a", t0, 4);
+  d.ack("a", t0 + 1, [{ offset: 0 }, { offset: 1, type: ShareAckType.Release }]);
+  d.ok(d.deadLetter(t0 + 2, [{ offset: 2, rejectedBy: "a" }]));
+  d.ok(deleteCommand(t0 + 3, true));
+  d.ok({ kind: ShareCommandKind.ShareCreate, nowMs: t0, groupId: "q", topic: "t", config, replace: false });
+  assert.deepEqual(d.state.shares.counts("q", t0 + 4), fresh.state.shares.counts("q", t0 + 4));
+  assert.deepEqual(d.state.shares.group("q"), fresh.state.shares.group("q"), "totals zero again");
+  assert.deepEqual(d.acquire("b", t0 + 5, 10), fresh.acquire("b", t0 + 5, 10), "offset 0, accepted before, is handed out again");
+});
+
+test("the delete command survives its codec", () => {
+  for (const force of [false, true]) assert.deepEqual(decodeCommand(encodeCommand(deleteCommand(t0, force))), deleteCommand(t0, force));
+});
+
+test("stored and restored after a delete: no share keys remain, and the store equals one where the group never existed", async () => {
+  await withDb(async (withGroup) => {
+    await withDb(async (without) => {
+      const d = new Driver();
+      d.setup(2, 6);
+      d.acquire("a", t0, 5, [0, 1]);
+      d.ack("a", t0 + 1, [{ offset: 0 }, { offset: 1 }]);
+      d.ok(deleteCommand(t0 + 2, true));
+      await write(withGroup, d.writes);
+      const never = new Driver();
+      never.setup(2, 6);
+      await write(without, never.writes.slice(0, -1));
+      const restored = BrokerState.restore(await loadBrokerState(withGroup), d.index);
+      assert.deepEqual(restored.shares.groupIds(), []);
+      assert.deepEqual(await dump(withGroup), await dump(without));
+    });
+  });
+});
+
+test("a delete also removes records stored one per key by an earlier build", async () => {
+  await withDb(async (db) => {
+    const live = new Driver();
+    live.setup(1, 6);
+    await write(db, live.writes);
+    const key = (prefix: number, extra: number[]): Buffer => Buffer.concat([Buffer.from([prefix, 0, 1]), Buffer.from("q"), Buffer.from([0, 0, 0, 0, ...extra])]);
+    const u64 = (n: number): number[] => [...Buffer.from(BigInt(n).toString(16).padStart(16, "0"), "hex")];
+    const legacy = db.batch();
+    legacy.put(key(0x1a, []), Buffer.from([1, ...u64(0), ...u64(2)]));
+    for (const offset of [0, 1]) legacy.put(key(0x1b, u64(offset)), Buffer.from([1, 1, 0, 0, 0, 1, ...u64(0), ...u64(0), 0, 0]));
+    await legacy.write({ sync: true });
+    const restored = new Driver(BrokerState.restore(await loadBrokerState(db), live.index));
+    restored.index = live.index;
+    assert.equal(restored.state.shares.counts("q", t0)[0].available, 2);
+    await write(db, [restored.ok(deleteCommand(t0 + 1)).mutations]);
+    const left = (await dump(db)).filter((kv) => ["19", "1a", "1b"].includes(kv.slice(0, 2)));
+    assert.deepEqual(left, []);
+  });
+});
