@@ -288,3 +288,23 @@ test("queue create, pop, ack, reject, describe, and dlq with --replay", async ()
   assert.equal((await raftline(["queue", "pop", "nope"])).code, 1);
   assert.equal((await raftline(["queue", "ack", "jobs", "--consumer", consumer, "zero"])).code, 2);
 });
+
+test("queue delete: refused while a record is locked, --force deletes it and keeps its topics", async () => {
+  assert.equal((await raftline(["topic", "create", "deljobs"])).code, 0);
+  const lines = join(dir, "deljobs.txt");
+  writeFileSync(lines, "a\nb\n");
+  assert.equal((await raftline(["produce", "deljobs", "-f", lines])).code, 0);
+  assert.equal((await raftline(["queue", "create", "deleting", "--topic", "deljobs"])).code, 0);
+  assert.equal((await raftline(["queue", "pop", "deleting", "--timeout-ms", "5000"])).code, 0);
+  const refused = await raftline(["queue", "delete", "deleting"]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /SHARE_GROUP_IN_USE/);
+  const forced = await raftline(["queue", "delete", "deleting", "--force"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.match(forced.stdout.toString(), /deleted share group deleting \(topic deljobs and the dead-letter topic kept\); 1 locked record abandoned/);
+  assert.doesNotMatch((await raftline(["queue", "list"])).stdout.toString(), /deleting/);
+  assert.match((await raftline(["topic", "list"])).stdout.toString(), /deleting\.dlq/);
+  const again = await raftline(["queue", "delete", "deleting"]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /UNKNOWN_SHARE_GROUP/);
+});
