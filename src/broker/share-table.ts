@@ -276,10 +276,10 @@ export class ShareTable {
     return r ? effectiveState(r, g.record, nowMs) : "new";
   }
 
-  /** Would an acquisition at `nowMs` find a record to hand out? */
+  /** Would an acquisition at `nowMs` find a record to hand out? Never for a group whose topic was deleted. */
   hasDeliverable(groupId: string, nowMs: number, topics: ShareTopicView): boolean {
     const g = this.groups.get(groupId);
-    if (!g) return false;
+    if (!g || topics.liveTopic(g.record.topic)?.id !== g.record.topicId) return false;
     return g.partitions.some((sp) => {
       const { highWatermark } = topics.offsetRange(g.record.topic, sp.partition);
       if (sp.windowEnd < highWatermark && sp.windowEnd - sp.startOffset < g.record.config.maxInFlightPerPartition) return true;

@@ -1,6 +1,7 @@
 // DeleteShareGroup on a real three-node cluster: through a follower; refused while a record is locked or
 // a Receive stream is open, and then nothing changes; with force the group goes at once, its stream and
 // a waiting Pop end with UNKNOWN_SHARE_GROUP, its topics stay, and a group created again starts afresh.
+// Streams and Pops of a group whose topic is deleted end the same way.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
@@ -125,5 +126,25 @@ describe("deleting work queues", () => {
     await client.admin().deleteTopic("del-gone");
     assert.deepEqual(await client.shares().deleteShareGroup("q-del-gone"), { topic: "del-gone", abandonedLocks: 0 });
     await q.close();
+  });
+
+  test("a stream and a waiting Pop on a group whose topic is deleted end with UNKNOWN_SHARE_GROUP; the cluster carries on", async () => {
+    await topicWith("del-topic", 1);
+    const streamer = client.queue({ group: "q-del-topic", topic: "del-topic", prefetch: 10 });
+    const got: QueueDelivery[] = [];
+    const streamEnd = (async () => {
+      for await (const d of streamer) got.push(d);
+    })().then(() => "ended without an error", reasonOf);
+    await waitFor(() => got.length === 1, deadlineMs, "the stream took the record");
+    const waiter = client.queue({ group: "q-del-topic", topic: "del-topic" });
+    await waiter.ensure();
+    const popEnd = waiter.pop({ timeoutMs: 60000 }).then((r) => `answered ${r.length} records`, reasonOf);
+    await client.admin().deleteTopic("del-topic");
+    assert.equal(await streamEnd, "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+    assert.equal(await popEnd, "ERROR_REASON_UNKNOWN_SHARE_GROUP");
+    await topicWith("del-topic-after", 1);
+    const after = client.queue({ group: "q-del-topic-after", topic: "del-topic-after" });
+    assert.equal((await after.pop({ timeoutMs: 5000 })).length, 1, "the leader still hands records out");
+    await Promise.all([streamer.close(), waiter.close(), after.close()]);
   });
 });

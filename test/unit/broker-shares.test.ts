@@ -374,6 +374,7 @@ test("a group whose topic was deleted is never in use: delete removes it without
   d.setup();
   d.acquire("a", t0, 2);
   d.ok({ kind: CommandKind.DeleteTopic, nowMs: t0 + 1, name: "t" });
+  assert.equal(d.state.shares.hasDeliverable("q", t0 + 5000, d.state.topicView), false, "nothing to hand out, and no throw");
   assert.deepEqual(d.ok(deleteCommand(t0 + 2)).result, { kind: "shareGroupDeleted", groupId: "q", topic: "t", abandonedLocks: 0 });
 });
 

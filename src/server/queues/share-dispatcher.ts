@@ -307,17 +307,24 @@ export class ShareDispatcher {
     return shares.groupIds().filter((id) => shares.deadLettersDue(id, nowMs, 1).length > 0);
   }
 
-  /** Ends the streams and waiting Pop calls of groups deleted (DeleteShareGroup) with UNKNOWN_SHARE_GROUP. */
+  /**
+   * Ends the streams and waiting Pop calls of groups that are gone (DeleteShareGroup, or their topic
+   * deleted) with UNKNOWN_SHARE_GROUP, as a call arriving now would be answered.
+   */
   private endDeleted(): void {
-    const shares = this.ctx.machine.state.shares;
+    const state = this.ctx.machine.state;
+    const gone = (groupId: string): boolean => {
+      const group = state.shares.group(groupId);
+      return !group || state.topicView.liveTopic(group.topic)?.id !== group.topicId;
+    };
     for (const [groupId, set] of [...this.receivers]) {
-      if (shares.group(groupId)) continue;
+      if (!gone(groupId)) continue;
       const err = asRpcError(unknownShareGroup(groupId));
       for (const r of [...set]) r.fail(err);
       this.receivers.delete(groupId);
     }
     for (const [groupId, set] of [...this.waiters]) {
-      if (shares.group(groupId)) continue;
+      if (!gone(groupId)) continue;
       for (const w of [...set]) w.reject(unknownShareGroup(groupId));
     }
   }
