@@ -84,6 +84,7 @@ test("every service has its rpcs with the documented streaming shape", () => {
       Ack: [false, false],
       DescribeShareGroup: [false, false],
       ListShareGroups: [false, false],
+      DeleteShareGroup: [false, false],
     },
   };
   for (const [serviceName, rpcs] of Object.entries(shapes)) {
