@@ -6,20 +6,14 @@ import { BrokerError, StoredBatch } from "../broker";
 import { corruptData } from "../broker/errors";
 import { readRecordBatchHeader } from "../broker/record-batch";
 import { RecordCursor } from "../broker/record-cursor";
+import { headerBodySize, headerKeyKey, headersKey, headerValueKey, keyKey, offsetKey, timestampMsKey, valueKey } from "./record-fields";
 import { fieldKey, lenFieldSize, uintFieldSize, WireWriter, wireTypeLen, wireTypeVarint } from "./wire-writer";
 
-// Field numbers of records.proto and consumer.proto.
+// Field numbers of consumer.proto's responses.
 const recordsKey = fieldKey(1, wireTypeLen);
 const highWatermarkKey = fieldKey(2, wireTypeVarint);
 const logStartOffsetKey = fieldKey(3, wireTypeVarint);
 const nextOffsetKey = fieldKey(4, wireTypeVarint);
-const offsetKey = fieldKey(1, wireTypeVarint);
-const timestampMsKey = fieldKey(2, wireTypeVarint);
-const keyKey = fieldKey(3, wireTypeLen);
-const valueKey = fieldKey(4, wireTypeLen);
-const headersKey = fieldKey(5, wireTypeLen);
-const headerKeyKey = fieldKey(1, wireTypeLen);
-const headerValueKey = fieldKey(2, wireTypeLen);
 
 /** Room for the response's trailing integer fields: three keys and three 64-bit varints. */
 const trailerBytes = 3 * (1 + 10);
@@ -35,11 +29,6 @@ export interface FetchTrailer {
 export interface SubscribeTrailer {
   highWatermark: number;
   logStartOffset: number;
-}
-
-/** Bytes of a Header message body (empty fields left out, as proto3 does). */
-function headerBodySize(keyLength: number, valueLength: number): number {
-  return (keyLength > 0 ? lenFieldSize(keyLength) : 0) + (valueLength > 0 ? lenFieldSize(valueLength) : 0);
 }
 
 function recordBodySize(c: RecordCursor): number {

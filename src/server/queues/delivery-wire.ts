@@ -5,6 +5,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import type { DecodedRecord } from "../../broker";
 import type { ShareGroupsDefinition } from "../../generated/raftline/v1/ShareGroups";
+import { headerBodySize, headerKeyKey, headersKey, headerValueKey, keyKey, offsetKey, timestampMsKey, valueKey } from "../record-fields";
 import { fieldKey, lenFieldSize, uintFieldSize, varintSize, WireWriter, wireTypeLen, wireTypeVarint } from "../wire-writer";
 
 /** One acquired record as it goes to its consumer. */
@@ -27,14 +28,6 @@ const partitionKey = fieldKey(2, wireTypeVarint);
 const recordKey = fieldKey(3, wireTypeLen);
 const deliveryCountKey = fieldKey(4, wireTypeVarint);
 const lockExpiresKey = fieldKey(5, wireTypeVarint);
-// ConsumedRecord (records.proto)
-const offsetKey = fieldKey(1, wireTypeVarint);
-const timestampMsKey = fieldKey(2, wireTypeVarint);
-const keyKey = fieldKey(3, wireTypeLen);
-const valueKey = fieldKey(4, wireTypeLen);
-const headersKey = fieldKey(5, wireTypeLen);
-const headerKeyKey = fieldKey(1, wireTypeLen);
-const headerValueKey = fieldKey(2, wireTypeLen);
 // ReceiveResponse.deliveries = 2 (a Deliveries: repeated Delivery = 1); PopResponse: consumer_id = 1, deliveries = 2.
 const receiveDeliveriesKey = fieldKey(2, wireTypeLen);
 const deliveriesDeliveryKey = fieldKey(1, wireTypeLen);
@@ -42,10 +35,6 @@ const popConsumerIdKey = fieldKey(1, wireTypeLen);
 const popDeliveryKey = fieldKey(2, wireTypeLen);
 
 const utf8 = new TextEncoder();
-
-function headerBodySize(keyLength: number, valueLength: number): number {
-  return (keyLength > 0 ? lenFieldSize(keyLength) : 0) + (valueLength > 0 ? lenFieldSize(valueLength) : 0);
-}
 
 /** A record's parts sized once: header keys as UTF-8. */
 interface Sized {
