@@ -163,6 +163,46 @@ test("/metrics shows each group's lag as what it has left unread, its committed 
   await waitFor(async () => (await members(leaderId)) === undefined, 10000, "the deleted group to leave the metrics");
 });
 
+test("/metrics shows each work queue's records by state, its depth and totals, on every node", async () => {
+  const client = cluster.client();
+  await client.admin().createTopic({ name: "work", partitions: 1 });
+  const producer = client.producer();
+  await producer.send({ topic: "work", partition: 0, records: Array.from({ length: 10 }, (_, i) => ({ value: `w${i}` })) });
+  await producer.flush();
+  const queue = client.queue({ group: "workers", topic: "work", config: { lockTimeoutMs: 600_000 } });
+  const taken = await queue.pop({ maxRecords: 3, timeoutMs: 5000 });
+  assert.equal(taken.length, 3);
+  await taken[0].ack();
+
+  const labels = { group: "workers", topic: "work", partition: "0" };
+  for (const node of cluster.nodes) {
+    await waitFor(
+      async () => {
+        const samples = await scrape(httpOf(node.id));
+        return (
+          sampleValue(samples, "raftline_share_group_records", { ...labels, state: "acquired" }) === 2 &&
+          sampleValue(samples, "raftline_share_group_records", { ...labels, state: "available" }) === 0 &&
+          sampleValue(samples, "raftline_share_group_unsettled_records", labels) === 9 &&
+          sampleValue(samples, "raftline_share_group_start_offset", labels) === 1 &&
+          sampleValue(samples, "raftline_share_group_accepted_total", { group: "workers" }) === 1 &&
+          sampleValue(samples, "raftline_share_group_dead_lettered_total", { group: "workers" }) === 0
+        );
+      },
+      10000,
+      `node ${node.id}'s work-queue metrics to show 2 acquired, 9 unsettled and 1 accepted`,
+    );
+  }
+
+  // A deleted work queue leaves the metrics.
+  await client.shares().deleteShareGroup("workers", { force: true });
+  await waitFor(
+    async () => sampleValue(await scrape(httpOf(leaderId)), "raftline_share_group_accepted_total", { group: "workers" }) === undefined,
+    10000,
+    "the deleted work queue to leave the metrics",
+  );
+  await queue.close();
+});
+
 test("the metrics parser rejects a malformed line (so the check above can fail)", () => {
   assert.throws(() => parseMetrics("raftline_ok 1\nraftline broken line\n"), /not a Prometheus sample line/);
 });

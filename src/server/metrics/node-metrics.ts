@@ -7,11 +7,12 @@ import type { MetricsArea, MetricsSources } from "./metrics-area";
 import { groupMetrics } from "./group-metrics";
 import { partitionMetrics } from "./partition-metrics";
 import { raftMetrics } from "./raft-metrics";
+import { shareGroupMetrics } from "./share-group-metrics";
 import { rpcInterceptor } from "./rpc-metrics";
 import { storageMetrics } from "./storage-metrics";
 import { trafficMetrics } from "./traffic-metrics";
 
-const areas: MetricsArea[] = [raftMetrics, partitionMetrics, storageMetrics, groupMetrics];
+const areas: MetricsArea[] = [raftMetrics, partitionMetrics, storageMetrics, groupMetrics, shareGroupMetrics];
 
 export interface NodeMetrics {
   registry: Registry;
