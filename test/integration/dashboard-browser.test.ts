@@ -114,6 +114,19 @@ test("the dashboard shows the cluster live and follows a leader change without a
     return members.length === 1 && members[0] === 2 && lag === 20 && (await card.getAttribute("data-state")) === "stable";
   }, pageDeadlineMs, "the groups panel to show order-audit's member owning both partitions and a lag of 20");
 
+  // A work queue on the orders: 5 taken under a long lock, 2 of them accepted. The queues panel shows 3
+  // locked and a depth of 118.
+  const fulfilment = client.queue({ group: "order-fulfilment", topic: "orders", config: { lockTimeoutMs: 600_000 } });
+  const taken = await fulfilment.pop({ maxRecords: 5, timeoutMs: 5000 });
+  assert.equal(taken.length, 5);
+  await Promise.all(taken.slice(0, 2).map((d) => d.ack()));
+  await waitFor(async () => {
+    const card = await page.$('.group-card[data-queue="order-fulfilment"]');
+    if (!card) return false;
+    const sum = (cls: string): Promise<number> => card.$$eval(`td.${cls}`, (cells) => cells.reduce((n, c) => n + Number((c.textContent ?? "0").replace(/,/g, "")), 0));
+    return (await sum("acquired")) === 3 && (await sum("depth")) === 118;
+  }, pageDeadlineMs, "the queues panel to show order-fulfilment with 3 locked and a depth of 118");
+
   // Kill the leader: the page, served by a follower, shows the new leader and the dead node as down.
   await cluster.kill(leaderId);
   const newLeader = await cluster.waitForLeader(20000);

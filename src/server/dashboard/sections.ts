@@ -118,12 +118,61 @@ const groupsSection: DashboardSection = {
   },
 };
 
+const queuesSection: DashboardSection = {
+  name: "queues",
+  collect({ ctx }) {
+    const state = ctx.machine.state;
+    const ids = state.shares.groupIds();
+    const nowMs = ctx.now();
+    let budget = dashboardPartitionsMax;
+    let omittedPartitions = 0;
+    const queues = ids.slice(0, dashboardGroupsMax).flatMap((groupId) => {
+      const g = state.shares.group(groupId);
+      if (!g) return [];
+      const live = state.topicView.liveTopic(g.topic);
+      const topicIsOurs = live !== undefined && live.id === g.topicId;
+      const counts = state.shares.counts(groupId, nowMs);
+      const shown = counts.slice(0, Math.max(0, budget));
+      budget -= shown.length;
+      omittedPartitions += counts.length - shown.length;
+      const partitions = shown.map((c) => {
+        // Records not yet accepted or dead-lettered, delivered or not; none to count once the topic is gone.
+        const highWatermark = topicIsOurs && c.partition < live.partitions ? state.topicView.offsetRange(g.topic, c.partition).highWatermark : c.startOffset;
+        return {
+          partition: c.partition,
+          startOffset: c.startOffset,
+          highWatermark,
+          acquired: c.acquired,
+          available: c.available,
+          deadLetterPending: c.deadLetterPending,
+          unsettled: Math.max(0, highWatermark - c.startOffset - c.done),
+        };
+      });
+      return [
+        {
+          groupId,
+          topic: g.topic,
+          topicDeleted: !topicIsOurs,
+          deliveryLimit: g.config.deliveryLimit,
+          lockTimeoutMs: g.config.lockTimeoutMs,
+          deadLetterTopic: g.config.deadLetterTopic,
+          acceptedTotal: g.acceptedTotal,
+          deadLetteredTotal: g.deadLetteredTotal,
+          unsettled: partitions.reduce((n, p) => n + p.unsettled, 0),
+          partitions,
+        },
+      ];
+    });
+    return { queues, omittedQueues: Math.max(0, ids.length - dashboardGroupsMax), omittedPartitions };
+  },
+};
+
 const leadersSection: DashboardSection = {
   name: "leaderChanges",
   collect: ({ leaders }) => leaders.list(),
 };
 
-export const dashboardSections: DashboardSection[] = [nodesSection, topicsSection, groupsSection, leadersSection];
+export const dashboardSections: DashboardSection[] = [nodesSection, topicsSection, groupsSection, queuesSection, leadersSection];
 
 export async function dashboardSnapshot(sources: DashboardSources): Promise<Record<string, unknown>> {
   const { ctx } = sources;
