@@ -3,6 +3,8 @@
 // tests under node:test. One process instead of one per test file, and stopping at the first failing seed,
 // keep a mutant's run to a few seconds (see test/sim/MUTATION.md).
 //   MUTATION_SEEDS=n (default 30)   MUTATION_STEPS=n (default 1500)
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { formatFailure, runSimulation } from "../support/sim/simulation";
 
 const seeds = Number(process.env.MUTATION_SEEDS ?? 30);
@@ -19,25 +21,10 @@ async function simulate(): Promise<void> {
   console.log(`simulation: ${seeds} seeds x ${steps} steps passed`);
 }
 
-const unitTests = [
-  "../unit/raft-codec.test",
-  "../unit/raft-election-rules.test",
-  "../unit/raft-election.test",
-  "../unit/raft-invariants.test",
-  "../unit/raft-log.test",
-  "../unit/raft-membership.test",
-  "../unit/raft-proposal-tracker.test",
-  "../unit/raft-prevote-stale-grant.test",
-  "../unit/raft-proposals.test",
-  "../unit/raft-quorum-kinds.test",
-  "../unit/raft-read-index.test",
-  "../unit/raft-read-only.test",
-  "../unit/raft-ready.test",
-  "../unit/raft-replication.test",
-  "../unit/raft-snapshot-while-applying.test",
-  "../unit/raft-snapshot.test",
-  "../unit/raft-transfer.test",
-];
+// Every raft unit test file, found by name, so that a new one cannot be left out of the run.
+const unitTests = readdirSync(join(__dirname, "..", "unit"))
+  .filter((name) => /^raft-.*\.test\.js$/.test(name))
+  .map((name) => join(__dirname, "..", "unit", name));
 void simulate().then(() => {
   for (const path of unitTests) require(path);
 });
