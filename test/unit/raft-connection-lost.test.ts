@@ -70,3 +70,31 @@ test("without PreVote and CheckQuorum a reset waits for the election timeout as 
     assert.equal(s.pending((m) => m.type === MessageType.PreVote || m.type === MessageType.Vote).length, 0);
   }
 });
+
+test("leaderConnectionLost says whether the node campaigns", () => {
+  const s = clusterLedBy1();
+  assert.equal(s.node(2).leaderConnectionLost(3), false, "3 is not the leader");
+  assert.equal(s.node(1).leaderConnectionLost(2), false, "a leader has no leader to lose");
+  assert.equal(s.node(2).leaderConnectionLost(1), true, "a follower losing its leader campaigns");
+  assert.equal(s.node(2).leaderConnectionLost(1), false, "a pre-candidate already campaigns");
+  for (const options of [{ preVote: false }, { checkQuorum: false }]) {
+    assert.equal(clusterLedBy1(options).node(2).leaderConnectionLost(1), false, `no campaign with ${JSON.stringify(options)}`);
+  }
+});
+
+test("two pre-candidates of one term: the higher id yields to the lower, the lower keeps campaigning", () => {
+  const s = clusterLedBy1();
+  const term = s.term(1);
+  s.isolate(1);
+  s.connectionLost(2, 1);
+  s.connectionLost(3, 1);
+  assert.equal(s.role(2), Role.PreCandidate);
+  assert.equal(s.role(3), Role.PreCandidate);
+  // Each hears the other's pre-vote for term + 1 before any answer.
+  assert.equal(s.deliver((m) => m.type === MessageType.PreVote && m.from === 2 && m.to === 3), 1);
+  assert.equal(s.deliver((m) => m.type === MessageType.PreVote && m.from === 3 && m.to === 2), 1);
+  assert.equal(s.role(3), Role.Follower, "node 3 yields to node 2");
+  assert.equal(s.role(2), Role.PreCandidate, "node 2 does not yield to a higher id");
+  s.stabilize();
+  assert.deepEqual(s.leaders().filter((l) => l.id !== 1).map((l) => [l.id, l.term]), [[2, term + 1]]);
+});
