@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { MessageType, Role } from "../../src/raft";
+import { newMessage } from "../../src/raft/messages";
 import { RaftScenario } from "../support/raft-scenario";
 
 function clusterLedBy1(options: { preVote?: boolean; checkQuorum?: boolean } = {}): RaftScenario {
@@ -97,4 +98,41 @@ test("two pre-candidates of one term: the higher id yields to the lower, the low
   assert.equal(s.role(2), Role.PreCandidate, "node 2 does not yield to a higher id");
   s.stabilize();
   assert.deepEqual(s.leaders().filter((l) => l.id !== 1).map((l) => [l.id, l.term]), [[2, term + 1]]);
+});
+
+test("only a pre-candidate yields to a lower id's pre-vote: a follower granting one keeps its leader", () => {
+  // Without CheckQuorum there is no lease, so the follower answers the pre-vote; granting it changes nothing.
+  const s = clusterLedBy1({ checkQuorum: false });
+  s.campaign(2);
+  assert.equal(s.deliver((m) => m.type === MessageType.PreVote && m.from === 2 && m.to === 3), 1);
+  const answer = s.pending((m) => m.type === MessageType.PreVoteResp && m.from === 3);
+  assert.equal(answer.length, 1);
+  assert.equal(answer[0].reject, false, "node 3 grants the pre-vote");
+  assert.equal(s.role(3), Role.Follower);
+  assert.equal(s.leaderOf(3), 1, "and still follows node 1");
+});
+
+test("a pre-candidate yields only to a pre-vote for its own next term, not to one further ahead", () => {
+  const s = clusterLedBy1();
+  const term = s.term(3);
+  s.isolate(1);
+  s.connectionLost(3, 1);
+  assert.equal(s.role(3), Role.PreCandidate);
+  s.drop();
+  const ahead = newMessage(MessageType.PreVote, 2, 3, term + 2);
+  ahead.index = s.status(3).lastIndex;
+  ahead.logTerm = term;
+  s.inject(ahead);
+  assert.equal(s.deliver((m) => m === ahead), 1);
+  const answer = s.pending((m) => m.type === MessageType.PreVoteResp && m.from === 3);
+  assert.equal(answer.length, 1);
+  assert.equal(answer[0].reject, false, "node 3 grants it");
+  assert.equal(s.role(3), Role.PreCandidate, "but keeps campaigning");
+});
+
+test("a reset reported for no leader (id 0) on a node that knows none starts no campaign", () => {
+  const s = RaftScenario.cluster([1, 2, 3]);
+  s.connectionLost(2, 0);
+  assert.equal(s.role(2), Role.Follower);
+  assert.equal(s.pending().length, 0);
 });

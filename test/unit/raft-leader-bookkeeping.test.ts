@@ -119,3 +119,37 @@ test("a transfer sends TimeoutNow only once the target holds the leader's whole 
   s.stabilize();
   assert.equal(s.role(3), Role.Leader, s.describe());
 });
+
+function stateOf(s: RaftScenario, leader: number, id: number): string | undefined {
+  return s.status(leader).progress.find((p) => p.id === id)?.state;
+}
+
+test("transport reports: unreachable sends only a replicating follower back to probe; a snapshot report only ends snapshot state", () => {
+  const s = stableCluster();
+  assert.equal(stateOf(s, 1, 2), "replicate");
+  s.node(1).reportSnapshot(2, true);
+  s.node(1).reportSnapshot(2, false);
+  assert.equal(stateOf(s, 1, 2), "replicate", "no snapshot was in flight to node 2");
+  s.node(1).reportUnreachable(2);
+  assert.equal(stateOf(s, 1, 2), "probe");
+
+  // Node 3 is sent a snapshot (as in raft-snapshot.test): an unreachable report does not cancel it.
+  s.isolate(3);
+  s.propose(1, "a", "b");
+  s.stabilize();
+  s.compact(1, 3);
+  s.heal();
+  s.tick(1);
+  for (let round = 0; round < 4; round++) s.deliver();
+  assert.equal(s.pending(ofType(MessageType.Snap)).length, 1);
+  assert.equal(stateOf(s, 1, 3), "snapshot");
+  s.node(1).reportUnreachable(3);
+  assert.equal(stateOf(s, 1, 3), "snapshot");
+
+  // Reports about unknown nodes, or reaching a node that does not lead, change nothing and do not throw.
+  s.node(1).reportUnreachable(9);
+  s.node(1).reportSnapshot(9, false);
+  s.node(2).reportUnreachable(3);
+  s.node(2).reportSnapshot(3, true);
+  assert.equal(s.role(2), Role.Follower);
+});
