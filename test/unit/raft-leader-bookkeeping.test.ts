@@ -153,3 +153,16 @@ test("transport reports: unreachable sends only a replicating follower back to p
   s.node(2).reportSnapshot(3, true);
   assert.equal(s.role(2), Role.Follower);
 });
+
+test("CheckQuorum gives a new voter one check period of grace before its silence counts", () => {
+  const s = RaftScenario.cluster([1], { electionTicks: 10 });
+  s.campaign(1);
+  s.stabilize();
+  assert.equal(s.proposeConfChange(1, { type: ConfChangeType.AddVoter, nodeId: 2 }).ok, true);
+  s.stabilize();
+  assert.deepEqual(s.status(1).conf.voters, [1, 2], "node 2 never started: it will not answer");
+  s.tick(1, 10);
+  assert.equal(s.role(1), Role.Leader, "the first check counts the newcomer as active");
+  s.tick(1, 10);
+  assert.equal(s.role(1), Role.Follower, "the second sees a silent majority");
+});
