@@ -154,3 +154,18 @@ test("a follower that lost its disk is probed from scratch and catches up from a
   assert.deepEqual(s.applied(3), ["a", "b", "c", "d"], s.describe());
   assert.equal(s.status(1).progress.find((p) => p.id === 3)?.state, "replicate");
 });
+
+test("a member back on an empty directory, knowing no members, learns the membership from the log-start snapshot", () => {
+  // The cluster's bootstrap membership lives only in the index-0 snapshot: the entries after it carry no
+  // conf change, so a node that took them without the snapshot would know no voters at all.
+  const s = RaftScenario.cluster([1, 2, 3]);
+  s.campaign(1);
+  s.stabilize();
+  s.propose(1, "a", "b");
+  s.stabilize();
+  s.wipe(3, { voters: [], learners: [] });
+  s.propose(1, "c");
+  s.tickAndStabilize(3);
+  assert.deepEqual(s.applied(3), ["a", "b", "c"], s.describe());
+  assert.deepEqual(s.status(3).conf, { voters: [1, 2, 3], learners: [] });
+});
