@@ -166,3 +166,13 @@ test("CheckQuorum gives a new voter one check period of grace before its silence
   s.tick(1, 10);
   assert.equal(s.role(1), Role.Follower, "the second sees a silent majority");
 });
+
+test("CheckQuorum: a new leader counts itself, so with exactly a majority reachable it survives its first check", () => {
+  const s = RaftScenario.cluster([1, 2, 3], { electionTicks: 10 });
+  s.isolate(3);
+  s.campaign(1);
+  s.stabilize();
+  assert.equal(s.role(1), Role.Leader);
+  s.tickAndStabilize(10);
+  assert.equal(s.role(1), Role.Leader, "itself and node 2 are a majority");
+});
