@@ -4,6 +4,7 @@
 import { assignedOf, groupStateOf, revokingOf, type TopicPartition } from "../../broker";
 import { memberViews } from "../cluster-view";
 import { groupLagReader } from "../group-lag";
+import { shareDepths } from "../share-depth";
 import type { NodeContext } from "../node-context";
 import type { LeaderHistory } from "./leader-history";
 
@@ -129,30 +130,26 @@ const queuesSection: DashboardSection = {
     const queues = ids.slice(0, dashboardGroupsMax).flatMap((groupId) => {
       const g = state.shares.group(groupId);
       if (!g) return [];
-      const live = state.topicView.liveTopic(g.topic);
-      const topicIsOurs = live !== undefined && live.id === g.topicId;
-      const counts = state.shares.counts(groupId, nowMs);
-      const shown = counts.slice(0, Math.max(0, budget));
+      const depths = shareDepths(state, groupId, nowMs);
+      const shown = depths.slice(0, Math.max(0, budget));
       budget -= shown.length;
-      omittedPartitions += counts.length - shown.length;
-      const partitions = shown.map((c) => {
-        // Records not yet accepted or dead-lettered, delivered or not; none to count once the topic is gone.
-        const highWatermark = topicIsOurs && c.partition < live.partitions ? state.topicView.offsetRange(g.topic, c.partition).highWatermark : c.startOffset;
-        return {
-          partition: c.partition,
-          startOffset: c.startOffset,
-          highWatermark,
-          acquired: c.acquired,
-          available: c.available,
-          deadLetterPending: c.deadLetterPending,
-          unsettled: Math.max(0, highWatermark - c.startOffset - c.done),
-        };
-      });
+      omittedPartitions += depths.length - shown.length;
+      // A group whose topic is gone counts nothing as unsettled.
+      const partitions = shown.map((c) => ({
+        partition: c.partition,
+        startOffset: c.startOffset,
+        highWatermark: c.highWatermark ?? c.startOffset,
+        acquired: c.acquired,
+        available: c.available,
+        deadLetterPending: c.deadLetterPending,
+        unsettled: c.unsettled ?? 0,
+      }));
+      const live = state.topicView.liveTopic(g.topic);
       return [
         {
           groupId,
           topic: g.topic,
-          topicDeleted: !topicIsOurs,
+          topicDeleted: live === undefined || live.id !== g.topicId,
           deliveryLimit: g.config.deliveryLimit,
           lockTimeoutMs: g.config.lockTimeoutMs,
           deadLetterTopic: g.config.deadLetterTopic,

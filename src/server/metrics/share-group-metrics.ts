@@ -5,6 +5,7 @@
 // the same values once it has applied the same entries (the states judged against this node's clock);
 // deleted groups disappear from the next scrape.
 import { Gauge } from "prom-client";
+import { shareDepths } from "../share-depth";
 import type { MetricsArea } from "./metrics-area";
 
 type PartitionLabels = "group" | "topic" | "partition";
@@ -32,18 +33,13 @@ export const shareGroupMetrics: MetricsArea = (registry, sources) => {
         if (!group) continue;
         accepted?.set({ group: groupId }, group.acceptedTotal);
         deadLettered?.set({ group: groupId }, group.deadLetteredTotal);
-        const live = state.topicView.liveTopic(group.topic);
-        for (const c of state.shares.counts(groupId, nowMs)) {
+        for (const c of shareDepths(state, groupId, nowMs)) {
           const labels = { group: groupId, topic: group.topic, partition: String(c.partition) };
           this.set({ ...labels, state: "acquired" }, c.acquired);
           this.set({ ...labels, state: "available" }, c.available);
           this.set({ ...labels, state: "dead_letter_pending" }, c.deadLetterPending);
           startOffset?.set(labels, c.startOffset);
-          // A group whose topic was deleted (or recreated smaller) has no high watermark to count against.
-          if (live && live.id === group.topicId && c.partition < live.partitions) {
-            const { highWatermark } = state.topicView.offsetRange(group.topic, c.partition);
-            unsettled?.set(labels, Math.max(0, highWatermark - c.startOffset - c.done));
-          }
+          if (c.unsettled !== undefined) unsettled?.set(labels, c.unsettled);
         }
       }
     },

@@ -27,6 +27,7 @@ import type { ShareGroupsClient, ShareGroupsHandlers } from "../../generated/raf
 import type { Abortable } from "../apply-signal";
 import type { NodeContext } from "../node-context";
 import { callUnary, commit, deadlineMsOf, onLeaderCurrent as onLeaderCurrentVia, onLeaderFresh as onLeaderFreshVia, unary, type CallKind } from "../services/rpc";
+import { shareDepths } from "../share-depth";
 import { encodePopResponse } from "./delivery-wire";
 import { serveReceive } from "./receive-stream";
 import type { ReceiveRequest__Output } from "../../generated/raftline/v1/ReceiveRequest";
@@ -122,10 +123,8 @@ async function deleteShareGroup(ctx: NodeContext, dispatcher: ShareDispatcher, r
 function describe(ctx: NodeContext, dispatcher: ShareDispatcher, groupId: string): DescribeShareGroupResponse {
   const state = ctx.machine.state;
   const group: ShareGroupRecord = state.shares.requireLive(groupId, state.topicView);
-  const partitions = state.shares.counts(groupId, ctx.now()).map((c) => {
-    const { highWatermark } = state.topicView.offsetRange(group.topic, c.partition);
-    return { ...c, highWatermark, lag: Math.max(0, highWatermark - c.startOffset - c.done) };
-  });
+  // requireLive: the topic is the group's, so every partition has its high watermark.
+  const partitions = shareDepths(state, groupId, ctx.now()).map(({ unsettled, highWatermark, ...c }) => ({ ...c, highWatermark: highWatermark ?? c.startOffset, lag: unsettled ?? 0 }));
   return {
     groupId,
     topic: group.topic,
