@@ -85,6 +85,16 @@ export class BenchCluster {
     return this.nodes.flatMap((n) => (n.pid === undefined ? [] : [n.pid]));
   }
 
+  /** Pids of the running servers, `leaderId` first, so that per-node columns read "leader, followers". */
+  pidsLeaderFirst(leaderId: number): number[] {
+    return [leaderId, ...this.nodes.map((n) => n.id).filter((id) => id !== leaderId)].flatMap((id) => this.node(id).pid ?? []);
+  }
+
+  /** Leader elections the nodes announced since they started (a bench counts leader changes with it). */
+  leaderEvents(): number {
+    return this.nodes.reduce((sum, n) => sum + n.leaderEvents, 0);
+  }
+
   /** Resolves with the leader's id once every node names the same one. */
   async waitForLeader(deadlineMs: number): Promise<number> {
     return waitFor(

@@ -75,8 +75,7 @@ async function warmUp(cluster: BenchCluster, opts: BrokerBenchOptions, leaderId:
 
 async function measureSize(cluster: BenchCluster, opts: BrokerBenchOptions, rep: number, sizeBytes: number, log: (line: string) => void): Promise<SizeRun> {
   const { leaderId, followerId } = await leaderAndFollower(cluster);
-  // Leader first, so that the per-node columns read "leader, followers".
-  const pids = [leaderId, ...cluster.nodes.map((n) => n.id).filter((id) => id !== leaderId)].flatMap((id) => cluster.node(id).pid ?? []);
+  const pids = cluster.pidsLeaderFirst(leaderId);
   const leader = cluster.stubsOf(leaderId);
   const tag = `${sizeBytes}b-r${rep}`;
   const timeoutMs = opts.runTimeoutMs;

@@ -29,20 +29,15 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
-/** Leader elections the cluster's nodes announced since they started. */
-function leaderEvents(cluster: BenchCluster): number {
-  return cluster.nodes.reduce((sum, n) => sum + n.leaderEvents, 0);
-}
-
 async function measureOurs(opts: BrokerBenchOptions): Promise<RaftlineRuns & { leaderChanges: number }> {
   log("starting a three-node cluster");
   const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
   try {
     await cluster.waitForLeader(setupDeadlineMs);
-    const before = leaderEvents(cluster);
+    const before = cluster.leaderEvents();
     const runs = await measureRaftline(cluster, opts, log);
     // Full-rate load must not cost the leader its place: each change here is an outage nobody asked for.
-    return { ...runs, leaderChanges: leaderEvents(cluster) - before };
+    return { ...runs, leaderChanges: cluster.leaderEvents() - before };
   } catch (err) {
     log(cluster.logTails());
     throw err;

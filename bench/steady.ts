@@ -2,9 +2,10 @@
 // local three-node cluster for M minutes, in chunks, reporting per minute the rate, the servers' CPU and
 // peak RSS, and the leader changes. Full-rate load must never cost a healthy leader its place (a slow
 // loop that misses heartbeats would), and memory must level off rather than grow with the data.
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { loadavg } from "node:os";
 import { BenchCluster } from "./broker-cluster";
+import { positiveInt } from "./broker-options";
 import { ProduceResult, producePipelined } from "./broker-produce";
 import { createTopic } from "./broker-session";
 import { machineFacts, printTable, writeResults } from "./report";
@@ -33,12 +34,6 @@ const setupDeadlineMs = 30_000;
 const chunkRecords = 20_000;
 const chunkTimeoutMs = 120_000;
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
-
 function parse(argv: string[]): SteadyOptions {
   const o = new Command("bench steady")
     .option("--minutes <n>", "how long to produce", positiveInt, 10)
@@ -48,10 +43,6 @@ function parse(argv: string[]): SteadyOptions {
     .parse(argv, { from: "user" })
     .opts<{ minutes: number; size: number; window: number; batch: number }>();
   return { minutes: o.minutes, sizeBytes: o.size, windowRequests: o.window, batchRecords: o.batch };
-}
-
-function leaderEvents(cluster: BenchCluster): number {
-  return cluster.nodes.reduce((sum, n) => sum + n.leaderEvents, 0);
 }
 
 export async function runSteadyBench(argv: string[]): Promise<void> {
@@ -66,12 +57,11 @@ export async function runSteadyBench(argv: string[]): Promise<void> {
     for (let m = 1; m <= opts.minutes; m++) {
       const ends = Date.now() + 60_000;
       const chunks: ProduceResult[] = [];
-      const leadersBefore = leaderEvents(cluster);
+      const leadersBefore = cluster.leaderEvents();
       while (Date.now() < ends) {
         leaderId = await cluster.waitForLeader(setupDeadlineMs);
-        const pids = [leaderId, ...cluster.nodes.map((n) => n.id).filter((id) => id !== leaderId)].flatMap((id) => cluster.node(id).pid ?? []);
         const params = { topic, recordBytes: opts.sizeBytes, records: chunkRecords, windowRequests: opts.windowRequests, batchRecords: opts.batchRecords, timeoutMs: chunkTimeoutMs };
-        chunks.push(await producePipelined(cluster.stubsOf(leaderId), params, pids));
+        chunks.push(await producePipelined(cluster.stubsOf(leaderId), params, cluster.pidsLeaderFirst(leaderId)));
       }
       const records = chunks.reduce((sum, c) => sum + c.records, 0);
       const seconds = chunks.reduce((sum, c) => sum + c.seconds, 0);
@@ -81,7 +71,7 @@ export async function runSteadyBench(argv: string[]): Promise<void> {
         recordsPerSec: records / seconds,
         mbPerSec: (records * opts.sizeBytes) / seconds / 1e6,
         errors: chunks.reduce((sum, c) => sum + c.errors, 0),
-        leaderChanges: leaderEvents(cluster) - leadersBefore,
+        leaderChanges: cluster.leaderEvents() - leadersBefore,
         serverCpuUsPerRecord: (chunks.reduce((sum, c) => sum + c.cpu.serverSeconds, 0) / records) * 1e6,
         rssMaxMiB: chunks[0].cpu.perServerRssMaxMiB.map((_, i) => Math.max(...chunks.map((c) => c.cpu.perServerRssMaxMiB[i]))),
       };
