@@ -20,12 +20,14 @@ export class RaftLog {
   private head = 0;
 
   committed: number;
-  /** Highest index the driver applied (acknowledged by advance). */
+  /** Highest index the driver applied (acknowledged by advance or accept). */
   applied: number;
   /** Highest index handed out in committedEntries, maybe not yet applied. */
   applying: number;
   /** Entries above this index are not yet persisted. */
   stabled: number;
+  /** Entries up to this index (>= stabled) were handed to the driver to persist; a write may still be under way. */
+  persisting: number;
   /** A snapshot received from the leader, to be persisted and installed by the driver. */
   pendingSnapshot: SnapshotMeta | undefined;
   /** Bytes of the entries returned by the last entriesFrom or nextCommittedEntries call. */
@@ -42,6 +44,7 @@ export class RaftLog {
       }
     }
     this.stabled = this.lastIndex();
+    this.persisting = this.stabled;
     // A snapshot is applied state and applied entries were committed: the larger index wins, whichever
     // write the driver made durable last.
     const appliedIndex = Math.max(applied, snapshot.index);
@@ -182,12 +185,20 @@ export class RaftLog {
     this.committed = i;
   }
 
-  /** Entries not yet persisted. */
+  /** Entries not yet handed to the driver to persist. */
   unstableEntries(): Entry[] {
-    return this.slice(this.stabled + 1, this.lastIndex() + 1);
+    return this.slice(this.persisting + 1, this.lastIndex() + 1);
   }
 
-  /** The driver persisted through (index, term); ignored if that entry was replaced meanwhile. */
+  /** The driver took the entries through (index, term) to persist; ignored if that entry was replaced meanwhile. */
+  persistingTo(index: number, term: number): void {
+    if (index > this.persisting && this.matchTerm(index, term)) this.persisting = index;
+  }
+
+  /**
+   * The driver persisted through (index, term); ignored if that entry was replaced meanwhile. Its writes
+   * land in the order it started them, so everything in the log up to a matching entry is persisted too.
+   */
   stableTo(index: number, term: number): void {
     if (index > this.stabled && this.matchTerm(index, term)) this.stabled = index;
   }
@@ -253,6 +264,7 @@ export class RaftLog {
     this.head = 0;
     this.committed = snapshot.index;
     this.stabled = snapshot.index;
+    this.persisting = snapshot.index;
     this.pendingSnapshot = snapshot;
   }
 
@@ -264,12 +276,12 @@ export class RaftLog {
     this.applying = Math.max(this.applying, index);
   }
 
-  /** applied <= applying <= committed <= last index, and nothing beyond the last index counts as persisted. */
+  /** applied <= applying <= committed <= last index, and stabled <= persisting <= last index. */
   checkInvariants(): void {
     const last = this.lastIndex();
     invariant(
-      this.applied <= this.applying && this.applying <= this.committed && this.committed <= last && this.stabled <= last,
-      () => `raft log: applied ${this.applied}, applying ${this.applying}, committed ${this.committed}, stabled ${this.stabled}, last ${last}`,
+      this.applied <= this.applying && this.applying <= this.committed && this.committed <= last && this.stabled <= this.persisting && this.persisting <= last,
+      () => `raft log: applied ${this.applied}, applying ${this.applying}, committed ${this.committed}, stabled ${this.stabled}, persisting ${this.persisting}, last ${last}`,
     );
   }
 
@@ -292,6 +304,7 @@ export class RaftLog {
     if (first <= this.lastIndex()) {
       this.ents.length = this.head + first - this.snapIndex - 1;
       this.stabled = Math.min(this.stabled, first - 1);
+      this.persisting = Math.min(this.persisting, first - 1);
     }
     for (let k = from; k < entries.length; k++) this.ents.push(entries[k]);
   }

@@ -445,7 +445,7 @@ export class Raft {
     return cloneConfState(conf);
   }
 
-  /** The driver persisted through log.stabled (RawNode.advance): a leader counts it towards commit. */
+  /** The driver persisted through log.stabled (RawNode.advance or persisted): a leader counts it towards commit. */
   onPersisted(): void {
     this.leader?.onPersisted();
   }

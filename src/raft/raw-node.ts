@@ -1,5 +1,6 @@
 // The thin API the driver calls: tick, step and propose, then drain one Ready, persist, send, apply and
-// advance (see Ready in types.ts for the order the driver must keep).
+// advance — or accept it and report its write with persisted() when it lands, stepping meanwhile (see
+// Ready in types.ts for the order the driver must keep).
 import { cloneConfState } from "./conf-state";
 import { invariant } from "./invariants";
 import { Raft } from "./raft";
@@ -29,7 +30,7 @@ export class RawNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  /** A Ready was handed out and its advance() has not come yet. */
+  /** A Ready was handed out and its advance() or accept() has not come yet. */
   private awaitingAdvance = false;
 
   constructor(config: RaftConfig, state: RaftState, random: Random) {
@@ -83,16 +84,16 @@ export class RawNode {
     const raft = this.raft;
     const log = raft.log;
     if (raft.msgs.length > 0 || raft.readStates.length > 0) return true;
-    if (log.stabled < log.lastIndex() || log.pendingSnapshot !== undefined || log.hasNextCommittedEntries()) return true;
+    if (log.persisting < log.lastIndex() || log.pendingSnapshot !== undefined || log.hasNextCommittedEntries()) return true;
     const soft = this.prevSoftState;
     if (soft.leader !== raft.lead || soft.role !== raft.role) return true;
     const hard = this.prevHardState;
     return hard.term !== raft.term || hard.vote !== raft.vote || hard.commit !== log.committed;
   }
 
-  /** The next batch of work. Call advance(ready) before the next ready(). */
+  /** The next batch of work. Call advance(ready) or accept(ready) before the next ready(). */
   ready(): Ready {
-    if (this.awaitingAdvance) throw new Error("raft: ready() called again before advance()");
+    if (this.awaitingAdvance) throw new Error("raft: ready() called again before advance() or accept()");
     const raft = this.raft;
     const log = raft.log;
     const rd: Ready = {
@@ -131,16 +132,38 @@ export class RawNode {
     return rd;
   }
 
-  /** The driver persisted, sent and applied `rd`. */
+  /** The driver persisted, sent and applied `rd`: accept(rd), then persisted() for its entries. */
   advance(rd: Ready): void {
+    this.accept(rd);
+    const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
+    this.persisted(last?.index ?? 0, last?.term ?? 0);
+  }
+
+  /**
+   * The driver took `rd`: its snapshot is installed, its committed entries applied, its entries are being
+   * written (persisted() reports when they land) and its messages will leave once that write has landed
+   * (a leader's replication messages at once). The next ready() may come before the write lands.
+   */
+  accept(rd: Ready): void {
     this.awaitingAdvance = false;
     const log = this.raft.log;
     if (rd.snapshot !== undefined) log.snapshotInstalled(rd.snapshot.index);
     if (rd.entries.length > 0) {
       const last = rd.entries[rd.entries.length - 1];
-      log.stableTo(last.index, last.term);
+      log.persistingTo(last.index, last.term);
     }
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
+    log.checkInvariants();
+  }
+
+  /**
+   * A write the driver started for an accepted Ready landed, durably, through the entry (index, term)
+   * (index 0: a write without entries). Writes must land in the order their Readys were accepted. A
+   * leader counts its own log towards commit only from here.
+   */
+  persisted(index: number, term: number): void {
+    const log = this.raft.log;
+    if (index > 0) log.stableTo(index, term);
     this.raft.onPersisted();
     log.checkInvariants();
   }

@@ -107,18 +107,24 @@ export interface ReadState {
 }
 
 /**
- * One batch of work for the driver. The driver MUST, in this order:
- *  1. persist `snapshot` (if any), `entries` and `hardState` durably (fsync) in one write;
- *  2. only then send `messages` (a vote or an append acknowledgement must never leave before the state
- *     it acknowledges is on disk — Raft Figure 2, "respond to RPCs only after updating stable storage");
- *  3. apply `committedEntries` in order (and install `snapshot` data if present);
- *  4. call `advance(ready)`.
- * The leader counts its own log towards commit only after `advance`, i.e. after it persisted. That is
- * why a leader's replication messages (App, Heartbeat, TimeoutNow) may leave while its own write is
- * still under way (Raft thesis §10.2.1) — they acknowledge nothing; every other message waits.
- * `committedEntries` may include entries of this same Ready's `entries`: step 1 makes them durable first.
- * A Ready that carries a snapshot carries no committedEntries. tick/step/propose may be called between
- * `ready()` and `advance()` (what they produce goes into the next Ready), but not `ready()` itself.
+ * One batch of work for the driver. The driver MUST:
+ *  1. write `snapshot` (if any), `entries` and `hardState` in one write, fsynced when `mustSync`, and
+ *     land its writes in the order it took their Readys (so the stored log is always a prefix of this
+ *     one and the stored term and vote never move back);
+ *  2. send `messages` only once that write has landed (a vote or an append acknowledgement must never
+ *     leave before the state it acknowledges is on disk — Raft Figure 2, "respond to RPCs only after
+ *     updating stable storage"); a leader's replication messages (App, Heartbeat, TimeoutNow) may leave
+ *     at once (Raft thesis §10.2.1): they acknowledge nothing;
+ *  3. apply `committedEntries` in order (and install `snapshot` data if present, after every earlier
+ *     write has landed);
+ *  4. call `advance(ready)` once all that is done — or, to keep stepping while the write is under way
+ *     (etcd's asynchronous storage writes), `accept(ready)` once it has applied and started the write,
+ *     and `persisted(index, term)` with the Ready's last entry when the write lands.
+ * The leader counts its own log towards commit only when persisted (advance or persisted()).
+ * `committedEntries` may include entries whose write has not landed yet: committed means durable on a
+ * majority, and the apply's own writes land after them (step 1). A Ready that carries a snapshot
+ * carries no committedEntries. tick/step/propose may be called between `ready()` and
+ * `advance()`/`accept()` (what they produce goes into the next Ready), but not `ready()` itself.
  */
 export interface Ready {
   softState?: SoftState;
