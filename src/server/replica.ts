@@ -1,9 +1,10 @@
-// The replica loop: tick → step → ready → persist → send → apply → advance, one Ready at a time.
-// Inputs (peer messages, ticks, proposals, read requests) that arrive while a Ready is being persisted
-// are queued and stepped after advance(), so the core never sees a step between ready() and advance(),
-// and proposals that pile up meanwhile go into the log together (group commit). Proposals are answered
-// once applied, before the apply write lands; readers see the applied state only once it has landed
-// (readLanded), so what they locate in memory is in storage.
+// The replica loop: tick → step → ready → apply → accept, handing each Ready's write to the write
+// pipeline, which lands writes one at a time in order while the loop goes on stepping, sending and
+// applying (a write under way is joined by the Readys that come meanwhile: group commit). A Ready's
+// messages leave once its write has landed — a leader's replication messages at once — and raft hears
+// of each landed write (persisted). Proposals are answered once applied, before the apply write lands;
+// readers see the applied state only once it has landed (readLanded), so what they locate in memory is
+// in storage.
 import { EventEmitter } from "node:events";
 import {
   ConfChange,
@@ -23,6 +24,7 @@ import { Acks, Pending, PendingProposals, ProposalOutcome } from "./pending-prop
 import { ReplicaError } from "./replica-errors";
 import { FatalStop, LoopClock, LoopLog, PeerLinks, RaftPersistence, ReplicatedMachine, SnapshotSource } from "./replica-ports";
 import { ReadWaiters } from "./read-waiters";
+import { WritePipeline } from "./write-pipeline";
 
 function isLeaderReplication(m: Message): boolean {
   return m.type === MessageType.App || m.type === MessageType.Heartbeat || m.type === MessageType.TimeoutNow;
@@ -90,6 +92,9 @@ export class Replica<R> extends EventEmitter {
   private readonly raft: RawNode;
   private readonly pending: PendingProposals<R>;
   private readonly reads: ReadWaiters;
+  private readonly writes: WritePipeline;
+  /** Landed writes not yet reported to raft: the last entry (index, term) each carried. */
+  private persistedQueue: { index: number; term: number }[] = [];
   private inbox: Message[] = [];
   private unreachable: number[] = [];
   private connectionsLost: number[] = [];
@@ -109,8 +114,10 @@ export class Replica<R> extends EventEmitter {
   private role = Role.Follower;
   private term = 0;
   private appliedTerm = 0;
-  /** From apply (or a snapshot install) until its write lands, the machine's memory is ahead of storage. */
-  private unlanded = false;
+  /** The applied index of the last write that landed: below `applied`, memory is ahead of storage. */
+  private appliedLanded: number;
+  /** A snapshot is being installed under the machine's memory. */
+  private installing = false;
   /** Readers waiting for the moment memory and storage agree again. */
   private landedReaders: (() => void)[] = [];
   private forceCompaction = false;
@@ -131,6 +138,8 @@ export class Replica<R> extends EventEmitter {
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
     this.reads = new ReadWaiters(`${opts.id}.${deps.clock.now().toString(36)}`);
     this.applied = opts.applied;
+    this.appliedLanded = opts.applied;
+    this.writes = new WritePipeline(() => deps.persistence.newBatch(), deps.fatal);
     // A snapshot captured before anything new is applied carries this term: it must be the real one.
     this.appliedTerm = opts.appliedTerm;
     this.conf = opts.conf;
@@ -319,6 +328,12 @@ export class Replica<R> extends EventEmitter {
     for (const t of this.transfers) t.reject(stopping);
     this.transfers = [];
     while (this.running) await new Promise<void>((r) => this.once("idle", r));
+    await this.writes.drained();
+  }
+
+  /** From apply (or a snapshot install) until its write lands, the machine's memory is ahead of storage. */
+  private get unlanded(): boolean {
+    return this.installing || this.appliedLanded < this.applied;
   }
 
   private notLeader(): ReplicaError {
@@ -342,13 +357,19 @@ export class Replica<R> extends EventEmitter {
         this.again = false;
         this.stepInputs();
         while (!this.stopped && this.raft.hasReady()) {
+          // Readers of storage wait for memory and storage to agree: stop applying until they do.
+          if (this.landedReaders.length > 0 && this.unlanded) await this.writes.drained();
           const rd = this.raft.ready();
-          await this.handleReady(rd);
-          this.raft.advance(rd);
-          // Compaction needs raft to have counted this Ready as applied, and the state it covers to
-          // be on disk: only after advance, and after a synced write — or, when a follower waits for a
-          // snapshot, with a synced compaction write of its own (an fsync covers the writes before it).
-          if (rd.mustSync || this.forceCompaction) this.maybeCompact(!rd.mustSync);
+          this.handleReady(rd);
+          if (rd.snapshot) await this.installSnapshot(rd.snapshot);
+          this.writeReady(rd);
+          this.raft.accept(rd);
+          // Compaction needs raft to have counted this Ready as applied and the state it covers to be
+          // in storage, the same state the snapshot captured then holds: only with every write landed.
+          if (this.compactionDue()) {
+            await this.writes.drained();
+            this.compact();
+          }
           this.afterAdvance();
           this.stepInputs();
         }
@@ -361,6 +382,8 @@ export class Replica<R> extends EventEmitter {
   }
 
   private stepInputs(): void {
+    for (const p of this.persistedQueue) this.raft.persisted(p.index, p.term);
+    this.persistedQueue = [];
     const ticked = this.ticks > 0;
     for (; this.ticks > 0; this.ticks--) this.raft.tick();
     if (this.campaignAsked) this.raft.campaign();
@@ -468,10 +491,13 @@ export class Replica<R> extends EventEmitter {
 
   /** Raft took the staged snapshot: install it under the state machine before persisting the Ready. */
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    // The install replaces storage underneath: no earlier write may land after it.
+    await this.writes.drained();
     // Storage changes under the machine's memory until the Ready's write lands.
-    this.unlanded = true;
+    this.installing = true;
     await this.deps.snapshots.install(meta);
     await this.deps.machine.reload(meta.index);
+    this.installing = false;
     this.pending.snapshotInstalled(meta.index, meta.term, this.leader);
     this.applied = meta.index;
     this.appliedTerm = meta.term;
@@ -496,14 +522,17 @@ export class Replica<R> extends EventEmitter {
     staged.done();
   }
 
-  private async handleReady(rd: Ready): Promise<void> {
+  private handleReady(rd: Ready): void {
     if (rd.hardState && rd.hardState.term !== this.term) {
       this.term = rd.hardState.term;
       this.emit("term", this.term);
     }
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.leader);
-    if (rd.snapshot) await this.installSnapshot(rd.snapshot);
-    const batch = this.deps.persistence.newBatch();
+  }
+
+  /** Applies the Ready's committed entries and hands its write to the pipeline; the rest follows when it lands. */
+  private writeReady(rd: Ready): void {
+    const batch = this.writes.batch();
     this.deps.persistence.addReady(batch, rd);
     const results = this.applyEntries(rd.committedEntries, batch);
     // Committed means on a majority's disk, and apply has fixed the results (offsets): answer now,
@@ -514,18 +543,26 @@ export class Replica<R> extends EventEmitter {
     const early = this.role === Role.Leader ? rd.messages.filter(isLeaderReplication) : [];
     const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderReplication(m)) : rd.messages;
     this.sendMessages(early);
-    await batch.write({ sync: rd.mustSync });
-    this.publishLanded();
-    this.sendMessages(late);
-    if (rd.entries.length > 0) this.pending.persistedThrough(rd.entries[rd.entries.length - 1].index);
+    const applied = this.applied;
+    const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
+    const appliedSome = rd.committedEntries.length > 0;
+    this.writes.submit(rd.mustSync, () => {
+      this.appliedLanded = Math.max(this.appliedLanded, applied);
+      if (!this.unlanded) this.publishLanded();
+      this.sendMessages(late);
+      if (last !== undefined) {
+        this.pending.persistedThrough(last.index);
+        this.persistedQueue.push({ index: last.index, term: last.term });
+        this.schedule();
+      }
+      if (appliedSome) this.emit("applied", applied);
+    });
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
     this.reads.appliedThrough(this.applied);
-    if (rd.committedEntries.length > 0) this.emit("applied", this.applied);
   }
 
   /** The write carrying the applied state landed: readers waiting for it run now, before the next apply. */
   private publishLanded(): void {
-    this.unlanded = false;
     const readers = this.landedReaders;
     this.landedReaders = [];
     for (const read of readers) read();
@@ -534,7 +571,6 @@ export class Replica<R> extends EventEmitter {
   private applyEntries(entries: Entry[], batch: ReturnType<RaftPersistence["newBatch"]>): Map<number, R> {
     const results = new Map<number, R>();
     if (entries.length === 0) return results;
-    this.unlanded = true;
     for (const e of entries) {
       if (e.index <= this.applied) continue; // covered by an installed snapshot
       if (e.type === EntryType.ConfChange) {
@@ -609,21 +645,28 @@ export class Replica<R> extends EventEmitter {
     for (const r of reports) this.raft.reportSnapshot(r.to, r.ok);
   }
 
-  /** Compacts the raft log once enough applied entries, counted or in bytes, sit in it: what it holds in
-   * memory (and loads at restart) is bounded by both. Only after a synced write, or with `syncWrite`,
-   * so the state the compaction relies on is on disk. */
-  private maybeCompact(syncWrite: boolean): void {
+  /**
+   * Compaction is due once enough applied entries, counted or in bytes, sit in the raft log: what it holds
+   * in memory (and loads at restart) is bounded by both. Or a snapshot is wanted and none was captured.
+   */
+  private compactionDue(): boolean {
+    if (this.applied === this.lastCompacted) return false;
+    return this.forceCompaction || this.applied - this.lastCompacted >= this.opts.snapshotEntries || this.appliedBytes >= this.opts.snapshotBytes;
+  }
+
+  /**
+   * Compacts the raft log to the applied index and captures the snapshot there. Call with every write
+   * landed, so storage holds exactly the applied state; the compaction write is synced, which makes the
+   * state it relies on durable with it (an fsync covers the writes before it).
+   */
+  private compact(): void {
     if (this.applied === this.lastCompacted) return;
-    const due = this.applied - this.lastCompacted >= this.opts.snapshotEntries || this.appliedBytes >= this.opts.snapshotBytes;
-    if (!this.forceCompaction && !due) return;
     const index = this.applied;
     this.raft.compact(index);
     this.deps.snapshots.capture({ index, term: this.appliedTerm, conf: this.conf });
     this.forceCompaction = false;
-    const batch = this.deps.persistence.newBatch();
-    this.deps.persistence.addCompaction(batch, index);
-    // Unless asked, not synced: losing it only means the next start loads a few more entries than needed.
-    void batch.write({ sync: syncWrite }).catch((err: unknown) => this.deps.logger.error({ err }, "compaction write failed"));
+    this.deps.persistence.addCompaction(this.writes.batch(), index);
+    this.writes.submit(true, () => undefined);
     this.lastCompacted = index;
     this.appliedBytes = 0;
   }

@@ -9,6 +9,7 @@ import {
   appliesBeforeCommit,
   claimsTransferOnEveryCampaign,
   commitsOldTermByCounting,
+  countsOwnWriteBeforeItLands,
   defersTransfer,
   dropsPreVote,
   failsWritesOnStepDown,
@@ -46,6 +47,8 @@ describe("each checker catches the bug it guards against", () => {
   test("committed entries durable: a driver that answers before persisting, then loses power", () =>
     expectCaught(answersBeforePersisting));
   test("committed entries durable: a disk that loses its unsynced tail on a crash", () => expectCaught(losesUnsyncedTail));
+  test("committed entries durable: a driver that counts its own write towards commit before it lands", () =>
+    expectCaught(countsOwnWriteBeforeItLands));
   test("state machine safety: a driver that applies entries before they commit", () => expectCaught(appliesBeforeCommit));
   test("linearizable reads: a node that serves reads from its local state", () => expectCaught(servesStaleReads));
   test("proposal outcomes: a driver that reports writes lost when its leader steps down", () =>

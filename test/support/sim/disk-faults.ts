@@ -70,8 +70,9 @@ class TruncatingStore extends SimStore {
 }
 
 export const flipsBitInStoredEntry: PlantedBug = {
-  // The damaged entry differs from the others' copies before anything applies it.
-  caughtBy: "log-matching",
+  // The restarted node commits the damaged entry as soon as the leader's commit index covers it (apply does
+  // not wait for the node's own writes to land), before a landed write lets log-matching compare copies.
+  caughtBy: "state-machine-safety",
   plant: { name: "a disk that flips a bit in a stored entry, read back unchecked", createStore: (conf) => new FlippingStore(conf) },
 };
 

@@ -12,7 +12,7 @@ export interface CoreObserver {
   afterStep(msg: Message): void;
   /** The Ready the loop will work on: the core's, or a planted bug's version of it. */
   readyOut(rd: Ready): Ready;
-  /** The Ready the core handed out for the one the loop advances with. */
+  /** The Ready the core handed out for the one the loop accepts. */
   readyBack(rd: Ready): Ready;
   proposed(result: ProposeResult): void;
   transferAccepted(to: NodeId, result: ProposeResult): void;
@@ -79,7 +79,7 @@ export class ObservedRawNode extends RawNode {
     return this.observer.readyOut(super.ready());
   }
 
-  override advance(rd: Ready): void {
-    super.advance(this.observer.readyBack(rd));
+  override accept(rd: Ready): void {
+    super.accept(this.observer.readyBack(rd));
   }
 }

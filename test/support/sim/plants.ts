@@ -157,6 +157,38 @@ class EagerAnsweringNode extends SimNode {
   }
 }
 
+/**
+ * Counts a Ready's entries as persisted the moment the loop hands their write over, as a driver would
+ * that calls advance() where it should call accept(): a leader then counts its own copy towards commit
+ * while it is still being written, and a crash meanwhile leaves a "committed" entry on a minority.
+ */
+export const countsOwnWriteBeforeItLands: PlantedBug = {
+  caughtBy: "committed-durable",
+  plant: {
+    name: "counts its own write before it lands",
+    createNode: (...args) => new EarlyPersistingNode(...args),
+    tune: (profile) => {
+      profile.maxDiskWriteMs = 10;
+      profile.nemesis.faultMeanIntervalMs = 20;
+    },
+  },
+};
+
+class EarlyPersistingNode extends SimNode {
+  protected override createRawNode(config: RaftConfig, state: RaftState, random: Random): ObservedRawNode {
+    return new EarlyPersistingCore(config, state, random, this);
+  }
+}
+
+class EarlyPersistingCore extends ObservedRawNode {
+  override accept(rd: Ready): void {
+    super.accept(rd);
+    // BUG: handed over is not on disk.
+    const last = rd.entries[rd.entries.length - 1];
+    if (last !== undefined) this.persisted(last.index, last.term);
+  }
+}
+
 /** A disk written without fsync: a crash loses the last few entries it was given. */
 export const losesUnsyncedTail: PlantedBug = {
   caughtBy: "committed-durable",

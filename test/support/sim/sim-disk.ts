@@ -1,5 +1,5 @@
-// The replica loop's storage ports over the simulated disk. A batch collects what the loop adds to it (a
-// Ready, the entries applied into it, a compaction) and reaches the SimStore only when its write lands:
+// The replica loop's storage ports over the simulated disk. A batch collects what the loop adds to it (the
+// Readys that piled up for one write, the entries applied into it, a compaction) and reaches the SimStore only when its write lands:
 // writes land one at a time, in the order they were started, and a crash loses those not yet landed.
 import { ConfState, Entry, Ready, SnapshotMeta } from "../../../src/raft";
 import type { WriteBatch } from "../../../src/server/replica-ports";
@@ -11,7 +11,8 @@ export interface AppliedEntry {
 }
 
 export class SimBatch implements WriteBatch {
-  ready: Ready | undefined;
+  /** The Readys this write carries, in the order the loop handed them over. */
+  readonly readies: Ready[] = [];
   readonly applied: AppliedEntry[] = [];
   /** Compact the stored log to this index (the applied index when the batch was made). */
   compactTo: number | undefined;

@@ -379,7 +379,7 @@ export class SimNode implements NodeView, CoreObserver {
     return {
       newBatch: () => new SimBatch((batch) => this.submitWrite(incarnation, batch)),
       addReady: (batch, rd) => {
-        asSimBatch(batch).ready = rd;
+        asSimBatch(batch).readies.push(rd);
       },
       addApplied: (batch, index) => {
         this.applyThrough(index, undefined);
@@ -458,7 +458,7 @@ export class SimNode implements NodeView, CoreObserver {
 
   // ---- the disk and the state machine --------------------------------------------------------------
 
-  /** A write lands: its Ready, the entries applied into it and its compaction reach the store at once. */
+  /** A write lands: its Readys, the entries applied into it and its compaction reach the store at once. */
   private land(batch: SimBatch): void {
     const store = this.store;
     if (batch.install !== undefined) {
@@ -466,8 +466,7 @@ export class SimNode implements NodeView, CoreObserver {
       store.installSnapshot(meta, data);
       this.env.history.recordSnapshotInstalled({ node: this.id, index: meta.index, term: meta.term, digest: store.app.digest });
     }
-    const rd = batch.ready;
-    if (rd !== undefined) {
+    for (const rd of batch.readies) {
       store.write(rd, undefined);
       if (rd.entries.length > 0) this.env.history.recordPersisted(this.id, this.durableFactsFrom(rd.entries[0].index));
     }
