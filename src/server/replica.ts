@@ -506,6 +506,9 @@ export class Replica<R> extends EventEmitter {
     this.confLostThrough(meta.index);
     this.lastCompacted = meta.index;
     this.appliedBytes = 0;
+    // The log now starts here: a snapshot captured before would describe a point raft no longer holds,
+    // and a follower sent it would be asked for this one again and again. Storage holds exactly this state.
+    this.deps.snapshots.capture({ index: meta.index, term: meta.term, conf: meta.conf });
     this.deps.logger.info({ index: meta.index, term: meta.term }, "installed snapshot");
     this.stats.snapshotsInstalled++;
     const staged = this.staged;

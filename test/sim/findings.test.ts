@@ -46,6 +46,13 @@ describe("fixed findings", () => {
     assert.equal(result.failure, undefined, formatFailure(result));
   });
 
+  test("F9: a node that installed a snapshot sends that one, not one it captured before", async () => {
+    for (const seed of [5073, 6432]) {
+      const result = await runSimulation({ seed, steps: 5000 });
+      assert.equal(result.failure, undefined, formatFailure(result));
+    }
+  });
+
   for (const [name, seeds] of [
     ["F5: a snapshot captured after a restart carries the applied entry's term", [32, 44, 60]],
     ["F6: a leader restarted at its compaction point can send a snapshot", [343]],
