@@ -468,6 +468,19 @@ export class Replica<R> extends EventEmitter {
     }
   }
 
+  /**
+   * A snapshot at (index, term) replaced the log, and the entries before it were never seen here: a change
+   * proposed exactly there is applied; one below it may or may not be (its entry may have been replaced
+   * before the snapshot's history committed another). Changes above it wait for their entry as before.
+   */
+  private confSnapshotInstalled(meta: SnapshotMeta): void {
+    for (const w of [...this.confWaiters]) {
+      if (w.index === 0 || w.index > meta.index) continue;
+      if (w.index === meta.index && w.term === meta.term) this.settleConf(w, this.membership);
+      else this.settleConf(w, new ReplicaError("UNKNOWN_OUTCOME", "a snapshot replaced the log; the membership change may or may not be applied", this.leader, false));
+    }
+  }
+
   private settleConf(w: ConfWaiter, outcome: ConfState | ReplicaError): void {
     this.confWaiters = this.confWaiters.filter((x) => x !== w);
     if (outcome instanceof ReplicaError) w.reject(outcome);
@@ -503,7 +516,7 @@ export class Replica<R> extends EventEmitter {
     this.appliedTerm = meta.term;
     this.conf = meta.conf;
     this.emit("conf", this.membership, undefined);
-    this.confLostThrough(meta.index);
+    this.confSnapshotInstalled(meta);
     this.lastCompacted = meta.index;
     this.appliedBytes = 0;
     // The log now starts here: a snapshot captured before would describe a point raft no longer holds,

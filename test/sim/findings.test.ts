@@ -53,6 +53,11 @@ describe("fixed findings", () => {
     }
   });
 
+  test("F10: a membership change below an installed snapshot has an unknown outcome, not a lost one", async () => {
+    const result = await runSimulation({ seed: 9947, steps: 5000 });
+    assert.equal(result.failure, undefined, formatFailure(result));
+  });
+
   for (const [name, seeds] of [
     ["F5: a snapshot captured after a restart carries the applied entry's term", [32, 44, 60]],
     ["F6: a leader restarted at its compaction point can send a snapshot", [343]],
