@@ -168,12 +168,6 @@ export class RawNode {
     log.checkInvariants();
   }
 
-  /** Entries were handed over (accept) whose write has not landed yet (persisted). */
-  get writingEntries(): boolean {
-    const log = this.raft.log;
-    return log.persisting > log.stabled;
-  }
-
   /** The app holds a snapshot at `index` (<= applied): drop log entries <= index. */
   compact(index: number): void {
     this.raft.compact(index);

@@ -488,10 +488,6 @@ export class Replica<R> extends EventEmitter {
   }
 
   private proposeQueued(): void {
-    // While this node's entries are being written, new proposals wait and go into the log together when
-    // the write lands (group commit): appended one by one, each would cost an App message of its own, and
-    // on every follower a write and an answer of its own. Answers and commits are not held back.
-    if (this.raft.writingEntries) return;
     const queued = this.pending.takeQueued();
     for (let start = 0; start < queued.length; start += this.opts.maxProposalBatch) {
       const chunk = queued.slice(start, start + this.opts.maxProposalBatch).filter((p) => !p.settled);
