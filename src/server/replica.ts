@@ -360,7 +360,7 @@ export class Replica<R> extends EventEmitter {
           // Readers of storage wait for memory and storage to agree: stop applying until they do.
           if (this.landedReaders.length > 0 && this.unlanded) await this.writes.drained();
           const rd = this.raft.ready();
-          this.handleReady(rd);
+          this.takeTermAndRole(rd);
           if (rd.snapshot) await this.installSnapshot(rd.snapshot);
           this.writeReady(rd);
           this.raft.accept(rd);
@@ -538,7 +538,8 @@ export class Replica<R> extends EventEmitter {
     staged.done();
   }
 
-  private handleReady(rd: Ready): void {
+  /** The Ready's new term and role or leader, announced to listeners before anything of it is applied. */
+  private takeTermAndRole(rd: Ready): void {
     if (rd.hardState && rd.hardState.term !== this.term) {
       this.term = rd.hardState.term;
       this.emit("term", this.term);
