@@ -50,6 +50,21 @@ import {
   validateTopicName,
 } from "./validation";
 
+/** The committed entry being applied: a batch it carries is stored as a place in it, not copied. */
+interface CarryingEntry {
+  index: number;
+  data: Uint8Array;
+}
+
+/** Where `blob`, a view decodeCommand made into the command bytes `data`, starts in them. */
+function offsetIn(data: Uint8Array, blob: Uint8Array): number {
+  const at = blob.byteOffset - data.byteOffset;
+  if (blob.buffer !== data.buffer || at < 0 || at + blob.length > data.length) {
+    throw new Error("a decoded batch is not a view into its command's bytes");
+  }
+  return at;
+}
+
 export interface LoadedPartition {
   topicId: number;
   partition: number;
@@ -157,16 +172,16 @@ export class BrokerState {
     if (index <= this.lastIndex) throw new Error(`apply of index ${index} after ${this.lastIndex}`);
     this.lastIndex = index;
     if (command.length === 0) return { result: { kind: "noop" }, mutations: [] };
-    return this.applyCommand(decodeCommand(command));
+    return this.applyCommand(decodeCommand(command), { index, data: command });
   }
 
-  private applyCommand(command: Command): ApplyOutcome {
+  private applyCommand(command: Command, entry: CarryingEntry): ApplyOutcome {
     try {
       if (isGroupCommandKind(command.kind)) {
         const outcome = this.consumerGroups.apply(command as GroupCommand, this.topicView);
         return { result: outcome.result, mutations: outcome.mutations };
       }
-      if (isShareCommandKind(command.kind)) return this.applyShare(command as ShareCommand);
+      if (isShareCommandKind(command.kind)) return this.applyShare(command as ShareCommand, entry);
       if (isSecurityCommandKind(command.kind)) return this.securityTable.apply(command as SecurityCommand);
       switch (command.kind) {
         case CommandKind.CreateTopic:
@@ -174,7 +189,7 @@ export class BrokerState {
         case CommandKind.DeleteTopic:
           return this.deleteTopic(command);
         case CommandKind.Produce:
-          return this.produce(command);
+          return this.produce(command, entry);
         case CommandKind.Tick:
           return this.tick(command);
         case CommandKind.InitProducer:
@@ -190,8 +205,8 @@ export class BrokerState {
     }
   }
 
-  private applyShare(command: ShareCommand): ApplyOutcome {
-    if (command.kind === ShareCommandKind.ShareDeadLetter) return this.deadLetter(command);
+  private applyShare(command: ShareCommand, entry: CarryingEntry): ApplyOutcome {
+    if (command.kind === ShareCommandKind.ShareDeadLetter) return this.deadLetter(command, entry);
     const outcome = this.shareGroups.apply(command, this.topicView);
     return { result: outcome.result, mutations: outcome.mutations };
   }
@@ -201,7 +216,7 @@ export class BrokerState {
    * record is never both pending and dead-lettered. Every check (the records, the topic, the batch)
    * comes before any change.
    */
-  private deadLetter(command: ShareDeadLetterCommand): ApplyOutcome {
+  private deadLetter(command: ShareDeadLetterCommand, carrier: CarryingEntry): ApplyOutcome {
     const group = this.shareGroups.checkDeadLetter(command);
     const topic = this.liveTopic(group.config.deadLetterTopic);
     const header = readRecordBatchHeader(command.blob);
@@ -218,9 +233,11 @@ export class BrokerState {
       lastOffset: log.highWatermark + header.recordCount - 1,
       maxTimestampMs: header.maxTimestampMs,
       bytes: command.blob.length,
+      entryIndex: carrier.index,
+      entryOffset: offsetIn(carrier.data, command.blob),
     };
     log.append(entry);
-    mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: 0, entry, blob: command.blob });
+    mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: 0, entry });
     return {
       result: { kind: "shareDeadLettered", groupId: command.groupId, deadLetterTopic: topic.record.name, baseOffset: entry.baseOffset, count: header.recordCount },
       mutations,
@@ -317,7 +334,7 @@ export class BrokerState {
    * Appends every batch, or none: idempotent batches are decided first (producer-table.ts), so a refused
    * one refuses the command before anything changes, and a duplicate is answered with its original offset.
    */
-  private produce(command: ProduceCommand): ApplyOutcome {
+  private produce(command: ProduceCommand, carrier: CarryingEntry): ApplyOutcome {
     const headers = this.checkProduce(command);
     const topics = command.batches.map((batch) => this.liveTopic(batch.topic));
     const byId = new Map(topics.map((topic) => [topic.record.id, topic]));
@@ -349,9 +366,11 @@ export class BrokerState {
         lastOffset: baseOffset + headers[i].recordCount - 1,
         maxTimestampMs: headers[i].maxTimestampMs,
         bytes: batch.blob.length,
+        entryIndex: carrier.index,
+        entryOffset: offsetIn(carrier.data, batch.blob),
       };
       log.append(entry);
-      mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: batch.partition, entry, blob: batch.blob });
+      mutations.push({ kind: "putBatch", topicId: topic.record.id, partition: batch.partition, entry });
       if (batch.producer) {
         const cached = { baseSequence: batch.producer.baseSequence, recordCount, baseOffset, fingerprint: fingerprints[i] };
         mutations.push(this.producers.recordAppend(batch.producer, topic.record.id, batch.partition, cached));
@@ -402,7 +421,7 @@ export class BrokerState {
         const removed = expireBatches(log, topic.record, nowMs, budget);
         if (removed.length === 0) return;
         budget -= removed.length;
-        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, baseOffsets: removed });
+        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, batches: removed });
         startOffsetMoves.push({ topic: topic.record.name, partition, startOffset: log.startOffset });
       });
     }
@@ -411,7 +430,7 @@ export class BrokerState {
         const removed = drainBatches(log, budget);
         if (removed.length === 0) return;
         budget -= removed.length;
-        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, baseOffsets: removed });
+        mutations.push({ kind: "deleteBatches", topicId: topic.record.id, partition, batches: removed });
       });
       if (topic.logs.every((log) => log.batchCount === 0)) {
         this.deleted.delete(topic.record.id);
@@ -502,13 +521,13 @@ export class BrokerState {
    * The first stored batch that may hold a record stamped at or after `timestampMs` (its largest
    * timestamp is), or undefined when none does. The caller reads the batch to find the record.
    */
-  batchForTimestamp(name: string, partition: number, timestampMs: number): { topicId: number; baseOffset: number } | undefined {
+  batchForTimestamp(name: string, partition: number, timestampMs: number): BatchIndexEntry | undefined {
     const topic = this.liveTopic(name);
     validatePartition(name, partition, topic.record.partitions);
     const log = topic.logs[partition];
     for (let i = 0; i < log.batchCount; i++) {
       const entry = log.entry(i);
-      if (entry.maxTimestampMs >= timestampMs) return { topicId: topic.record.id, baseOffset: entry.baseOffset };
+      if (entry.maxTimestampMs >= timestampMs) return entry;
     }
     return undefined;
   }
@@ -541,25 +560,13 @@ export class BrokerState {
         `offset ${offset} is out of range [${startOffset}, ${highWatermark}] for "${name}" partition ${partition}`,
       );
     }
-    const location: FetchLocation = {
-      topicId: topic.record.id,
-      partition,
-      offset,
-      startOffset,
-      highWatermark,
-      fromBaseOffset: offset,
-      batchCount: 0,
-      bytes: 0,
-    };
+    const location: FetchLocation = { topicId: topic.record.id, partition, offset, startOffset, highWatermark, batches: [], bytes: 0 };
     if (offset === highWatermark) return location;
-    const first = log.find(offset);
-    location.fromBaseOffset = log.entry(first).baseOffset;
-    for (let i = first; i < log.batchCount; i++) {
+    for (let i = log.find(offset); i < log.batchCount; i++) {
       const entry = log.entry(i);
-      const size = entry.bytes;
-      if (location.batchCount > 0 && (location.bytes + size > maxBytes || entry.baseOffset > lastOffset)) break;
-      location.batchCount++;
-      location.bytes += size;
+      if (location.batches.length > 0 && (location.bytes + entry.bytes > maxBytes || entry.baseOffset > lastOffset)) break;
+      location.batches.push(entry);
+      location.bytes += entry.bytes;
     }
     return location;
   }

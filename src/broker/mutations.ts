@@ -67,9 +67,10 @@ export type BrokerMutation =
   /** The topic's record, written last, once none of its batches remain. */
   | { kind: "removeTopic"; topicId: number }
   | { kind: "putNextTopicId"; nextTopicId: number }
-  | { kind: "putBatch"; topicId: number; partition: number; entry: BatchIndexEntry; blob: Uint8Array }
-  /** Removes these batches (blob and index entry), each named by its base offset. */
-  | { kind: "deleteBatches"; topicId: number; partition: number; baseOffsets: number[] }
+  /** A batch now stored: its bytes stay where they are, in the raft entry `entry.entryIndex`. */
+  | { kind: "putBatch"; topicId: number; partition: number; entry: BatchIndexEntry }
+  /** Removes these batches: their index entries, and their bytes once no other batch shares the raft entry. */
+  | { kind: "deleteBatches"; topicId: number; partition: number; batches: BatchIndexEntry[] }
   | { kind: "putNextProducerId"; nextProducerId: number }
   | { kind: "putProducer"; producer: ProducerRecord }
   | { kind: "putProducerPartition"; state: ProducerPartitionRecord }

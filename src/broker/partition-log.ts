@@ -1,6 +1,7 @@
-// One partition's in-memory index: per stored batch its base offset, last offset, newest timestamp and
-// size. Kept in parallel typed-array columns used as a deque (appends at the back, retention removes
-// from the front), about 32 bytes per batch, so millions of batches cost tens of MB, not hundreds.
+// One partition's in-memory index: per stored batch its base offset, last offset, newest timestamp, size
+// and where its bytes are (the raft entry that carried it). Kept in parallel typed-array columns used as
+// a deque (appends at the back, retention removes from the front), 48 bytes per batch, so millions of
+// batches cost tens of MB, not hundreds.
 
 export interface BatchIndexEntry {
   baseOffset: number;
@@ -8,6 +9,10 @@ export interface BatchIndexEntry {
   maxTimestampMs: number;
   /** Size of the stored batch blob. */
   bytes: number;
+  /** The committed raft entry whose command carries the batch: its bytes are stored there, once. */
+  entryIndex: number;
+  /** Where the batch starts in that entry's command bytes. */
+  entryOffset: number;
 }
 
 const initialCapacityBatches = 16;
@@ -17,6 +22,8 @@ export class PartitionLog {
   private lastOffsets: Float64Array = new Float64Array(initialCapacityBatches);
   private maxTimestamps: Float64Array = new Float64Array(initialCapacityBatches);
   private sizes: Float64Array = new Float64Array(initialCapacityBatches);
+  private entryIndexes: Float64Array = new Float64Array(initialCapacityBatches);
+  private entryOffsets: Float64Array = new Float64Array(initialCapacityBatches);
   private head = 0;
   private tail = 0;
   private totalBytes = 0;
@@ -58,6 +65,8 @@ export class PartitionLog {
       lastOffset: this.lastOffsets[at],
       maxTimestampMs: this.maxTimestamps[at],
       bytes: this.sizes[at],
+      entryIndex: this.entryIndexes[at],
+      entryOffset: this.entryOffsets[at],
     };
   }
 
@@ -80,6 +89,8 @@ export class PartitionLog {
     this.lastOffsets[at] = entry.lastOffset;
     this.maxTimestamps[at] = entry.maxTimestampMs;
     this.sizes[at] = entry.bytes;
+    this.entryIndexes[at] = entry.entryIndex;
+    this.entryOffsets[at] = entry.entryOffset;
     this.totalBytes += entry.bytes;
     this.nextOffset = entry.lastOffset + 1;
   }
@@ -121,6 +132,8 @@ export class PartitionLog {
     this.lastOffsets = move(this.lastOffsets);
     this.maxTimestamps = move(this.maxTimestamps);
     this.sizes = move(this.sizes);
+    this.entryIndexes = move(this.entryIndexes);
+    this.entryOffsets = move(this.entryOffsets);
     this.head = 0;
     this.tail = count;
   }

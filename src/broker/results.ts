@@ -5,6 +5,7 @@ import type { GroupResult } from "./group-table";
 import type { MemberRecord } from "./member-records";
 import type { ShareResult } from "./share-table";
 import type { TopicRecord } from "./mutations";
+import type { BatchIndexEntry } from "./partition-log";
 import type { SecurityResult } from "./security-table";
 
 /** A live topic's configuration; structurally a proto TopicConfig plus the id and creation time. */
@@ -62,7 +63,7 @@ export type CommandResult =
   | ShareResult
   | SecurityResult;
 
-/** Which stored batches a fetch should read: `batchCount` batches from `fromBaseOffset` on. */
+/** Which stored batches a fetch should read, and where their bytes are. */
 export interface FetchLocation {
   topicId: number;
   partition: number;
@@ -70,10 +71,8 @@ export interface FetchLocation {
   offset: number;
   startOffset: number;
   highWatermark: number;
-  /** Base offset of the batch holding `offset` (meaningless when batchCount is 0). */
-  fromBaseOffset: number;
-  /** 0 when offset == highWatermark: nothing to read yet. */
-  batchCount: number;
+  /** From the one holding `offset`, in offset order; none when offset == highWatermark (nothing to read yet). */
+  batches: BatchIndexEntry[];
   /** Total size of those batches: at least one batch even when it alone exceeds maxBytes. */
   bytes: number;
 }

@@ -2,7 +2,7 @@
 // batch, so a partition that ever held records always keeps its offsets (start and high watermark)
 // recoverable from its stored index alone.
 import type { TopicRecord } from "./mutations";
-import type { PartitionLog } from "./partition-log";
+import type { BatchIndexEntry, PartitionLog } from "./partition-log";
 
 /**
  * Bound on batches one Tick deletes, so one apply writes a bounded LevelDB batch; the rest waits for
@@ -18,16 +18,16 @@ function expired(log: PartitionLog, topic: TopicRecord, nowMs: number): boolean 
   return tooOld || tooBig;
 }
 
-/** Drops the batches retention expires, at most `budget`; returns their base offsets. */
-export function expireBatches(log: PartitionLog, topic: TopicRecord, nowMs: number, budget: number): number[] {
-  const removed: number[] = [];
-  while (removed.length < budget && expired(log, topic, nowMs)) removed.push(log.dropOldest().baseOffset);
+/** Drops the batches retention expires, at most `budget`, and returns them. */
+export function expireBatches(log: PartitionLog, topic: TopicRecord, nowMs: number, budget: number): BatchIndexEntry[] {
+  const removed: BatchIndexEntry[] = [];
+  while (removed.length < budget && expired(log, topic, nowMs)) removed.push(log.dropOldest());
   return removed;
 }
 
-/** Drops up to `budget` batches of a deleted topic's partition; returns their base offsets. */
-export function drainBatches(log: PartitionLog, budget: number): number[] {
-  const removed: number[] = [];
-  while (removed.length < budget && log.batchCount > 0) removed.push(log.dropOldest().baseOffset);
+/** Drops up to `budget` batches of a deleted topic's partition and returns them. */
+export function drainBatches(log: PartitionLog, budget: number): BatchIndexEntry[] {
+  const removed: BatchIndexEntry[] = [];
+  while (removed.length < budget && log.batchCount > 0) removed.push(log.dropOldest());
   return removed;
 }

@@ -4,6 +4,7 @@
 import type { SnapshotMeta } from "../raft";
 import { isCorruption } from "../storage/corruption";
 import type { Db, DbSnapshot } from "../storage/db";
+import type { EntryRefs } from "../storage/entry-refs";
 import { discardStaged, exportState, installStagedSnapshot, stageSnapshot } from "../storage/snapshot-store";
 import type { SnapshotSource } from "./replica-ports";
 
@@ -12,7 +13,9 @@ export class DbSnapshotSource implements SnapshotSource {
 
   constructor(
     private readonly db: Db,
-    /** Damage found while sending (a stored batch failing its checksum): the send fails, and the node repairs. */
+    /** Which compacted entries hold several batches, so an export sends each once. */
+    private readonly refs: EntryRefs,
+    /** Damage found while sending (a carried raft entry failing its checksum): the send fails, and the node repairs. */
     private readonly onDamage: (finding: string) => void = () => undefined,
   ) {}
 
@@ -25,7 +28,7 @@ export class DbSnapshotSource implements SnapshotSource {
 
   open(): { meta: SnapshotMeta; chunks: AsyncIterable<Buffer> } | undefined {
     if (!this.current) return undefined;
-    return { meta: this.current.meta, chunks: this.watched(exportState(this.db, { snapshot: this.current.snapshot })) };
+    return { meta: this.current.meta, chunks: this.watched(exportState(this.db, { snapshot: this.current.snapshot, sharedEntry: (index) => this.refs.isShared(index) })) };
   }
 
   private async *watched(chunks: AsyncIterable<Buffer>): AsyncIterable<Buffer> {

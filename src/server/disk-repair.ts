@@ -98,7 +98,7 @@ async function openChecked(config: NodeConfig, credentials: grpc.ChannelCredenti
         : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress, credentials)).clusterId },
     );
     const { store, state } = await RaftStore.load(db, initialConf(identity, config));
-    const machine = await BrokerMachine.load(db, state.applied);
+    const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
     const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: await replacementPending(db) };
     if (joining !== undefined) storage.joining = joining;
     return storage;
@@ -128,7 +128,7 @@ async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined,
   await setReplacementPending(db, true);
   logger.warn({ clusterId, incarnation: identity.incarnation }, "fresh data directory created; asking the cluster to replace this node");
   const { store, state } = await RaftStore.load(db, initialConf(identity, config));
-  const machine = await BrokerMachine.load(db, state.applied);
+  const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
   const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: true };
   if (joining !== undefined) storage.joining = joining;
   return storage;

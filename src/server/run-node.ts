@@ -135,7 +135,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   if (replacementPending) damage.repairing("restarted on a fresh data directory after damage; waiting to be replaced and to catch up from the leader");
   const bounds = resolveReplicaBounds();
   const raft = new RawNode(raftConfig(config, bounds), state, Math.random);
-  const snapshots = new DbSnapshotSource(db, (finding) => void damage.report(finding));
+  const snapshots = new DbSnapshotSource(db, store.entryRefs, (finding) => void damage.report(finding));
   const applied = new ApplySignal();
   const transportRef: { current?: PeerTransport } = {};
   const forwarderRef: { current?: LeaderForwarder } = {};

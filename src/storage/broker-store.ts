@@ -1,11 +1,16 @@
-// The broker's replicated state in LevelDB, all inside the broker range 0x10..0x1F (keys.ts), so a
-// snapshot is a copy of that range. Keys are big-endian so LevelDB order is offset order: a fetch is one
-// seek plus a short scan, and restart reads only the small index keys, never the record data.
+// The broker's replicated state in LevelDB, all inside the broker range 0x10..0x1F (keys.ts). Keys are
+// big-endian so LevelDB order is offset order, and restart reads only the small index keys, never the
+// record data.
 //
-//   0x10                                     meta: u8 format version, u32 next topic id
+// A record batch is stored once: in the committed raft entry whose command carried it. Its index entry
+// says which entry and where in it; the entry's key stays after log compaction until the last batch it
+// holds is removed (EntryRefs), and a snapshot carries the entries its index points at.
+//
+//   0x10                                     meta: u8 format version (2), u32 next topic id
 //   0x11 | u32 topicId                       topic record (see encodeTopic)
-//   0x12 | u32 topicId | u32 part | u64 base batch index entry: u64 lastOffset, u64 maxTimestampMs, u32 bytes
-//   0x13 | u32 topicId | u32 part | u64 base batch blob (the encoded record batch, as proposed)
+//   0x12 | u32 topicId | u32 part | u64 base batch index entry: u64 lastOffset, u64 maxTimestampMs, u32 bytes,
+//                                            u64 raft entry index, u32 offset of the batch in the entry's command
+//   0x13                                     unused since format 2 (format 1 stored a copy of each batch here)
 //   0x14                                     producer meta: u8 format version, u64 next producer id
 //   0x15 | u64 producerId                    producer: u8 format version, u32 epoch, u64 lastActiveMs
 //   0x16 | u64 producerId | u32 topicId | u32 part
@@ -23,12 +28,13 @@ import type { StoredBatch } from "../broker/fetch-records";
 import type { BrokerMutation, CachedBatch, ProducerPartitionRecord, ProducerRecord, TopicRecord } from "../broker/mutations";
 import type { LoadedProducers } from "../broker/producer-table";
 import type { BatchIndexEntry } from "../broker/partition-log";
-import { verifyRecordBatch } from "../broker/record-batch";
 import { readUint64BE, writeUint64BE } from "./bytes";
 import { StorageCorruption } from "./corruption";
 import type { Db } from "./db";
+import type { EntryRefs } from "./entry-refs";
+import { entryDataStart } from "./raft-codec";
 import { PREFIX_GROUP_OFFSET, addGroupMutation, loadGroups } from "./group-store";
-import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN } from "./keys";
+import { PREFIX_BROKER_MAX, PREFIX_BROKER_MIN, entryKey } from "./keys";
 import { PREFIX_MEMBER, encodeMember, loadMembers, memberKey } from "./member-store";
 import { PREFIX_SHARE_RECORD, addShareMutation, loadShares } from "./share-store";
 import { PREFIX_TOKEN, addSecurityMutation, loadSecurity } from "./security-store";
@@ -36,7 +42,6 @@ import { PREFIX_TOKEN, addSecurityMutation, loadSecurity } from "./security-stor
 const PREFIX_META = 0x10;
 const PREFIX_TOPIC = 0x11;
 const PREFIX_BATCH_INDEX = 0x12;
-const PREFIX_BATCH = 0x13;
 const PREFIX_PRODUCER_META = 0x14;
 const PREFIX_PRODUCER = 0x15;
 const PREFIX_PRODUCER_PARTITION = 0x16;
@@ -46,13 +51,15 @@ if (PREFIX_META < PREFIX_BROKER_MIN || PREFIX_PRODUCER_PARTITION > PREFIX_BROKER
 }
 
 /** Bumped when the layout changes; a node refuses state written in a format it does not know. */
-const formatVersion = 1;
+const formatVersion = 2;
+/** Stored each batch a second time, outside its raft entry; not migrated (see decodeMeta). */
+const recordsCopiedFormatVersion = 1;
 const topicFormatVersion = 1;
 const firstTopicId = 1;
 
 const META_KEY = Buffer.from([PREFIX_META]);
 const batchKeyBytes = 1 + 4 + 4 + 8;
-const indexValueBytes = 8 + 8 + 4;
+const indexValueBytes = 8 + 8 + 4 + 8 + 4;
 
 const iteratorOptions = { keyEncoding: "buffer", valueEncoding: "buffer" } as const;
 
@@ -63,9 +70,9 @@ function topicKey(topicId: number): Buffer {
   return key;
 }
 
-function batchKey(prefix: number, topicId: number, partition: number, baseOffset: number): Buffer {
+function batchKey(topicId: number, partition: number, baseOffset: number): Buffer {
   const key = Buffer.allocUnsafe(batchKeyBytes);
-  key[0] = prefix;
+  key[0] = PREFIX_BATCH_INDEX;
   key.writeUInt32BE(topicId, 1);
   key.writeUInt32BE(partition, 5);
   writeUint64BE(key, 9, baseOffset);
@@ -81,6 +88,12 @@ function encodeMeta(nextTopicId: number): Buffer {
 
 function decodeMeta(value: Buffer | undefined): number {
   if (value === undefined) return firstTopicId;
+  if (value[0] === recordsCopiedFormatVersion) {
+    throw new Error(
+      `broker state format ${recordsCopiedFormatVersion} is not supported (this build reads ${formatVersion}): the data directory was written by an ` +
+        "older build that stored each record twice, and this one cannot convert it; start this node on an empty data directory",
+    );
+  }
   if (value.length !== 5 || value[0] !== formatVersion) {
     throw new Error(`broker state format ${value[0]} is not supported (this build reads ${formatVersion})`);
   }
@@ -141,11 +154,16 @@ function encodeIndexEntry(entry: BatchIndexEntry): Buffer {
   writeUint64BE(value, 0, entry.lastOffset);
   writeUint64BE(value, 8, entry.maxTimestampMs);
   value.writeUInt32BE(entry.bytes, 16);
+  writeUint64BE(value, 20, entry.entryIndex);
+  value.writeUInt32BE(entry.entryOffset, 28);
   return value;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The raft entry an encoded index entry points at (snapshot export reads it without decoding the rest). */
+export function entryIndexOfBatch(key: Buffer, value: Buffer): number | undefined {
+  if (key[0] !== PREFIX_BATCH_INDEX) return undefined;
+  if (value.length !== indexValueBytes) throw new StorageCorruption(`malformed batch index key ${key.toString("hex")}`);
+  return readUint64BE(value, 20);
 }
 
 const producerFormatVersion = 1;
@@ -255,8 +273,11 @@ export interface BrokerWriteBatch {
   del(key: Buffer): unknown;
 }
 
-/** Adds the writes for `mutations` to `batch`; the caller adds the applied index and writes it. */
-export function addMutations(batch: BrokerWriteBatch, mutations: readonly BrokerMutation[]): void {
+/**
+ * Adds the writes for `mutations` to `batch`; the caller adds the applied index and writes it. `refs`
+ * learns which raft entries now hold stored batches and which hold no more.
+ */
+export function addMutations(batch: BrokerWriteBatch, mutations: readonly BrokerMutation[], refs: EntryRefs): void {
   for (const m of mutations) {
     switch (m.kind) {
       case "putTopic":
@@ -269,13 +290,13 @@ export function addMutations(batch: BrokerWriteBatch, mutations: readonly Broker
         batch.put(META_KEY, encodeMeta(m.nextTopicId));
         break;
       case "putBatch":
-        batch.put(batchKey(PREFIX_BATCH_INDEX, m.topicId, m.partition, m.entry.baseOffset), encodeIndexEntry(m.entry));
-        batch.put(batchKey(PREFIX_BATCH, m.topicId, m.partition, m.entry.baseOffset), asBuffer(m.blob));
+        batch.put(batchKey(m.topicId, m.partition, m.entry.baseOffset), encodeIndexEntry(m.entry));
+        refs.hold(m.entry.entryIndex);
         break;
       case "deleteBatches":
-        for (const baseOffset of m.baseOffsets) {
-          batch.del(batchKey(PREFIX_BATCH_INDEX, m.topicId, m.partition, baseOffset));
-          batch.del(batchKey(PREFIX_BATCH, m.topicId, m.partition, baseOffset));
+        for (const removed of m.batches) {
+          batch.del(batchKey(m.topicId, m.partition, removed.baseOffset));
+          refs.release(batch, removed.entryIndex);
         }
         break;
       case "putNextProducerId":
@@ -341,6 +362,8 @@ export async function loadBrokerState(db: Db): Promise<LoadedBrokerState> {
       lastOffset: readUint64BE(value, 0),
       maxTimestampMs: readUint64BE(value, 8),
       bytes: value.readUInt32BE(16),
+      entryIndex: readUint64BE(value, 20),
+      entryOffset: value.readUInt32BE(28),
     });
   }
   const loaded: LoadedBrokerState = { nextTopicId, topics, partitions };
@@ -378,48 +401,24 @@ async function loadProducers(db: Db): Promise<LoadedProducers | undefined> {
 }
 
 /**
- * Reads stored batches of one partition in offset order, starting with the batch whose base offset is
- * `fromBaseOffset` (from BrokerState.locate), until `maxBytes` of blobs (always at least one batch).
+ * Reads located batches (BrokerState.locate) from the raft entries that hold them. Call in the turn that
+ * located them: the read sees storage as of the call, so a batch removed since cannot vanish under it.
+ * A located batch whose entry is missing is lost data (StorageCorruption).
  */
-export async function readBatches(
-  db: Db,
-  topicId: number,
-  partition: number,
-  fromBaseOffset: number,
-  maxBytes: number,
-  /** How many batches the caller will use (BrokerState.locate's batchCount); -1 = as bytes allow. */
-  maxBatches = -1,
-): Promise<StoredBatch[]> {
-  const out: StoredBatch[] = [];
-  let bytes = 0;
-  const iterator = db.iterator({
-    ...iteratorOptions,
-    // Without a limit the iterator reads one batch past the byte bound only to drop it.
-    limit: maxBatches,
-    gte: batchKey(PREFIX_BATCH, topicId, partition, fromBaseOffset),
-    lt: batchKey(PREFIX_BATCH, topicId, partition + 1, 0),
-  });
+export async function readBatches(db: Db, batches: readonly BatchIndexEntry[]): Promise<StoredBatch[]> {
+  if (batches.length === 0) return [];
+  const snapshot = db.snapshot();
   try {
-    for await (const [key, blob] of iterator) {
-      if (out.length > 0 && bytes + blob.length > maxBytes) break;
-      out.push({ baseOffset: readUint64BE(key, 9), blob });
-      bytes += blob.length;
-    }
+    const values = await db.getMany(batches.map((b) => entryKey(b.entryIndex)), { ...iteratorOptions, snapshot });
+    return batches.map((b, i) => {
+      const value = values[i];
+      const start = entryDataStart + b.entryOffset;
+      if (value === undefined || value.length < start + b.bytes) {
+        throw new StorageCorruption(`raft entry ${b.entryIndex}, which holds offsets ${b.baseOffset}..${b.lastOffset}, is ${value === undefined ? "missing" : "too short"}`);
+      }
+      return { baseOffset: b.baseOffset, blob: value.subarray(start, start + b.bytes) };
+    });
   } finally {
-    await iterator.close();
-  }
-  return out;
-}
-
-/**
- * Checks a stored state value that carries its own checksum (a record batch) before it leaves this node
- * in a snapshot or is installed from one, so damage is never copied to a peer. Throws StorageCorruption.
- */
-export function checkStateValue(key: Buffer, value: Buffer): void {
-  if (key[0] !== PREFIX_BATCH) return;
-  try {
-    verifyRecordBatch(value);
-  } catch (err) {
-    throw new StorageCorruption(`stored batch ${key.toString("hex")}: ${err instanceof Error ? err.message : String(err)}`);
+    await snapshot.close();
   }
 }

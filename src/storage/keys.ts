@@ -12,7 +12,8 @@
 //   0x09..0x0F           reserved for raft storage
 //   0x10..0x1F           the broker's replicated state; its sub-layout belongs to broker-store.ts
 //
-// "State" (what a snapshot carries) is the applied key 0x03 plus the whole broker range 0x10..0x1F.
+// "State" is the applied key 0x03 plus the whole broker range 0x10..0x1F. A snapshot carries the state and
+// the compacted entries that still hold stored record batches (broker-store.ts).
 import { readUint64BE, writeUint64BE } from "./bytes";
 
 export const PREFIX_HARD_STATE = 0x01;
@@ -61,7 +62,11 @@ export function entryIndexOf(key: Buffer): number {
   return readUint64BE(key, 1);
 }
 
-/** True for the keys a snapshot carries: the applied key and the broker's range. */
+export function isEntryKey(key: Uint8Array): boolean {
+  return key.length === ENTRY_KEY_BYTES && key[0] === PREFIX_ENTRY;
+}
+
+/** True for the state keys a snapshot carries (it also carries entries that hold stored batches). */
 export function isStateKey(key: Uint8Array): boolean {
   if (key.length === 1 && key[0] === PREFIX_APPLIED) return true;
   return key.length >= 1 && key[0] >= PREFIX_BROKER_MIN && key[0] <= PREFIX_BROKER_MAX;

@@ -13,6 +13,8 @@ import { StorageCorruption } from "./corruption";
  * sets no verify_checksums), so a flipped bit would otherwise reach raft as a valid-looking record. */
 const CRC_BYTES = 4;
 const ENTRY_HEADER_BYTES = CRC_BYTES + 9;
+/** Where an encoded entry's data (the command) begins: a stored batch is read from here plus its offset. */
+export const entryDataStart = ENTRY_HEADER_BYTES;
 const HARD_STATE_BYTES = CRC_BYTES + 24;
 const U64_BYTES = 8;
 const U32_BYTES = 4;

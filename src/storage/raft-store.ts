@@ -6,6 +6,9 @@
 // compaction delete exact keys inside the caller's batch: no range clear outside the batch, hence
 // no window where a crash leaves a half-deleted log. The mirror advances when an operation is added;
 // if the batch's write then fails, the store no longer matches the disk and the process must stop.
+//
+// A committed entry that carries record batches is also where those batches are stored (EntryRefs):
+// compaction moves the log's start past it but keeps its key until the batches are removed.
 import type { ConfState, Entry, HardState, RaftState, Ready, SnapshotMeta } from "../raft/types";
 import type { BatchOps, Db, DbBatch } from "./db";
 import {
@@ -27,11 +30,15 @@ import {
   encodeSnapshotMeta,
 } from "./raft-codec";
 import { StorageCorruption } from "./corruption";
+import { EntryRefs } from "./entry-refs";
 
 /** Entries read per iterator step while loading the log. */
 const loadReadAheadEntries = 1024;
 
 export class RaftStore {
+  /** Which entries hold stored batches; the broker's state fills it when it loads (BrokerMachine). */
+  readonly entryRefs = new EntryRefs();
+
   private constructor(
     private readonly db: Db,
     private snapshot: SnapshotMeta,
@@ -127,24 +134,28 @@ export class RaftStore {
     const term = this.termAt(index);
     if (term === undefined) throw new Error(`compaction to ${index}: entry not in the stored log`);
     const meta: SnapshotMeta = { index, term, conf: copyConf(this.appliedConf) };
-    this.deleteThrough(batch, index);
+    for (let i = this.firstIndex; i <= index; i++) {
+      if (!this.entryRefs.compactKeeps(i)) batch.del(entryKey(i));
+    }
+    this.terms.splice(0, index - this.snapshot.index);
     this.snapshot = meta;
     batch.put(SNAPSHOT_META_KEY, encodeSnapshotMeta(meta));
   }
 
   /**
-   * A Ready's snapshot replaces the log. Entries after it survive only when the log holds the
-   * snapshot's own entry (same index and term): by Log Matching they then extend the snapshot's
-   * history; otherwise they grew from a different history and must go.
+   * A Ready's snapshot replaces the log. Its install (snapshot-store.ts) has already replaced the stored
+   * entries up to the snapshot with the ones the snapshot carries (those holding stored batches), and
+   * dropped the rest of the log unless it holds the snapshot's own entry (same index and term): by Log
+   * Matching the entries after it then extend the snapshot's history. Here the mirror follows.
    */
   private addSnapshot(batch: BatchOps, meta: SnapshotMeta): void {
     if (meta.index < this.snapshot.index) {
       throw new Error(`snapshot ${meta.index} is older than the stored snapshot ${this.snapshot.index}`);
     }
     if (meta.index <= this.lastIndex && this.termAt(meta.index) === meta.term) {
-      this.deleteThrough(batch, meta.index);
+      this.terms.splice(0, meta.index - this.snapshot.index);
     } else {
-      this.deleteThrough(batch, this.lastIndex);
+      for (let i = Math.max(this.firstIndex, meta.index + 1); i <= this.lastIndex; i++) batch.del(entryKey(i));
       this.terms = [];
     }
     this.snapshot = copyMeta(meta);
@@ -171,13 +182,6 @@ export class RaftStore {
       this.terms.push(entry.term);
     }
     for (let index = this.lastIndex + 1; index <= oldLast; index++) batch.del(entryKey(index));
-  }
-
-  /** Deletes stored entries up to and including `index` (callers then move the snapshot point). */
-  private deleteThrough(batch: BatchOps, index: number): void {
-    const last = Math.min(index, this.lastIndex);
-    for (let i = this.firstIndex; i <= last; i++) batch.del(entryKey(i));
-    this.terms.splice(0, Math.max(0, last - this.snapshot.index));
   }
 }
 

@@ -1,4 +1,5 @@
-// Snapshots of the replicated state (the applied key 0x03 and the broker range 0x10..0x1F).
+// Snapshots of the replicated state: the applied key 0x03, the broker range 0x10..0x1F, and the compacted
+// raft entries that hold stored record batches (each once, after the first index key pointing at it).
 //
 // Export reads ONE LevelDB iterator. An iterator reads the implicit snapshot LevelDB takes when it is
 // created, so `exportState` creates it before returning: the caller calls it right after applying up
@@ -7,8 +8,8 @@
 //
 // Install is two-phase and crash-safe without holding the whole state in memory:
 //   stage:   pairs go under the staging prefix 0x06 in bounded batches; the live state is untouched.
-//   install: (only once raft has accepted the snapshot) the live state is replaced by the staged copy,
-//            the raft entries the snapshot covers are dropped, and the snapshot meta is written.
+//   install: (only once raft has accepted the snapshot) the raft entries the snapshot covers are dropped,
+//            the live state is replaced by the staged copy, and the snapshot meta is written.
 // A marker key (0x05) records the phase, and `finishInterruptedImport` runs at open: an interrupted
 // stage is discarded (the old state is intact), an interrupted install is redone from the staged copy.
 import type { ConfState, SnapshotMeta } from "../raft/types";
@@ -21,12 +22,15 @@ import {
   SNAPSHOT_META_KEY,
   STAGING_RANGE,
   STATE_SPAN,
+  entryIndexOf,
   entryKey,
+  isEntryKey,
   isStateKey,
   stagingKey,
   stateKeyOfStaging,
 } from "./keys";
-import { checkStateValue } from "./broker-store";
+import { entryIndexOfBatch } from "./broker-store";
+import { StorageCorruption } from "./corruption";
 import { decodeApplied, decodeSnapshotMeta, encodeSnapshotMeta, entryTermOf } from "./raft-codec";
 import { SnapshotDecoder, SnapshotEncoder } from "./snapshot-stream";
 
@@ -46,6 +50,8 @@ export interface ExportOptions {
   maxChunkBytes?: number;
   /** Read this explicit snapshot instead of the database as of the call. */
   snapshot?: DbSnapshot;
+  /** True for an entry that holds several batches (EntryRefs.isShared): remembered so it is sent once. */
+  sharedEntry?: (index: number) => boolean;
 }
 
 /**
@@ -56,28 +62,57 @@ export interface ExportOptions {
 export function exportState(db: Db, options: ExportOptions = {}): AsyncIterable<Buffer> {
   if (db.status !== "open") throw new Error(`cannot export state: database is ${db.status}`);
   const encoder = new SnapshotEncoder(options.maxChunkBytes ?? defaultMaxChunkBytes);
-  const iterator = db.iterator({ gte: STATE_SPAN.gte, lt: STATE_SPAN.lt, snapshot: options.snapshot });
+  const ownSnapshot = options.snapshot === undefined ? db.snapshot() : undefined;
+  const snapshot = options.snapshot ?? ownSnapshot;
+  const iterator = db.iterator({ gte: STATE_SPAN.gte, lt: STATE_SPAN.lt, snapshot });
+  const sharedEntry = options.sharedEntry ?? (() => false);
+  const sentShared = new Set<number>();
+  let lastSent = 0;
   return (async function* chunks() {
     try {
       for (;;) {
         const page = await iterator.nextv(readAheadPairs);
         if (page.length === 0) break;
+        const pairs: [Buffer, Buffer][] = [];
+        const entries: number[] = [];
         for (const [key, value] of page) {
           if (!isStateKey(key)) {
             // Raft-only prefixes sit between the applied key and the broker range: skip them.
             iterator.seek(BROKER_RANGE.gte);
             break;
           }
-          checkStateValue(key, value);
-          encoder.add(key, value);
+          pairs.push([key, value]);
+          const entry = entryIndexOfBatch(key, value);
+          if (entry === undefined || entry === lastSent || sentShared.has(entry)) continue;
+          lastSent = entry;
+          if (sharedEntry(entry)) sentShared.add(entry);
+          entries.push(entry);
         }
+        const values = await db.getMany(entries.map(entryKey), { snapshot });
+        entries.forEach((index, i) => {
+          const value = values[i];
+          if (value === undefined) throw new StorageCorruption(`raft entry ${index} holds stored batches but is missing`);
+          checkEntry(index, value, Number.MAX_SAFE_INTEGER);
+          pairs.push([entryKey(index), value]);
+        });
+        for (const [key, value] of pairs) encoder.add(key, value);
         yield* encoder.takeChunks();
       }
       yield* encoder.finish();
     } finally {
       await iterator.close();
+      await ownSnapshot?.close();
     }
   })();
+}
+
+/**
+ * Checks a carried raft entry (its checksum, and that it is no newer than the snapshot) before it leaves
+ * this node or is installed, so damage is never copied to a peer. Throws StorageCorruption.
+ */
+function checkEntry(index: number, value: Buffer, maxTerm: number): void {
+  const term = entryTermOf(value);
+  if (term > maxTerm) throw new StorageCorruption(`carried raft entry ${index} has term ${term}, past the snapshot's ${maxTerm}`);
 }
 
 /**
@@ -89,7 +124,7 @@ export async function stageSnapshot(db: Db, chunks: AsyncIterable<Uint8Array>, m
   await db.clear({ gte: STAGING_RANGE.gte, lt: STAGING_RANGE.lt });
   await writeMarker(db, ImportPhase.Staging, meta);
   try {
-    const stagedApplied = await receive(db, chunks);
+    const stagedApplied = await receive(db, chunks, meta);
     if (stagedApplied === undefined || stagedApplied.applied !== meta.index) {
       throw new Error(`snapshot data is the state at ${stagedApplied?.applied ?? "no index"}, meta says ${meta.index}`);
     }
@@ -140,16 +175,21 @@ export async function finishInterruptedImport(db: Db): Promise<void> {
   if (marker !== undefined || (await hasAny(db, STAGING_RANGE.gte, STAGING_RANGE.lt))) await discardStaged(db);
 }
 
-async function receive(db: Db, chunks: AsyncIterable<Uint8Array>): Promise<{ applied: number; conf: ConfState } | undefined> {
+async function receive(db: Db, chunks: AsyncIterable<Uint8Array>, meta: SnapshotMeta): Promise<{ applied: number; conf: ConfState } | undefined> {
   const decoder = new SnapshotDecoder();
   const writer = new BoundedWriter(db);
   let applied: { applied: number; conf: ConfState } | undefined;
   for await (const chunk of chunks) {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     for (const [key, value] of decoder.push(bytes)) {
-      if (!isStateKey(key)) throw new Error(`snapshot carries a non-state key ${key.toString("hex")}`);
+      if (isEntryKey(key)) {
+        const index = entryIndexOf(key);
+        if (index > meta.index) throw new Error(`snapshot at ${meta.index} carries raft entry ${index}`);
+        checkEntry(index, value, meta.term);
+      } else if (!isStateKey(key)) {
+        throw new Error(`snapshot carries a non-state key ${key.toString("hex")}`);
+      }
       if (key.equals(APPLIED_KEY)) applied = decodeApplied(value);
-      checkStateValue(key, value);
       await writer.put(stagingKey(key), value);
     }
   }
@@ -162,6 +202,8 @@ async function receive(db: Db, chunks: AsyncIterable<Uint8Array>): Promise<{ app
 async function install(db: Db, meta: SnapshotMeta): Promise<void> {
   await db.batch().del(APPLIED_KEY).write({ sync: false });
   await db.clear({ gte: BROKER_RANGE.gte, lt: BROKER_RANGE.lt });
+  // Before the copy, which brings the covered entries that hold stored batches back.
+  await dropCoveredEntries(db, meta);
   const writer = new BoundedWriter(db);
   const iterator = db.iterator({ gte: STAGING_RANGE.gte, lt: STAGING_RANGE.lt });
   try {
@@ -174,14 +216,15 @@ async function install(db: Db, meta: SnapshotMeta): Promise<void> {
     await iterator.close();
   }
   await writer.flush();
-  await dropCoveredEntries(db, meta);
   await db.batch().put(SNAPSHOT_META_KEY, encodeSnapshotMeta(meta)).del(IMPORT_MARKER_KEY).write({ sync: true });
   await db.clear({ gte: STAGING_RANGE.gte, lt: STAGING_RANGE.lt });
 }
 
 /**
  * Entries after the snapshot survive only if the log holds the snapshot's own entry (same term):
- * by Log Matching they extend the snapshot's history. Otherwise the whole log goes.
+ * by Log Matching they extend the snapshot's history. Otherwise the whole log goes. (Run again after a
+ * crash, the snapshot's own entry may be the carried copy: committed, so the same term, and the suffix
+ * is then already gone or rightly kept.)
  */
 async function dropCoveredEntries(db: Db, meta: SnapshotMeta): Promise<void> {
   const atIndex = await db.get(entryKey(meta.index));

@@ -15,6 +15,7 @@ import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
 import type { Db } from "../../src/storage/db";
 import { PREFIX_GROUP, PREFIX_GROUP_OFFSET } from "../../src/storage/group-store";
 import { isStateKey } from "../../src/storage/keys";
+import { EntryRefs } from "../../src/storage/entry-refs";
 
 const t0 = 1_700_000_000_000;
 
@@ -227,7 +228,7 @@ test("groups and committed offsets survive a restart from storage", async () => 
   const run = (command: Command): void => {
     const out = d.run(command);
     assert.notEqual(out.result.kind, "error");
-    addMutations(batch, out.mutations);
+    addMutations(batch, out.mutations, new EntryRefs());
   };
   run({ kind: CommandKind.CreateTopic, nowMs: t0, name: "t", partitions: 2, retentionMs: 0, retentionBytes: 0, maxRecordBytes: 0 });
   run({ kind: CommandKind.Produce, nowMs: t0, batches: [{ topic: "t", partition: 0, blob: encodeRecordBatch([{ value: new Uint8Array([1]), timestampMs: 0 }], t0) }] });

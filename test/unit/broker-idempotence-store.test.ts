@@ -11,11 +11,13 @@ import { Command, CommandKind, ProducerStamp, encodeCommand } from "../../src/br
 import { maxCachedBatchesPerPartition } from "../../src/broker/producer-table";
 import { encodeRecordBatch } from "../../src/broker/record-batch";
 import type { ConfState } from "../../src/raft/types";
-import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
+import { loadBrokerState } from "../../src/storage/broker-store";
 import { type Db, openDatabase } from "../../src/storage/db";
 import { APPLIED_KEY } from "../../src/storage/keys";
 import { encodeApplied } from "../../src/storage/raft-codec";
 import { exportState, importState } from "../../src/storage/snapshot-store";
+import { EntryRefs } from "../../src/storage/entry-refs";
+import { addAppliedEntry } from "../support/applied-entry";
 
 const t0 = 1_700_000_000_000;
 const conf: ConfState = { voters: [1], learners: [] };
@@ -34,6 +36,7 @@ async function freshDb(): Promise<Db> {
 /** Applies commands and writes their mutations with the applied index, one synced batch each, as the replica does. */
 class Node {
   index = 0;
+  readonly refs = new EntryRefs();
   constructor(
     readonly db: Db,
     public state = new BrokerState(),
@@ -42,9 +45,10 @@ class Node {
   }
 
   async run(command: Command): Promise<ApplyOutcome> {
-    const outcome = this.state.apply(++this.index, encodeCommand(command));
+    const data = encodeCommand(command);
+    const outcome = this.state.apply(++this.index, data);
     const batch = this.db.batch();
-    addMutations(batch, outcome.mutations);
+    addAppliedEntry(batch, this.index, data, outcome.mutations, this.refs);
     batch.put(APPLIED_KEY, encodeApplied(this.index, conf));
     await batch.write({ sync: true });
     return outcome;

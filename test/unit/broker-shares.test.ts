@@ -15,6 +15,7 @@ import type { ShareConfig } from "../../src/broker/share-records";
 import type { AcquiredRecord } from "../../src/broker/share-table";
 import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
 import type { Db } from "../../src/storage/db";
+import { EntryRefs } from "../../src/storage/entry-refs";
 
 const t0 = 1_700_000_000_000;
 
@@ -204,7 +205,7 @@ test("restored from storage, the share state answers and continues like the live
     live.ok(live.deadLetter(t0 + 6, [{ offset: 2, rejectedBy: "a" }]));
     for (const mutations of live.writes) {
       const batch = db.batch();
-      addMutations(batch, mutations);
+      addMutations(batch, mutations, new EntryRefs());
       await batch.write({ sync: true });
     }
     const restored = new Driver(BrokerState.restore(await loadBrokerState(db), live.index));
@@ -230,7 +231,7 @@ test("a window stored one record per key (format 1) loads, and its next write re
     live.ack("a", t0 + 1, [{ offset: 1 }, { offset: 2, type: ShareAckType.Release }]);
     // The same state as an earlier build stored it: format 1 partition, one key per record.
     const batch = db.batch();
-    for (const mutations of live.writes) addMutations(batch, mutations.filter((m) => m.kind !== "putSharePartition"));
+    for (const mutations of live.writes) addMutations(batch, mutations.filter((m) => m.kind !== "putSharePartition"), new EntryRefs());
     const key = (prefix: number, extra: number[]): Buffer => Buffer.concat([Buffer.from([prefix, 0, 1]), Buffer.from("q"), Buffer.from([0, 0, 0, 0, ...extra])]);
     const u64 = (n: number): number[] => [...Buffer.from(BigInt(n).toString(16).padStart(16, "0"), "hex")];
     batch.put(key(0x1a, []), Buffer.from([1, ...u64(0), ...u64(3)]));
@@ -250,7 +251,7 @@ test("a window stored one record per key (format 1) loads, and its next write re
     assert.ok(out.mutations.some((m) => m.kind === "deleteShareRecords" && m.offsets.join() === "0,1,2"));
     live.acquire("c", later, 10);
     const next = db.batch();
-    addMutations(next, out.mutations);
+    addMutations(next, out.mutations, new EntryRefs());
     await next.write({ sync: true });
     let legacyKeys = 0;
     for await (const k of db.keys({ gte: Buffer.from([0x1b]), lt: Buffer.from([0x1c]) })) legacyKeys += k.length > 0 ? 1 : 0;
@@ -331,7 +332,7 @@ async function withDb(body: (db: Db) => Promise<void>): Promise<void> {
 
 async function write(db: Db, mutations: ApplyOutcome["mutations"][]): Promise<void> {
   const batch = db.batch();
-  for (const m of mutations) addMutations(batch, m);
+  for (const m of mutations) addMutations(batch, m, new EntryRefs());
   await batch.write({ sync: true });
 }
 

@@ -12,12 +12,21 @@ const t0 = 1_700_000_000_000;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 /** Drives a BrokerState the way the replica does: encoded commands at increasing raft indexes. */
+/** Mutations with removed batches named by base offset, as a reader of the tests thinks of them. */
+function byBaseOffsets(mutations: ApplyOutcome["mutations"]): unknown[] {
+  return mutations.map((m) => (m.kind === "deleteBatches" ? { kind: m.kind, topicId: m.topicId, partition: m.partition, baseOffsets: m.batches.map((b) => b.baseOffset) } : m));
+}
+
 class Driver {
   index = 0;
+  /** The command bytes applied at each index: where stored batches live. */
+  readonly entries = new Map<number, Uint8Array>();
   constructor(readonly state = new BrokerState()) {}
 
   run(command: Command): ApplyOutcome {
-    return this.state.apply(++this.index, encodeCommand(command));
+    const data = encodeCommand(command);
+    this.entries.set(++this.index, data);
+    return this.state.apply(this.index, data);
   }
 
   create(name: string, partitions = 1, extra: Partial<{ retentionMs: number; retentionBytes: number; maxRecordBytes: number }> = {}, nowMs = t0): ApplyOutcome {
@@ -190,7 +199,7 @@ test("a re-created topic gets a new id and starts empty at offset 0", () => {
   assert.equal(ok(d.produce("orders", 0, ["c"])).result.kind, "produced");
   // The next tick removes the old topic's data, then its record.
   const tick = ok(d.tick(t0));
-  assert.deepEqual(tick.mutations, [
+  assert.deepEqual(byBaseOffsets(tick.mutations), [
     { kind: "deleteBatches", topicId: oldId, partition: 0, baseOffsets: [0] },
     { kind: "removeTopic", topicId: oldId },
   ]);
@@ -209,7 +218,7 @@ test("retention by age deletes whole old batches, never the newest, and moves th
     deletedBatches: 2,
     startOffsetMoves: [{ topic: "logs", partition: 0, startOffset: 3 }],
   });
-  assert.deepEqual(tick.mutations, [{ kind: "deleteBatches", topicId: 1, partition: 0, baseOffsets: [0, 2] }]);
+  assert.deepEqual(byBaseOffsets(tick.mutations), [{ kind: "deleteBatches", topicId: 1, partition: 0, baseOffsets: [0, 2] }]);
   ok(d.tick(t0 + 1_000_000));
   const p = d.state.partitionInfo("logs", 0);
   assert.deepEqual([p.startOffset, p.highWatermark, p.batchCount], [3, 4, 1], "the newest batch stays");
@@ -222,7 +231,7 @@ test("retention by bytes deletes the oldest batches until the partition fits", (
   for (let i = 0; i < 5; i++) ok(d.produce("logs", 0, ["0123456789"]));
   ok(d.produce("logs", 1, ["0123456789"]));
   const tick = ok(d.tick(t0));
-  assert.deepEqual(tick.mutations, [{ kind: "deleteBatches", topicId: 1, partition: 0, baseOffsets: [0, 1, 2] }]);
+  assert.deepEqual(byBaseOffsets(tick.mutations), [{ kind: "deleteBatches", topicId: 1, partition: 0, baseOffsets: [0, 1, 2] }]);
   const p0 = d.state.partitionInfo("logs", 0);
   assert.deepEqual([p0.startOffset, p0.highWatermark, p0.bytes], [3, 5, blobBytes * 2]);
   assert.equal(d.state.partitionInfo("logs", 1).batchCount, 1);
@@ -267,16 +276,24 @@ test("locate finds the batch holding an offset and bounds the read by bytes", ()
   ok(d.produce("t", 0, ["d"]));
   ok(d.produce("t", 0, ["e", "f"]));
   const mid = d.state.locate("t", 0, 1, 1);
-  assert.deepEqual([mid.fromBaseOffset, mid.batchCount, mid.highWatermark], [0, 1, 6], "at least one batch");
+  assert.deepEqual([mid.batches[0].baseOffset, mid.batches.length, mid.highWatermark], [0, 1, 6], "at least one batch");
   const twoBatches = d.state.locate("t", 0, 2, mid.bytes + 1);
   const twoBytes = mid.bytes + d.state.locate("t", 0, 3, 1).bytes;
-  assert.deepEqual([twoBatches.batchCount, twoBatches.bytes], [1, mid.bytes], "the second batch would exceed maxBytes");
+  assert.deepEqual([twoBatches.batches.length, twoBatches.bytes], [1, mid.bytes], "the second batch would exceed maxBytes");
   const fits = d.state.locate("t", 0, 2, twoBytes);
-  assert.deepEqual([fits.fromBaseOffset, fits.batchCount, fits.bytes], [0, 2, twoBytes]);
+  assert.deepEqual([fits.batches[0].baseOffset, fits.batches.length, fits.bytes], [0, 2, twoBytes]);
+  assert.deepEqual(
+    fits.batches.map((b) => [b.entryIndex, b.entryOffset > 0]),
+    [
+      [2, true],
+      [3, true],
+    ],
+    "each batch names the entry that carried it",
+  );
   const all = d.state.locate("t", 0, 4, 1 << 20);
-  assert.deepEqual([all.fromBaseOffset, all.batchCount], [4, 1]);
+  assert.deepEqual([all.batches[0].baseOffset, all.batches.length], [4, 1]);
   const atEnd = d.state.locate("t", 0, 6, 1 << 20);
-  assert.equal(atEnd.batchCount, 0, "offset == high watermark is valid and reads nothing");
+  assert.equal(atEnd.batches.length, 0, "offset == high watermark is valid and reads nothing");
   assert.throws(() => d.state.locate("t", 0, 7, 100), /out of range \[0, 6\]/);
   assert.throws(() => d.state.locate("t", 0, -1, 100), (err: Error & { code?: string }) => err.code === "OUT_OF_RANGE");
   assert.throws(() => d.state.locate("t", 1, 0, 100), (err: Error & { code?: string }) => err.code === "INVALID_ARGUMENT");
@@ -302,7 +319,7 @@ test("restore from the mutations gives a state that behaves identically", () => 
       if (m.kind === "removeTopic") topics.delete(m.topicId);
       if (m.kind === "putNextTopicId") nextTopicId = m.nextTopicId;
       if (m.kind === "putBatch") batches.set(`${m.topicId}/${m.partition}/${m.entry.baseOffset}`, m);
-      if (m.kind === "deleteBatches") for (const b of m.baseOffsets) batches.delete(`${m.topicId}/${m.partition}/${b}`);
+      if (m.kind === "deleteBatches") for (const b of m.batches) batches.delete(`${m.topicId}/${m.partition}/${b.baseOffset}`);
     }
     return outcome;
   };
@@ -327,14 +344,17 @@ test("restore from the mutations gives a state that behaves identically", () => 
   assert.deepEqual(more(restored), more(d));
 });
 
-test("produced records decode back from the stored blobs", () => {
+test("produced records decode back from where the index says they are in their entry", () => {
   const d = new Driver();
   ok(d.create("t"));
   const outcome = ok(d.produce("t", 0, ["hello", "world"]));
   const put = outcome.mutations[0];
   assert.equal(put.kind, "putBatch");
   if (put.kind !== "putBatch") return;
-  const records: DecodedRecord[] = decodeRecordBatch(put.blob, put.entry.baseOffset);
+  const { entryIndex, entryOffset, bytes: size } = put.entry;
+  const data = d.entries.get(entryIndex);
+  assert.ok(data);
+  const records: DecodedRecord[] = decodeRecordBatch(data.subarray(entryOffset, entryOffset + size), put.entry.baseOffset);
   assert.deepEqual(
     records.map((r) => [r.offset, new TextDecoder().decode(r.value)]),
     [

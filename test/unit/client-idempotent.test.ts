@@ -58,11 +58,13 @@ async function stateBroker(topics: Record<string, number>): Promise<StateBroker>
   const blobs = new Map<string, { baseOffset: number; blob: Uint8Array }[]>();
   let index = 0;
   const apply = (command: Command): ReturnType<BrokerState["apply"]> => {
-    const outcome = state.apply(++index, encodeCommand(command));
+    const data = encodeCommand(command);
+    const outcome = state.apply(++index, data);
     for (const m of outcome.mutations) {
       if (m.kind !== "putBatch") continue;
       const key = `${m.topicId}/${m.partition}`;
-      blobs.set(key, [...(blobs.get(key) ?? []), { baseOffset: m.entry.baseOffset, blob: m.blob }]);
+      const blob = data.subarray(m.entry.entryOffset, m.entry.entryOffset + m.entry.bytes);
+      blobs.set(key, [...(blobs.get(key) ?? []), { baseOffset: m.entry.baseOffset, blob }]);
     }
     return outcome;
   };

@@ -11,6 +11,7 @@ import { BrokerError } from "../../src/broker/errors";
 import { CommandKind, CreateTopicCommand, decodeCommand, encodeCommand } from "../../src/broker/commands";
 import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
 import type { Db } from "../../src/storage/db";
+import { EntryRefs } from "../../src/storage/entry-refs";
 
 const t0 = 1_700_000_000_000;
 let dir = "";
@@ -64,7 +65,7 @@ test("the id is stored with the topic: a restored state still answers the retry"
   const state = new BrokerState();
   const created = state.apply(1, encodeCommand(create()));
   const batch = db.batch();
-  addMutations(batch, created.mutations);
+  addMutations(batch, created.mutations, new EntryRefs());
   await batch.write({ sync: true });
   const restored = BrokerState.restore(await loadBrokerState(db), 1);
   assert.deepEqual(restored.createdBy(create()), (created.result as { topic: unknown }).topic);

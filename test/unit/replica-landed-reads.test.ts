@@ -88,7 +88,7 @@ test("a fetch asked while an apply write is in flight is answered from landed st
   const dir = await mkdtemp(join(tmpdir(), "raftline-landed-"));
   const db = await openDatabase(dir);
   const { store, state } = await RaftStore.load(db, { voters: [1], learners: [] });
-  const machine = await BrokerMachine.load(db, state.applied);
+  const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
   const persistence = new HeldWrites(store);
   let tick: () => void = () => undefined;
   const clock: LoopClock = {

@@ -10,6 +10,7 @@ import { ClassicLevel } from "classic-level";
 import { type AclEntry, BrokerState, type Command, decodeCommand, encodeCommand, SecurityCommandKind } from "../../src/broker";
 import { addMutations, loadBrokerState } from "../../src/storage/broker-store";
 import type { Db } from "../../src/storage/db";
+import { EntryRefs } from "../../src/storage/entry-refs";
 
 const t0 = 1_700_000_000_000;
 const hashA = "a".repeat(64);
@@ -88,7 +89,7 @@ test("tokens and ACLs are stored in LevelDB and restored the same (what snapshot
   const run = async (c: Command) => {
     const out = state.apply(++index, encodeCommand(c));
     const batch = db.batch();
-    addMutations(batch, out.mutations);
+    addMutations(batch, out.mutations, new EntryRefs());
     await batch.write({ sync: true });
     return out;
   };

@@ -1,15 +1,17 @@
-// Snapshots never carry damage to a peer: a stored batch failing its checksum stops the sender (which
-// reports it as damage to repair) and is refused by the receiver before anything is installed.
+// Snapshots never carry damage to a peer: a raft entry holding stored batches that fails its checksum
+// stops the sender (which reports it as damage to repair) and is refused by the receiver before anything
+// is installed.
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { encodeRecordBatch } from "../../src/broker";
 import { StorageCorruption } from "../../src/storage/corruption";
 import { openDatabase } from "../../src/storage/db";
-import { APPLIED_KEY } from "../../src/storage/keys";
-import { encodeApplied } from "../../src/storage/raft-codec";
+import { EntryRefs } from "../../src/storage/entry-refs";
+import { APPLIED_KEY, entryKey } from "../../src/storage/keys";
+import { encodeApplied, encodeEntry } from "../../src/storage/raft-codec";
+import { EntryType } from "../../src/raft/types";
 import { stageSnapshot } from "../../src/storage/snapshot-store";
 import { SnapshotEncoder } from "../../src/storage/snapshot-stream";
 import { DbSnapshotSource } from "../../src/server/db-snapshot-source";
@@ -26,19 +28,22 @@ async function freshDb() {
 }
 
 const conf = { voters: [1, 2, 3], learners: [] };
-const batchKey = Buffer.from([0x13, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+/** Topic 1 partition 0's batch at offset 0, stored in raft entry 5. */
+const indexKey = Buffer.from([0x12, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+const indexValue = Buffer.alloc(32);
+indexValue.writeBigUInt64BE(5n, 20);
 
-function damagedBatch(): Buffer {
-  const blob = Buffer.from(encodeRecordBatch([{ value: Buffer.from("hello world") }], 1000));
-  blob[blob.length - 3] ^= 0x40;
-  return blob;
+function damagedEntry(): Buffer {
+  const value = encodeEntry({ index: 5, term: 1, type: EntryType.Normal, data: Buffer.from("a produce command") });
+  value[value.length - 3] ^= 0x40;
+  return value;
 }
 
-test("a sender whose stored batch fails its checksum stops and reports the damage", async () => {
+test("a sender whose stored batch's entry fails its checksum stops and reports the damage", async () => {
   const db = await freshDb();
-  await db.batch().put(APPLIED_KEY, encodeApplied(7, conf)).put(batchKey, damagedBatch()).write({ sync: true });
+  await db.batch().put(APPLIED_KEY, encodeApplied(7, conf)).put(indexKey, indexValue).put(entryKey(5), damagedEntry()).write({ sync: true });
   const found: string[] = [];
-  const source = new DbSnapshotSource(db, (finding) => found.push(finding));
+  const source = new DbSnapshotSource(db, new EntryRefs(), (finding) => found.push(finding));
   source.capture({ index: 7, term: 1, conf });
   const opened = source.open();
   assert.ok(opened);
@@ -54,11 +59,11 @@ test("a sender whose stored batch fails its checksum stops and reports the damag
   await db.close();
 });
 
-test("a receiver refuses a snapshot carrying a batch that fails its checksum", async () => {
+test("a receiver refuses a snapshot carrying an entry that fails its checksum", async () => {
   const db = await freshDb();
   const encoder = new SnapshotEncoder(1024 * 1024);
   encoder.add(APPLIED_KEY, encodeApplied(7, conf));
-  encoder.add(batchKey, damagedBatch());
+  encoder.add(entryKey(5), damagedEntry());
   const chunks = [...encoder.takeChunks(), ...encoder.finish()];
   await assert.rejects(
     stageSnapshot(
@@ -69,6 +74,25 @@ test("a receiver refuses a snapshot carrying a batch that fails its checksum", a
       { index: 7, term: 1, conf },
     ),
     StorageCorruption,
+  );
+  await db.close();
+});
+
+test("a receiver refuses a snapshot carrying an entry past its own index", async () => {
+  const db = await freshDb();
+  const encoder = new SnapshotEncoder(1024 * 1024);
+  encoder.add(APPLIED_KEY, encodeApplied(7, conf));
+  encoder.add(entryKey(8), encodeEntry({ index: 8, term: 1, type: EntryType.Normal, data: Buffer.from("later") }));
+  const chunks = [...encoder.takeChunks(), ...encoder.finish()];
+  await assert.rejects(
+    stageSnapshot(
+      db,
+      (async function* () {
+        yield* chunks;
+      })(),
+      { index: 7, term: 1, conf },
+    ),
+    /snapshot at 7 carries raft entry 8/,
   );
   await db.close();
 });

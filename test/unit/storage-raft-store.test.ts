@@ -164,13 +164,41 @@ describe("RaftStore", () => {
     await reopened.db.close();
   });
 
+  it("keeps the key of a compacted entry that holds stored batches, and deletes it with its last batch", async () => {
+    const dir = await freshDir();
+    const db = await openDatabase(dir);
+    const { store } = await RaftStore.load(db, conf);
+    await persist(db, store, ready({ hardState: { term: 1, vote: 1, commit: 4 }, entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)] }));
+    store.entryRefs.hold(2);
+    store.entryRefs.hold(3);
+    store.entryRefs.hold(3);
+    const applied = store.newBatch();
+    store.addApplied(applied, 4, conf);
+    store.addCompaction(applied, 4);
+    await applied.write({ sync: true });
+    assert.deepEqual(await storedIndexes(db), [2, 3], "the log starts after 4, but 2 and 3 hold batches");
+    assert.ok(store.entryRefs.isShared(3));
+
+    const released = store.newBatch();
+    store.entryRefs.release(released, 2);
+    store.entryRefs.release(released, 3);
+    await released.write({ sync: true });
+    assert.deepEqual(await storedIndexes(db), [3], "3 still holds one batch");
+    const last = store.newBatch();
+    store.entryRefs.release(last, 3);
+    await last.write({ sync: true });
+    assert.deepEqual(await storedIndexes(db), []);
+    await db.close();
+  });
+
   it("keeps the entries after a Ready's snapshot when the log holds the snapshot's own entry", async () => {
     const dir = await freshDir();
     const db = await openDatabase(dir);
     const { store } = await RaftStore.load(db, conf);
     await persist(db, store, ready({ hardState: { term: 2, vote: 1, commit: 0 }, entries: [entry(1, 1), entry(2, 1), entry(3, 2), entry(4, 2)] }));
     await persist(db, store, ready({ snapshot: { index: 3, term: 2, conf } }));
-    assert.deepEqual(await storedIndexes(db), [4]);
+    // Entries up to the snapshot are its install's to replace (snapshot-store.ts): the store leaves them.
+    assert.deepEqual(await storedIndexes(db), [1, 2, 3, 4]);
 
     const reopened = await reopen(db, dir);
     assert.deepEqual(reopened.state.snapshot, { index: 3, term: 2, conf });
@@ -185,7 +213,7 @@ describe("RaftStore", () => {
     const { store } = await RaftStore.load(db, conf);
     await persist(db, store, ready({ entries: [entry(1, 1), entry(2, 1), entry(3, 1), entry(4, 1)] }));
     await persist(db, store, ready({ snapshot: { index: 3, term: 3, conf }, entries: [entry(4, 3, "after")], hardState: { term: 3, vote: 0, commit: 3 } }));
-    assert.deepEqual(await storedIndexes(db), [4]);
+    assert.deepEqual(await storedIndexes(db), [1, 2, 3, 4], "up to the snapshot: the install's to replace");
 
     const reopened = await reopen(db, dir);
     assert.deepEqual(summary(reopened.state.entries), ["4/3/after"]);

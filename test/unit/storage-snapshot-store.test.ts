@@ -42,15 +42,32 @@ function brokerKey(prefix: number, name: string): Buffer {
   return Buffer.concat([Buffer.from([prefix]), Buffer.from(name)]);
 }
 
-/** A leader-side database: state applied up to `applied`, plus raft records that must not travel. */
+/** A batch index key (topic 1, partition `partition`, base offset 0) whose batch is stored in raft entry `entry`. */
+function batchIndex(partition: number, entry: number): [Buffer, Buffer] {
+  const key = Buffer.alloc(17);
+  key[0] = 0x12;
+  key.writeUInt32BE(1, 1);
+  key.writeUInt32BE(partition, 5);
+  const value = Buffer.alloc(32);
+  value.writeBigUInt64BE(BigInt(entry), 20);
+  return [key, value];
+}
+
+/**
+ * A leader-side database: state applied up to `applied`, a compacted entry (1) holding the batches of two
+ * partitions, plus raft records that must not travel (the log after its start at 2).
+ */
 async function seedLeader(db: Db, applied: number): Promise<void> {
   const batch = db.batch();
   batch.put(APPLIED_KEY, encodeApplied(applied, conf));
   batch.put(SNAPSHOT_META_KEY, encodeSnapshotMeta({ index: 2, term: 1, conf }));
+  batch.put(entryKey(1), encodeEntry({ index: 1, term: 1, type: 0, data: new Uint8Array(50_000).fill(4) }));
   batch.put(entryKey(3), encodeEntry({ index: 3, term: 1, type: 0, data: new Uint8Array([9]) }));
   batch.put(brokerKey(0x10, "topic/a"), Buffer.from("meta-a"));
   batch.put(brokerKey(0x11, "empty"), Buffer.alloc(0));
-  batch.put(brokerKey(0x12, "log/0"), Buffer.alloc(300_000, 7));
+  batch.put(...batchIndex(0, 1));
+  batch.put(...batchIndex(1, 1));
+  batch.put(brokerKey(0x15, "log/0"), Buffer.alloc(300_000, 7));
   batch.put(brokerKey(0x1f, "last"), Buffer.from("z"));
   await batch.write({ sync: true });
 }
@@ -122,10 +139,16 @@ describe("snapshot store", () => {
     const chunks = await collect(exportState(leader.db, { maxChunkBytes: 64 * 1024 }));
     assert.ok(chunks.length > 4 && chunks.every((c) => c.length <= 64 * 1024));
 
+    const carried: number[] = [];
+    const decoder = new SnapshotDecoder();
+    for (const chunk of chunks) for (const [key] of decoder.push(chunk)) if (key[0] === ENTRY_RANGE.gte[0]) carried.push(entryIndexOf(key));
+    assert.deepEqual(carried, [1], "the entry holding batches, once; not the log");
+
     const follower = await freshDb();
     await follower.db.put(brokerKey(0x10, "stale"), Buffer.from("gone after import"));
     await importState(follower.db, replay(chunks), meta10);
     assert.deepEqual(await stateRange(follower.db), await stateRange(leader.db));
+    assert.deepEqual(await follower.db.get(entryKey(1)), await leader.db.get(entryKey(1)));
     assert.deepEqual(decodeSnapshotMeta((await follower.db.get(SNAPSHOT_META_KEY))!), meta10);
     assert.equal(await follower.db.get(IMPORT_MARKER_KEY), undefined);
     assert.equal(await countRange(follower.db, STAGING_RANGE), 0);
@@ -170,7 +193,7 @@ describe("snapshot store", () => {
     await seedLeader(leader.db, 10);
     const chunks = await collect(exportState(leader.db));
 
-    for (const [termAt10, expected] of [[3, [11, 12]], [2, []]] as const) {
+    for (const [termAt10, expected] of [[3, [1, 11, 12]], [2, [1]]] as const) {
       const { db } = await freshDb();
       const batch = db.batch();
       for (let i = 5; i <= 12; i++) batch.put(entryKey(i), encodeEntry({ index: i, term: i <= 10 ? termAt10 : 4, type: 0, data: new Uint8Array(0) }));

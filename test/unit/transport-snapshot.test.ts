@@ -54,7 +54,7 @@ describe("peer transport: snapshots", () => {
     const leaderDb = await freshDb();
     const followerDb = await freshDb();
     const batch = leaderDb.batch().put(APPLIED_KEY, encodeApplied(50, conf));
-    for (let i = 0; i < 64; i++) batch.put(Buffer.from([0x12, i]), Buffer.alloc(40_000, i));
+    for (let i = 0; i < 64; i++) batch.put(Buffer.from([0x15, i]), Buffer.alloc(40_000, i));
     await batch.write({ sync: true });
     let seen: Message | undefined;
     running = await startPeers([1, 2], (id) =>

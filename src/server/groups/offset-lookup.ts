@@ -41,7 +41,7 @@ async function offsetForTimestamp(ctx: NodeContext, topic: string, partition: nu
   // Located and opened in one landed moment: the batch found in memory is the one the iterator sees.
   const read = await ctx.replica.readLanded(() => {
     const batch = ctx.machine.state.batchForTimestamp(topic, partition, timestampMs);
-    return batch && readBatches(ctx.db, batch.topicId, partition, batch.baseOffset, 1, 1);
+    return batch && readBatches(ctx.db, [batch]);
   });
   if (!read) return highWatermark;
   try {

@@ -82,8 +82,8 @@ async function fetchPartition(
     read = await ctx.replica.readLanded(() => {
       const loc = ctx.machine.state.locate(topic, partition, offset, Math.max(budgetBytes, 1));
       // Beyond the budget only the first partition still gets a batch (so a large batch cannot stall a consumer).
-      const wanted = loc.batchCount > 0 && (budgetBytes > 0 || first);
-      const batches = wanted ? readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, Math.max(budgetBytes, 1), loc.batchCount) : undefined;
+      const wanted = loc.batches.length > 0 && (budgetBytes > 0 || first);
+      const batches = wanted ? readBatches(ctx.db, loc.batches) : undefined;
       return { loc, batches };
     });
   } catch (err) {
@@ -123,14 +123,17 @@ async function listOffset(ctx: NodeContext, topic: string, partition: number, ti
   const answer = (errorCode: KafkaError, offset = -1, ts = -1): ListOffsetsPartitionResponse => ({ partition, errorCode, timestamp: ts, offset });
   if (!ctx.replica.isLeader) return answer(KafkaError.NotLeaderOrFollower);
   try {
-    const state = ctx.machine.state;
-    const info = state.partitionInfo(topic, partition);
+    const info = ctx.machine.state.partitionInfo(topic, partition);
     if (timestamp === latestTimestamp) return answer(KafkaError.None, info.highWatermark);
     if (timestamp === earliestTimestamp) return answer(KafkaError.None, info.startOffset);
     if (timestamp < 0) return answer(KafkaError.InvalidRequest);
-    const batch = state.batchForTimestamp(topic, partition, timestamp);
-    if (!batch) return answer(KafkaError.None);
-    const [stored] = await readBatches(ctx.db, batch.topicId, partition, batch.baseOffset, 1, 1);
+    // Located and read in one landed moment: the batch found in memory is in storage.
+    const read = await ctx.replica.readLanded(() => {
+      const batch = ctx.machine.state.batchForTimestamp(topic, partition, timestamp);
+      return batch && readBatches(ctx.db, [batch]);
+    });
+    if (!read) return answer(KafkaError.None);
+    const [stored] = await read;
     const record = stored ? decodeRecordBatch(stored.blob, stored.baseOffset).find((r) => r.timestampMs >= timestamp) : undefined;
     return record ? answer(KafkaError.None, record.offset, record.timestampMs) : answer(KafkaError.None);
   } catch (err) {

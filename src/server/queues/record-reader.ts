@@ -30,7 +30,7 @@ export async function readOffsets(ctx: NodeContext, topic: string, partition: nu
       // Located and opened together once the applied state has landed, so what is located is in storage.
       const batches = await ctx.replica.readLanded(() => {
         const loc = ctx.machine.state.locate(topic, partition, from, readChunkBytes, runLast);
-        return loc.batchCount === 0 ? Promise.resolve([]) : readBatches(ctx.db, loc.topicId, partition, loc.fromBaseOffset, readChunkBytes, loc.batchCount);
+        return readBatches(ctx.db, loc.batches);
       });
       records = recordsFrom(await batches, from, readChunkBytes);
     } catch (err) {

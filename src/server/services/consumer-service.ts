@@ -108,11 +108,11 @@ async function damaged(ctx: NodeContext, err: unknown): Promise<unknown> {
 
 /**
  * Opens the storage read in the same turn as the location: both see the landed state, since LevelDB's
- * iterator snapshot is taken when it is created (inside readBatches, before its first await).
+ * read snapshot is taken when readBatches is called, before its first await.
  */
-function startRead(ctx: NodeContext, loc: FetchLocation, maxBytes: number): Promise<StoredBatch[]> | undefined {
-  if (loc.batchCount === 0) return undefined;
-  return readBatches(ctx.db, loc.topicId, loc.partition, loc.fromBaseOffset, maxBytes, loc.batchCount);
+function startRead(ctx: NodeContext, loc: FetchLocation): Promise<StoredBatch[]> | undefined {
+  if (loc.batches.length === 0) return undefined;
+  return readBatches(ctx.db, loc.batches);
 }
 
 /** Encodes the located records; a located batch missing from storage is lost data, not a write in flight. */
@@ -146,9 +146,9 @@ async function fetch(ctx: NodeContext, req: FetchRequest__Output, deadlineMs: nu
           const loc = ctx.machine.state.locate(req.topic, req.partition, req.offset, maxBytes);
           const timedOut = ctx.now() >= waitUntil;
           const enough = loc.bytes >= req.minBytes || timedOut;
-          return { loc, timedOut, batches: enough ? startRead(ctx, loc, maxBytes) : undefined };
+          return { loc, timedOut, batches: enough ? startRead(ctx, loc) : undefined };
         },
-        (r) => r.loc.batchCount > 0,
+        (r) => r.loc.batches.length > 0,
       );
       const { loc, timedOut } = read;
       if (read.batches !== undefined) {
@@ -201,7 +201,7 @@ async function subscribe(ctx: NodeContext, call: grpc.ServerWritableStream<Subsc
       if (!reservation) return;
       const read = await catchUp.run((): LocatedRead => {
         const loc = ctx.machine.state.locate(req.topic, req.partition, offset, maxBytes);
-        return { loc, batches: startRead(ctx, loc, maxBytes) };
+        return { loc, batches: startRead(ctx, loc) };
       });
       const { loc } = read;
       const records = await readRecords(ctx, read, maxBytes);
