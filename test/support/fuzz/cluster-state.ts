@@ -4,7 +4,8 @@
 // them unchanged too. (A few refusals are decided when the entry is applied, as producer.proto documents
 // for idempotent batches: they consume a log entry, and only the topics part must stay the same. So does
 // a cluster where consumer-group members are alive: the leader writes their session expiries to the log
-// on its own.)
+// on its own. So does a leader that has not yet recorded every member's incarnation: the state is settled
+// only once it has.)
 import * as grpc from "@grpc/grpc-js";
 import type { DescribeClusterResponse__Output } from "../../../src/generated/raftline/v1/DescribeClusterResponse";
 import type { DescribeTopicResponse__Output } from "../../../src/generated/raftline/v1/DescribeTopicResponse";
@@ -22,6 +23,8 @@ const settleIntervalMs = 50;
 const topicsMark = " | ";
 
 const liveMembersMark = " members ";
+/** Nodes whose incarnation the log does not record yet: the leader will write it on its own. */
+const unrecordedMark = " unrecorded ";
 
 /** True when group members were alive: the leader may append their expiries to the log at any time. */
 export function membersAlive(state: string): boolean {
@@ -67,7 +70,9 @@ export class ClusterState {
       for (const g of page.groups) members += g.members;
       pageToken = page.nextPageToken;
     } while (pageToken !== "");
-    return `leader ${view.leaderId} term ${self?.term} commit ${self?.commitIndex}${liveMembersMark}${members}${topicsMark}${topics.join(" ")}`;
+    const unrecorded = view.nodes.filter((n) => n.recordedIncarnation === "").length;
+    const recording = unrecorded > 0 ? `${unrecordedMark}${unrecorded}` : "";
+    return `leader ${view.leaderId} term ${self?.term} commit ${self?.commitIndex}${recording}${liveMembersMark}${members}${topicsMark}${topics.join(" ")}`;
   }
 
   /** The state once it has stopped changing (a call of unknown outcome may still be landing). */
@@ -76,7 +81,7 @@ export class ClusterState {
     return waitFor(
       async () => {
         const now = await this.read();
-        const stable = now === previous;
+        const stable = now === previous && !now.includes(unrecordedMark);
         previous = now;
         return stable ? now : undefined;
       },
