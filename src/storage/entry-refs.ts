@@ -20,9 +20,16 @@ export class EntryRefs {
     this.inLog.clear();
     this.shared.clear();
     this.compactedThrough = compactedThrough;
-    const counts = new Map<number, number>();
-    for (const index of entryIndexes) counts.set(index, (counts.get(index) ?? 0) + 1);
-    for (const [index, count] of counts) {
+    // Sorted in a typed array (8 bytes per stored batch, briefly) rather than counted in a map: a node
+    // may hold millions of batches, almost all alone in their entry.
+    const sorted = Float64Array.from(entryIndexes).sort();
+    for (let i = 0; i < sorted.length; ) {
+      const index = sorted[i];
+      let count = 0;
+      while (i < sorted.length && sorted[i] === index) {
+        count++;
+        i++;
+      }
       if (index > compactedThrough) this.inLog.set(index, count);
       else if (count > 1) this.shared.set(index, count);
     }

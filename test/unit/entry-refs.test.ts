@@ -36,8 +36,9 @@ test("an entry in the log is kept by compaction while it holds a batch, whatever
 
 test("a compacted entry holding batches of several partitions goes with the last of them", () => {
   const refs = new EntryRefs();
-  refs.reset([7, 7, 7, 9], 8);
+  refs.reset([7, 9, 3, 7, 7], 8);
   assert.ok(refs.isShared(7));
+  assert.equal(refs.isShared(3), false, "alone in its entry: no record");
   const batch = new Deletes();
   refs.release(batch, 7);
   refs.release(batch, 7);
@@ -45,6 +46,8 @@ test("a compacted entry holding batches of several partitions goes with the last
   assert.equal(refs.isShared(7), false);
   refs.release(batch, 7);
   assert.deepEqual(batch.deleted, [7]);
+  refs.release(batch, 3);
+  assert.deepEqual(batch.deleted, [7, 3]);
   assert.equal(refs.compactKeeps(9), true, "9 is past the compaction point: counted in the log");
 });
 
