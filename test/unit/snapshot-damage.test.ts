@@ -59,40 +59,31 @@ test("a sender whose stored batch's entry fails its checksum stops and reports t
   await db.close();
 });
 
-test("a receiver refuses a snapshot carrying an entry that fails its checksum", async () => {
+/** Stages a snapshot at index 7 holding the applied key and raft entry `index` (`value`) into a fresh database. */
+async function stageCarrying(index: number, value: Buffer): Promise<void> {
   const db = await freshDb();
   const encoder = new SnapshotEncoder(1024 * 1024);
   encoder.add(APPLIED_KEY, encodeApplied(7, conf));
-  encoder.add(entryKey(5), damagedEntry());
+  encoder.add(entryKey(index), value);
   const chunks = [...encoder.takeChunks(), ...encoder.finish()];
-  await assert.rejects(
-    stageSnapshot(
+  try {
+    await stageSnapshot(
       db,
       (async function* () {
         yield* chunks;
       })(),
       { index: 7, term: 1, conf },
-    ),
-    StorageCorruption,
-  );
-  await db.close();
+    );
+  } finally {
+    await db.close();
+  }
+}
+
+test("a receiver refuses a snapshot carrying an entry that fails its checksum", async () => {
+  await assert.rejects(stageCarrying(5, damagedEntry()), StorageCorruption);
 });
 
 test("a receiver refuses a snapshot carrying an entry past its own index", async () => {
-  const db = await freshDb();
-  const encoder = new SnapshotEncoder(1024 * 1024);
-  encoder.add(APPLIED_KEY, encodeApplied(7, conf));
-  encoder.add(entryKey(8), encodeEntry({ index: 8, term: 1, type: EntryType.Normal, data: Buffer.from("later") }));
-  const chunks = [...encoder.takeChunks(), ...encoder.finish()];
-  await assert.rejects(
-    stageSnapshot(
-      db,
-      (async function* () {
-        yield* chunks;
-      })(),
-      { index: 7, term: 1, conf },
-    ),
-    /snapshot at 7 carries raft entry 8/,
-  );
-  await db.close();
+  const later = encodeEntry({ index: 8, term: 1, type: EntryType.Normal, data: Buffer.from("later") });
+  await assert.rejects(stageCarrying(8, later), /snapshot at 7 carries raft entry 8/);
 });
