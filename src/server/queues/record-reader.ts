@@ -1,12 +1,12 @@
 // Reads the records a share group acquired (or is about to dead-letter) from this node's storage, by
-// offset. Acquired offsets are usually runs, so a run is one seek and a short scan.
+// offset. Acquired offsets are usually runs, so a run is one read of the few raft entries that hold it.
 import { BrokerError, type DecodedRecord } from "../../broker";
 import { corruptData } from "../../broker/errors";
 import { recordsFrom } from "../../broker/fetch-records";
 import { readBatches } from "../../storage/broker-store";
 import type { NodeContext } from "../node-context";
 
-/** Bytes read per seek; a run longer than this takes more seeks. */
+/** Bytes of batches located per read; a run longer than this takes more reads. */
 const readChunkBytes = 4 * 1024 * 1024;
 /** Wanted offsets this close together are read in one pass (decoding the few between them). */
 const runGap = 64;
