@@ -38,7 +38,7 @@ export async function resetTarget(ctx: NodeContext, req: ResetOffsetsRequest__Ou
 }
 
 async function offsetForTimestamp(ctx: NodeContext, topic: string, partition: number, timestampMs: number, highWatermark: number): Promise<number> {
-  // Located and opened in one landed moment: the batch found in memory is the one the iterator sees.
+  // Located and read in one landed moment: the batch found in memory is the one the read sees.
   const read = await ctx.replica.readLanded(() => {
     const batch = ctx.machine.state.batchForTimestamp(topic, partition, timestampMs);
     return batch && readBatches(ctx.db, [batch]);
