@@ -27,6 +27,7 @@ interface ServeFlags {
   keepaliveTimeoutMs?: string;
   maxConnectionIdleMs?: string;
   dbWriteBufferBytes?: string;
+  dbMaxOpenFiles?: string;
   producerExpiryMs?: string;
   logLevel?: string;
   httpAddress?: string;
@@ -79,6 +80,7 @@ export function addServeCommand(program: Command): void {
     .option("--keepalive-timeout-ms <ms>", "close a connection whose ping stays unanswered this long (RAFTLINE_KEEPALIVE_TIMEOUT_MS, default 5000)")
     .option("--max-connection-idle-ms <ms>", "close a client connection without calls after this long (RAFTLINE_MAX_CONNECTION_IDLE_MS, default 300000)")
     .option("--db-write-buffer-bytes <n>", "LevelDB memtable size; it holds up to two (RAFTLINE_DB_WRITE_BUFFER_BYTES, default 64 MiB)")
+    .option("--db-max-open-files <n>", "LevelDB table files kept open, each mapped in memory as read, about 2 MiB (RAFTLINE_DB_MAX_OPEN_FILES, default 100, at least 74)")
     .option(
       "--producer-expiry-ms <ms>",
       "forget idempotent producers idle this long; the leader's setting applies cluster-wide (RAFTLINE_PRODUCER_EXPIRY_MS, default 7 days)",
@@ -128,6 +130,7 @@ export function addServeCommand(program: Command): void {
         keepaliveTimeoutMs: flags.keepaliveTimeoutMs,
         maxConnectionIdleMs: flags.maxConnectionIdleMs,
         dbWriteBufferBytes: flags.dbWriteBufferBytes,
+        dbMaxOpenFiles: flags.dbMaxOpenFiles,
         producerExpiryMs: flags.producerExpiryMs,
         logLevel: flags.logLevel,
         httpAddress: flags.httpAddress,

@@ -47,6 +47,11 @@ export interface NodeConfig {
   maxConnectionIdleMs: number;
   /** LevelDB's memtable size (it holds up to two). */
   dbWriteBufferBytes: number;
+  /**
+   * Table files LevelDB keeps open. It maps each table it reads into memory, so this bounds those pages
+   * (tables are about 2 MiB); its own default, 1000, let a node's RSS grow by gigabytes with the data.
+   */
+  dbMaxOpenFiles: number;
   /** Idempotent producers idle this long are forgotten; carried in the leader's Ticks so all nodes agree. */
   producerExpiryMs: number;
   /** Allows the transport's isolation switch; only tests turn it on. */
@@ -115,6 +120,7 @@ export const defaultConfig = {
   keepaliveTimeoutMs: 5000,
   maxConnectionIdleMs: 5 * 60 * 1000,
   dbWriteBufferBytes: 64 * 1024 * 1024,
+  dbMaxOpenFiles: 100,
   producerExpiryMs: 7 * 24 * 60 * 60 * 1000,
   enableFaults: false,
   logLevel: "info",
@@ -147,6 +153,7 @@ export interface RawConfig {
   keepaliveTimeoutMs?: string | number;
   maxConnectionIdleMs?: string | number;
   dbWriteBufferBytes?: string | number;
+  dbMaxOpenFiles?: string | number;
   producerExpiryMs?: string | number;
   enableFaults?: string | boolean;
   logLevel?: string;
@@ -188,6 +195,7 @@ const envNames: Record<keyof RawConfig, string> = {
   keepaliveTimeoutMs: "RAFTLINE_KEEPALIVE_TIMEOUT_MS",
   maxConnectionIdleMs: "RAFTLINE_MAX_CONNECTION_IDLE_MS",
   dbWriteBufferBytes: "RAFTLINE_DB_WRITE_BUFFER_BYTES",
+  dbMaxOpenFiles: "RAFTLINE_DB_MAX_OPEN_FILES",
   producerExpiryMs: "RAFTLINE_PRODUCER_EXPIRY_MS",
   enableFaults: "RAFTLINE_ENABLE_FAULTS",
   logLevel: "RAFTLINE_LOG_LEVEL",
@@ -326,6 +334,8 @@ export function resolveConfig(...sources: RawConfig[]): NodeConfig {
     keepaliveTimeoutMs: int("keepaliveTimeoutMs", raw.keepaliveTimeoutMs, defaultConfig.keepaliveTimeoutMs, 1),
     maxConnectionIdleMs: int("maxConnectionIdleMs", raw.maxConnectionIdleMs, defaultConfig.maxConnectionIdleMs, 1),
     dbWriteBufferBytes: int("dbWriteBufferBytes", raw.dbWriteBufferBytes, defaultConfig.dbWriteBufferBytes, 1024 * 1024),
+    // LevelDB keeps 10 of them for itself and silently raises anything below 74.
+    dbMaxOpenFiles: int("dbMaxOpenFiles", raw.dbMaxOpenFiles, defaultConfig.dbMaxOpenFiles, 74),
     producerExpiryMs: int("producerExpiryMs", raw.producerExpiryMs, defaultConfig.producerExpiryMs, 1),
     enableFaults: bool(raw.enableFaults, defaultConfig.enableFaults),
     logLevel: raw.logLevel ?? defaultConfig.logLevel,

@@ -79,7 +79,7 @@ async function openChecked(config: NodeConfig, credentials: grpc.ChannelCredenti
   let db: Db;
   try {
     await checkLevelDbFiles(config.dataDir);
-    db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
+    db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes, maxOpenFiles: config.dbMaxOpenFiles });
   } catch (err) {
     if (isCorruption(err)) throw new DamagedDirectory(`LevelDB cannot open the directory: ${messageOf(err)}`, undefined);
     throw err;
@@ -122,7 +122,7 @@ async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined,
       clusterId = bootstrapClusterId(config.members);
     }
   }
-  const db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes });
+  const db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes, maxOpenFiles: config.dbMaxOpenFiles });
   const identity: NodeIdentity = { clusterId, nodeId: config.id, incarnation: newIncarnation(), joined: true };
   await saveIdentity(db, identity);
   await setReplacementPending(db, true);

@@ -27,9 +27,14 @@ export interface DbOptions {
    * is also the largest single share of a busy node's memory.
    */
   writeBufferBytes: number;
+  /**
+   * Table files kept open. LevelDB maps a table it reads into memory (its first 1000 open ones), and the
+   * pages read stay resident, counted in RSS, until the table is closed: this bounds them.
+   */
+  maxOpenFiles: number;
 }
 
-export const defaultDbOptions: DbOptions = { writeBufferBytes: 64 * 1024 * 1024 };
+export const defaultDbOptions: DbOptions = { writeBufferBytes: 64 * 1024 * 1024, maxOpenFiles: 100 };
 
 export async function openDatabase(dir: string, options: DbOptions = defaultDbOptions): Promise<Db> {
   await mkdir(dir, { recursive: true });
@@ -39,6 +44,7 @@ export async function openDatabase(dir: string, options: DbOptions = defaultDbOp
     // Record values are mostly opaque payloads: compressing them costs CPU for little gain.
     compression: false,
     writeBufferSize: options.writeBufferBytes,
+    maxOpenFiles: options.maxOpenFiles,
   });
   await db.open();
   try {
