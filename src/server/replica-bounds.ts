@@ -13,12 +13,6 @@ export interface ReplicaBounds {
    * the overshoot is at most one batch per peer stream.
    */
   maxInboxMessages: number;
-  /**
-   * Bytes of log entries handed to storage and waiting for the write after the one under way. At the
-   * bound the loop stops taking messages until that write starts, so the inbox bound above pushes back
-   * on the leader again instead of a follower buffering appends faster than its disk takes them.
-   */
-  maxUnwrittenEntryBytes: number;
   /** Linearizable read barriers waiting for their ReadIndex round; beyond it a read is refused (BUSY). */
   maxPendingReads: number;
   /** Bytes of entries in one raft append message. */
@@ -37,7 +31,6 @@ export const defaultReplicaBounds: ReplicaBounds = {
   maxPendingProposals: 100_000,
   maxProposalBatch: 4096,
   maxInboxMessages: 16_384,
-  maxUnwrittenEntryBytes: 8 * 1024 * 1024,
   maxPendingReads: 65_536,
   maxRaftMessageBytes: 1024 * 1024,
   maxInflightMessages: 256,

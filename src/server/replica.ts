@@ -42,8 +42,6 @@ export interface ReplicaOptions {
   maxProposalBatch: number;
   /** Peer messages waiting for the loop before `receive` asks the sender to hold back. */
   maxInboxMessages: number;
-  /** Bytes of entries waiting for the write after the one under way before the loop stops taking messages (ReplicaBounds). */
-  maxUnwrittenEntryBytes: number;
   /** Read barriers waiting at once; beyond it readBarrier refuses (BUSY). */
   maxPendingReads: number;
   applied: number;
@@ -366,7 +364,6 @@ export class Replica<R> extends EventEmitter {
           if (rd.snapshot) await this.installSnapshot(rd.snapshot);
           this.writeReady(rd);
           this.raft.accept(rd);
-          await this.writes.waitForRoom(this.opts.maxUnwrittenEntryBytes);
           // Compaction needs raft to have counted this Ready as applied and the state it covers to be
           // in storage, the same state the snapshot captured then holds: only with every write landed.
           if (this.compactionDue()) {
@@ -566,8 +563,6 @@ export class Replica<R> extends EventEmitter {
     const applied = this.applied;
     const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
     const appliedSome = rd.committedEntries.length > 0;
-    let entryBytes = 0;
-    for (const e of rd.entries) entryBytes += e.data.length;
     this.writes.submit(rd.mustSync, () => {
       this.appliedLanded = Math.max(this.appliedLanded, applied);
       if (!this.unlanded) this.publishLanded();
@@ -578,7 +573,7 @@ export class Replica<R> extends EventEmitter {
         this.schedule();
       }
       if (appliedSome) this.emit("applied", applied);
-    }, entryBytes);
+    });
     for (const rs of rd.readStates) this.reads.ready(rs.context, rs.index);
     this.reads.appliedThrough(this.applied);
   }

@@ -194,7 +194,6 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       maxPendingProposals: bounds.maxPendingProposals,
       maxProposalBatch: bounds.maxProposalBatch,
       maxInboxMessages: bounds.maxInboxMessages,
-      maxUnwrittenEntryBytes: bounds.maxUnwrittenEntryBytes,
       maxPendingReads: bounds.maxPendingReads,
       applied: state.applied,
       appliedTerm: store.termAt(state.applied) ?? state.snapshot.term,

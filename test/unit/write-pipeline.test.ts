@@ -128,26 +128,3 @@ test("submit without a batch is a bug of the caller", () => {
   const { writes } = pipeline();
   assert.throws(() => writes.submit(false, () => undefined), /submit without a batch/);
 });
-
-test("waitForRoom holds the caller while the next write has the bound's bytes waiting, until that write starts", async () => {
-  const { writes, batches } = pipeline();
-  writes.batch().put(Buffer.from("a"), Buffer.alloc(0));
-  writes.submit(false, () => undefined, 10);
-  let room = false;
-  await writes.waitForRoom(5);
-  writes.batch().put(Buffer.from("b"), Buffer.alloc(0));
-  writes.submit(false, () => undefined, 4);
-  void writes.waitForRoom(5).then(() => (room = true));
-  await settle();
-  assert.equal(room, true, "4 bytes wait: under the bound");
-  writes.batch().put(Buffer.from("c"), Buffer.alloc(0));
-  writes.submit(false, () => undefined, 4);
-  room = false;
-  void writes.waitForRoom(5).then(() => (room = true));
-  await settle();
-  assert.equal(room, false, "8 bytes wait behind the write under way");
-  batches[0].land();
-  await settle();
-  assert.equal(room, true, "the waiting bytes went out with the next write");
-  assert.deepEqual(batches[1].keys, ["b", "c"]);
-});

@@ -183,7 +183,6 @@ export class SimNode implements NodeView, CoreObserver {
         maxProposalBatch: 4096,
         // The simulated network hands each message over on its own turn: no inbox to bound here.
         maxInboxMessages: Number.MAX_SAFE_INTEGER,
-        maxUnwrittenEntryBytes: Number.MAX_SAFE_INTEGER,
         maxPendingReads: this.limits.maxPendingReads,
         applied: state.applied,
         appliedTerm: this.store.termAt(state.applied) ?? 0,
