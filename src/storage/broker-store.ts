@@ -402,23 +402,18 @@ async function loadProducers(db: Db): Promise<LoadedProducers | undefined> {
 
 /**
  * Reads located batches (BrokerState.locate) from the raft entries that hold them. Call in the turn that
- * located them: the read sees storage as of the call, so a batch removed since cannot vanish under it.
- * A located batch whose entry is missing is lost data (StorageCorruption).
+ * located them: getMany reads from a snapshot LevelDB takes when it is called, so a batch removed since
+ * cannot vanish under the read. A located batch whose entry is missing is lost data (StorageCorruption).
  */
 export async function readBatches(db: Db, batches: readonly BatchIndexEntry[]): Promise<StoredBatch[]> {
   if (batches.length === 0) return [];
-  const snapshot = db.snapshot();
-  try {
-    const values = await db.getMany(batches.map((b) => entryKey(b.entryIndex)), { ...iteratorOptions, snapshot });
-    return batches.map((b, i) => {
-      const value = values[i];
-      const start = entryDataStart + b.entryOffset;
-      if (value === undefined || value.length < start + b.bytes) {
-        throw new StorageCorruption(`raft entry ${b.entryIndex}, which holds offsets ${b.baseOffset}..${b.lastOffset}, is ${value === undefined ? "missing" : "too short"}`);
-      }
-      return { baseOffset: b.baseOffset, blob: value.subarray(start, start + b.bytes) };
-    });
-  } finally {
-    await snapshot.close();
-  }
+  const values = await db.getMany(batches.map((b) => entryKey(b.entryIndex)), iteratorOptions);
+  return batches.map((b, i) => {
+    const value = values[i];
+    const start = entryDataStart + b.entryOffset;
+    if (value === undefined || value.length < start + b.bytes) {
+      throw new StorageCorruption(`raft entry ${b.entryIndex}, which holds offsets ${b.baseOffset}..${b.lastOffset}, is ${value === undefined ? "missing" : "too short"}`);
+    }
+    return { baseOffset: b.baseOffset, blob: value.subarray(start, start + b.bytes) };
+  });
 }
