@@ -16,9 +16,7 @@ export class BrokerMachine implements ReplicatedMachine<CommandResult> {
 
   /** `refs` learns which raft entries hold stored batches; the log starts after `compactedThrough`. */
   static async load(db: Db, appliedIndex: number, refs: EntryRefs, compactedThrough: number): Promise<BrokerMachine> {
-    const loaded = await loadBrokerState(db);
-    refs.reset(storedEntries(loaded), compactedThrough);
-    return new BrokerMachine(db, refs, BrokerState.restore(loaded, appliedIndex));
+    return new BrokerMachine(db, refs, await restore(db, refs, appliedIndex, compactedThrough));
   }
 
   /** The applied state; replaced wholesale when a snapshot is installed, so never cache it. */
@@ -34,10 +32,15 @@ export class BrokerMachine implements ReplicatedMachine<CommandResult> {
 
   /** After a snapshot install: the state and the log's start are the snapshot's. */
   async reload(appliedIndex: number): Promise<void> {
-    const loaded = await loadBrokerState(this.db);
-    this.refs.reset(storedEntries(loaded), appliedIndex);
-    this.current = BrokerState.restore(loaded, appliedIndex);
+    this.current = await restore(this.db, this.refs, appliedIndex, appliedIndex);
   }
+}
+
+/** The stored state, with `refs` told which raft entries hold its batches. */
+async function restore(db: Db, refs: EntryRefs, appliedIndex: number, compactedThrough: number): Promise<BrokerState> {
+  const loaded = await loadBrokerState(db);
+  refs.reset(storedEntries(loaded), compactedThrough);
+  return BrokerState.restore(loaded, appliedIndex);
 }
 
 function* storedEntries(loaded: LoadedBrokerState): Iterable<number> {
