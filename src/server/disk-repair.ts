@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { ConfState, RaftState } from "../raft";
 import { type NodeIdentity, loadIdentity, saveIdentity } from "../storage/cluster-identity";
 import { isCorruption } from "../storage/corruption";
-import { type Db, openDatabase } from "../storage/db";
+import { type Db, type DbOptions, openDatabase } from "../storage/db";
 import { checkLevelDbFiles } from "../storage/leveldb-file-check";
 import { RaftStore } from "../storage/raft-store";
 import { loadDamage, replacementPending, setReplacementPending } from "../storage/repair-state";
@@ -75,11 +75,22 @@ function initialConf(identity: NodeIdentity, config: NodeConfig): ConfState {
   return identity.joined ? { voters: [], learners: [] } : { voters: config.members.map((m) => m.id), learners: [] };
 }
 
+function dbOptions(config: NodeConfig): DbOptions {
+  return { writeBufferBytes: config.dbWriteBufferBytes, maxOpenFiles: config.dbMaxOpenFiles };
+}
+
+/** Raft's stored state and the broker's, loaded together (the broker tells raft's store which entries hold its batches). */
+async function loadState(db: Db, identity: NodeIdentity, config: NodeConfig): Promise<Pick<NodeStorage, "store" | "state" | "machine">> {
+  const { store, state } = await RaftStore.load(db, initialConf(identity, config));
+  const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
+  return { store, state, machine };
+}
+
 async function openChecked(config: NodeConfig, credentials: grpc.ChannelCredentials): Promise<NodeStorage> {
   let db: Db;
   try {
     await checkLevelDbFiles(config.dataDir);
-    db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes, maxOpenFiles: config.dbMaxOpenFiles });
+    db = await openDatabase(config.dataDir, dbOptions(config));
   } catch (err) {
     if (isCorruption(err)) throw new DamagedDirectory(`LevelDB cannot open the directory: ${messageOf(err)}`, undefined);
     throw err;
@@ -97,9 +108,7 @@ async function openChecked(config: NodeConfig, credentials: grpc.ChannelCredenti
         ? { joined: false, clusterId: bootstrapClusterId(config.members) }
         : { joined: true, clusterId: async () => (joining = await describeClusterToJoin(joinAddress, credentials)).clusterId },
     );
-    const { store, state } = await RaftStore.load(db, initialConf(identity, config));
-    const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
-    const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: await replacementPending(db) };
+    const storage: NodeStorage = { db, identity, ...(await loadState(db, identity, config)), replacementPending: await replacementPending(db) };
     if (joining !== undefined) storage.joining = joining;
     return storage;
   } catch (err) {
@@ -122,14 +131,12 @@ async function openFresh(config: NodeConfig, previous: NodeIdentity | undefined,
       clusterId = bootstrapClusterId(config.members);
     }
   }
-  const db = await openDatabase(config.dataDir, { writeBufferBytes: config.dbWriteBufferBytes, maxOpenFiles: config.dbMaxOpenFiles });
+  const db = await openDatabase(config.dataDir, dbOptions(config));
   const identity: NodeIdentity = { clusterId, nodeId: config.id, incarnation: newIncarnation(), joined: true };
   await saveIdentity(db, identity);
   await setReplacementPending(db, true);
   logger.warn({ clusterId, incarnation: identity.incarnation }, "fresh data directory created; asking the cluster to replace this node");
-  const { store, state } = await RaftStore.load(db, initialConf(identity, config));
-  const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
-  const storage: NodeStorage = { db, identity, store, state, machine, replacementPending: true };
+  const storage: NodeStorage = { db, identity, ...(await loadState(db, identity, config)), replacementPending: true };
   if (joining !== undefined) storage.joining = joining;
   return storage;
 }
