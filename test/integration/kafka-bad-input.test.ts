@@ -1,7 +1,8 @@
 // Bad input on the Kafka listener of a real node: an ApiVersions it cannot parse is answered in the v0
 // layout and the connection lives on; unknown API keys, oversized or negative sizes and truncated bodies
 // close the connection; a writer that stops mid-frame is closed once idle; a produced batch with a bad
-// CRC is refused with CORRUPT_MESSAGE and appends nothing. The node keeps serving throughout.
+// CRC is refused with CORRUPT_MESSAGE and appends nothing; a long poll naming an unknown partition is
+// answered at once. The node keeps serving throughout.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as net from "node:net";
@@ -113,6 +114,42 @@ describe("bad input on the Kafka listener", () => {
     const c = new Conn(kc.brokers[0]);
     c.write(request(ApiKey.Metadata, 1, 1, (w) => w.int32(-1)).subarray(0, 9));
     await c.closedByNode();
+  });
+
+  test("a long-poll Fetch naming an unknown partition is answered at once with its error, not after max_wait", async () => {
+    // max_wait 30 s and min_bytes 1 on an empty topic: only the unknown partition's error can end the wait
+    // before this test's own deadline.
+    const fetch = request(ApiKey.Fetch, 4, 7, (w) =>
+      w
+        .int32(-1)
+        .int32(30000)
+        .int32(1)
+        .int32(1 << 20)
+        .int8(0)
+        .array(["guarded"], (w, t) => w.string(t).array([0, 9], (w, p) => w.int32(p).int64(0).int32(1 << 20))),
+    );
+    const c = new Conn(kc.brokers[0]);
+    try {
+      c.write(fetch);
+      const r = await c.answer();
+      assert.equal(r.int32("correlation id"), 7);
+      r.int32("throttle");
+      assert.equal(r.int32("topics"), 1);
+      r.string("topic");
+      assert.equal(r.int32("partitions"), 2);
+      const errors: number[] = [];
+      for (let i = 0; i < 2; i++) {
+        r.int32("partition");
+        errors.push(r.int16("error"));
+        r.int64("high watermark");
+        r.int64("last stable offset");
+        r.array("aborted", (r) => r.int64("producer id"));
+        r.nullableBytes("records");
+      }
+      assert.deepEqual(errors, [KafkaError.None, KafkaError.UnknownTopicOrPartition]);
+    } finally {
+      c.close();
+    }
   });
 
   test("a batch with a bad CRC is refused with CORRUPT_MESSAGE and appends nothing; the node keeps serving", async () => {

@@ -1,4 +1,5 @@
-// Fetch (a long poll over many partitions, bounded by min/max bytes and max wait) and ListOffsets. The
+// Fetch (a long poll over many partitions, bounded by min/max bytes and max wait, answered at once when
+// a partition is in error) and ListOffsets. The
 // stored Raftline batches are decoded (checksums verified) and re-encoded as uncompressed RecordBatch v2
 // with the same offsets, timestamps, keys, values and headers. The leader serves them: Metadata names it
 // the leader of every partition, and a follower answers NOT_LEADER_OR_FOLLOWER.
@@ -29,7 +30,10 @@ export async function fetch(ctx: NodeContext, req: FetchRequest): Promise<TopicA
     for (;;) {
       const timedOut = ctx.now() >= waitUntil;
       const { topics, bytes, records } = await fetchOnce(ctx, req, maxBytes);
-      if (bytes >= Math.max(req.minBytes, 1) || timedOut || !ctx.replica.isLeader) {
+      // A partition in error answers at once, as Kafka's broker does: waiting cannot mend an unknown
+      // partition or an offset out of range, and the client should learn of it now.
+      const failed = topics.some((t) => t.partitions.some((p) => p.errorCode !== KafkaError.None));
+      if (bytes >= Math.max(req.minBytes, 1) || timedOut || failed || !ctx.replica.isLeader) {
         if (records > 0) ctx.traffic.consumed("kafka-fetch", records, bytes);
         return topics;
       }

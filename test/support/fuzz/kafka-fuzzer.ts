@@ -8,6 +8,7 @@ import * as net from "node:net";
 import { writeBatch } from "../../../src/kafka/record-batch-v2";
 import { ApiKey, supportedVersions } from "../../../src/kafka/protocol";
 import { KafkaReader, KafkaWriter } from "../../../src/kafka/wire";
+import { maxWaitMsCeiling } from "../../../src/server/services/consumer-service";
 import type { Cluster } from "../cluster";
 import { Prng } from "../sim/prng";
 import { ClusterState, topicsOf } from "./cluster-state";
@@ -31,7 +32,7 @@ export interface KafkaFuzzReport {
 }
 
 export const kafkaFuzzTopics = [{ name: "kfuzz", partitions: 2 }];
-/** A case's answer or close must come within this long (Fetch waits at most 50 ms in these cases). */
+/** A case's answer or close must come within this long, beyond the wait a Fetch case asks for. */
 const caseDeadlineMs = 5000;
 /** How long an incomplete frame is left waiting before the fuzzer ends its side of the connection. */
 const incompleteWaitMs = 100;
@@ -126,6 +127,20 @@ interface Case {
   valid: boolean;
   /** The size prefix claims more bytes than follow: the node rightly waits for them. */
   incomplete: boolean;
+  /** How long the node may rightly hold the case before answering (a Fetch's max_wait). */
+  waitMs: number;
+}
+
+/**
+ * The max_wait the node will read from a Fetch frame (its ceiling applied): a flipped bit can raise it
+ * from the generated 0..50 ms, and a flipped client id length moves where the node reads it, so then
+ * anything up to the ceiling is right.
+ */
+function fetchWaitMs(frame: Uint8Array): number {
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
+  if (frame.length < 6 || view.getInt16(4) !== ApiKey.Fetch) return 0;
+  if (frame.length < 26 || view.getInt16(12) !== "fuzz".length) return maxWaitMsCeiling;
+  return Math.min(Math.max(view.getInt32(22), 0), maxWaitMsCeiling);
 }
 
 function makeCase(prng: Prng, correlationId: number): Case {
@@ -176,7 +191,7 @@ function makeCase(prng: Prng, correlationId: number): Case {
     }
   }
   const claimed = frame.length >= 4 ? new DataView(frame.buffer, frame.byteOffset).getInt32(0) : 0;
-  return { frame, api: ApiKey[key] ?? String(key), trickle: prng.chance(0.05), valid, incomplete: claimed > frame.length - 4 };
+  return { frame, api: ApiKey[key] ?? String(key), trickle: prng.chance(0.05), valid, incomplete: claimed > frame.length - 4, waitMs: fetchWaitMs(frame) };
 }
 
 /** What became of a case: an answer frame (its bytes after the size) or the node closing. */
@@ -193,7 +208,7 @@ async function send(address: string, c: Case): Promise<{ answer?: Uint8Array; cl
           if (c.incomplete) socket.end();
           setTimeout(() => reject(new Error("neither an answer nor a close")), caseDeadlineMs).unref();
         },
-        c.incomplete ? incompleteWaitMs : caseDeadlineMs,
+        c.incomplete ? incompleteWaitMs : c.waitMs + caseDeadlineMs,
       );
       socket.on("data", (chunk: Buffer) => {
         received = Buffer.concat([received, chunk]);
@@ -256,7 +271,8 @@ export async function fuzzKafka(options: KafkaFuzzOptions): Promise<KafkaFuzzRep
     const c = makeCase(prng, correlationId);
     const node = prng.int(1, brokers.length);
     const fail = (what: string): never => {
-      throw new FuzzFailure(`case ${report.cases} (${c.api} to node ${node}, valid ${c.valid}): ${what}\nreplay: ${options.replay}`, seed, report.cases);
+      const frame = Buffer.from(c.frame).toString("hex");
+      throw new FuzzFailure(`case ${report.cases} (${c.api} to node ${node}, valid ${c.valid}, trickle ${c.trickle}): ${what}\nframe ${frame}\nreplay: ${options.replay}`, seed, report.cases);
     };
     let outcome: { answer?: Uint8Array; closed: boolean };
     try {
