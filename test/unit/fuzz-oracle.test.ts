@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { status } from "@grpc/grpc-js";
-import { Answer, certainlyRefused, violation } from "../support/fuzz/oracle";
+import { Answer, certainlyRefused, decidedAtApply, violation } from "../support/fuzz/oracle";
 
 const answer = (a: Partial<Answer>): Answer => ({ code: status.OK, reason: "", message: "", deadlinePassed: false, cancelledByClient: false, ...a });
 const refusal = (a: Partial<Answer>): Answer => answer({ code: status.INVALID_ARGUMENT, reason: "ERROR_REASON_INVALID_FIELD", message: "acks: 7 is not a value of Acks", ...a });
@@ -30,4 +30,11 @@ test("only certain refusals promise an unchanged state", () => {
   assert.equal(certainlyRefused(answer({ code: status.UNAVAILABLE, reason: "ERROR_REASON_OUTCOME_UNKNOWN" })), false);
   assert.equal(certainlyRefused(answer({ code: status.DEADLINE_EXCEEDED, deadlinePassed: true })), false);
   assert.equal(certainlyRefused(answer({})), false);
+});
+
+test("refusals decided at apply are told apart from those decided before proposing", () => {
+  assert.equal(decidedAtApply(answer({ code: status.FAILED_PRECONDITION, reason: "ERROR_REASON_OUT_OF_ORDER_SEQUENCE" })), true);
+  assert.equal(decidedAtApply(refusal({ message: "producer_epoch 1 was never issued for producer 1 (current 0)" })), true);
+  assert.equal(decidedAtApply(refusal({})), false, "an INVALID_FIELD decided before proposing took no entry");
+  assert.equal(decidedAtApply(answer({ code: status.NOT_FOUND, reason: "ERROR_REASON_UNKNOWN_TOPIC" })), false);
 });

@@ -14,7 +14,7 @@ import { ClusterState, membersAlive, topicsOf } from "./cluster-state";
 import { ContractMethod, contractMethods } from "./contract-methods";
 import { GeneratedMessage, MessageGenerator } from "./message-generator";
 import { mutate } from "./mutations";
-import { Answer, applyTimeReasons, certainlyRefused, violation } from "./oracle";
+import { Answer, certainlyRefused, decidedAtApply, violation } from "./oracle";
 
 export interface FuzzOptions {
   cluster: Cluster;
@@ -105,7 +105,7 @@ export async function fuzzContract(options: FuzzOptions): Promise<FuzzReport> {
       const allAnswered = !c.method.requestStream || answers.filter((a) => a.inBand).length === c.messages.length;
       if (allAnswered && answers.every(({ answer }) => certainlyRefused(answer))) {
         const now = await state.read().catch(() => state.settled());
-        const tookLogEntry = answers.some(({ answer }) => applyTimeReasons.has(answer.reason));
+        const tookLogEntry = answers.some(({ answer }) => decidedAtApply(answer));
         const logMayMove = tookLogEntry || membersAlive(baseline) || membersAlive(now);
         const changed = logMayMove ? topicsOf(now) !== topicsOf(baseline) : now !== baseline;
         if (changed) fail(`a refused call changed the cluster's state:\n  before: ${baseline}\n  after:  ${now}`, c);

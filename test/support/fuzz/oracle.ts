@@ -56,10 +56,20 @@ export function certainlyRefused(answer: Answer): boolean {
 }
 
 /** Refusals decided when the command is applied (producer.proto): they take a log entry, change no state. */
-export const applyTimeReasons: ReadonlySet<string> = new Set([
+const applyTimeReasons: ReadonlySet<string> = new Set([
   "ERROR_REASON_UNKNOWN_PRODUCER_ID",
   "ERROR_REASON_PRODUCER_FENCED",
   "ERROR_REASON_OUT_OF_ORDER_SEQUENCE",
   "ERROR_REASON_SEQUENCE_REUSED",
   "ERROR_REASON_TOO_MANY_PRODUCERS",
 ]);
+
+/**
+ * True when the refusal was decided at apply, so it took a log entry. Besides the reasons above, an
+ * idempotent batch whose producer_epoch is newer than any issued is refused INVALID_FIELD at apply
+ * (producer.proto), told apart from the INVALID_FIELD refusals decided before proposing by its message.
+ */
+export function decidedAtApply(answer: Answer): boolean {
+  if (applyTimeReasons.has(answer.reason)) return true;
+  return answer.reason === "ERROR_REASON_INVALID_FIELD" && /^producer_epoch \d+ was never issued for producer /.test(answer.message);
+}
