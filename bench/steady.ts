@@ -8,6 +8,7 @@ import { BenchCluster } from "./broker-cluster";
 import { positiveInt } from "./broker-options";
 import { ProduceResult, producePipelined } from "./broker-produce";
 import { createTopic } from "./broker-session";
+import { LevelDbActivity, levelDbActivity } from "./leveldb-log";
 import { machineFacts, printTable, writeResults } from "./report";
 
 interface SteadyOptions {
@@ -15,6 +16,9 @@ interface SteadyOptions {
   sizeBytes: number;
   windowRequests: number;
   batchRecords: number;
+  /** Extra `serve` flags for every node (e.g. LevelDB settings to compare). */
+  serveFlags: string[];
+  keepDirs: boolean;
 }
 
 interface MinuteRow {
@@ -40,16 +44,19 @@ function parse(argv: string[]): SteadyOptions {
     .option("--size <bytes>", "record value size", positiveInt, 1024)
     .option("--window <n>", "ProduceStream requests in flight", positiveInt, 8)
     .option("--batch <n>", "records per request", positiveInt, 256)
+    .option("--serve-flag <flag>", "an extra `serve` flag for every node, repeatable (e.g. --serve-flag=--db-max-open-files=500)", (v: string, all: string[]) => [...all, v], [])
+    .option("--keep-dirs", "keep the nodes' data directories and logs", false)
     .parse(argv, { from: "user" })
-    .opts<{ minutes: number; size: number; window: number; batch: number }>();
-  return { minutes: o.minutes, sizeBytes: o.size, windowRequests: o.window, batchRecords: o.batch };
+    .opts<{ minutes: number; size: number; window: number; batch: number; serveFlag: string[]; keepDirs: boolean }>();
+  return { minutes: o.minutes, sizeBytes: o.size, windowRequests: o.window, batchRecords: o.batch, serveFlags: o.serveFlag, keepDirs: o.keepDirs };
 }
 
 export async function runSteadyBench(argv: string[]): Promise<void> {
   const opts = parse(argv);
   const loadAtStart = loadavg();
-  const cluster = await BenchCluster.start();
+  const cluster = await BenchCluster.start({ serveFlags: opts.serveFlags });
   const minutes: MinuteRow[] = [];
+  let storage: (LevelDbActivity & { node: number })[] = [];
   try {
     let leaderId = await cluster.waitForLeader(setupDeadlineMs);
     const topic = "steady";
@@ -78,8 +85,10 @@ export async function runSteadyBench(argv: string[]): Promise<void> {
       minutes.push(row);
       process.stderr.write(`minute ${m}: ${Math.round(row.recordsPerSec)} rec/s, leader changes ${row.leaderChanges}, RSS ${row.rssMaxMiB.map(Math.round).join("/")} MiB\n`);
     }
+    storage = cluster.nodes.map((n) => ({ node: n.id, ...levelDbActivity(n.dataDir) }));
   } finally {
-    await cluster.cleanup();
+    await cluster.cleanup({ keepDirs: opts.keepDirs });
+    if (opts.keepDirs) console.log(`data directories and logs kept in ${cluster.root}`);
   }
   printTable(
     `steady pipelined produce, ${opts.sizeBytes} B, ${opts.windowRequests} × ${opts.batchRecords} records in flight, acks QUORUM (load average at start ${loadAtStart.map((l) => l.toFixed(2)).join(" ")})`,
@@ -87,5 +96,14 @@ export async function runSteadyBench(argv: string[]): Promise<void> {
     minutes.map((r) => [r.minute, r.records, Math.round(r.recordsPerSec), Number(r.mbPerSec.toFixed(1)), r.errors, r.leaderChanges, Math.round(r.serverCpuUsPerRecord), r.rssMaxMiB.map(Math.round).join(" / ")]),
   );
   console.log(`leader changes in ${opts.minutes} min: ${minutes.reduce((sum, r) => sum + r.leaderChanges, 0)}`);
-  console.log(`results: ${writeResults("steady", { machine: machineFacts(), loadAtStart, options: opts, minutes })}`);
+  // Write amplification: what LevelDB wrote to tables per byte of record values produced (its log,
+  // the WAL, comes on top: about one more).
+  const producedBytes = minutes.reduce((sum, r) => sum + r.records, 0) * opts.sizeBytes;
+  const mb = (bytes: number): number => Math.round(bytes / 1e6);
+  printTable(
+    "LevelDB table writes per node over the run (from its LOG)",
+    ["node", "flushes", "flushed MB", "compactions", "compacted MB", "tables moved", "write amplification", "L0-full stops", "memtable-full stops"],
+    storage.map((s) => [s.node, s.flushes, mb(s.flushedBytes), s.compactions, mb(s.compactedBytes), s.trivialMoves, ((s.flushedBytes + s.compactedBytes) / producedBytes).toFixed(2), s.level0Stops, s.memtableStops]),
+  );
+  console.log(`results: ${writeResults("steady", { machine: machineFacts(), loadAtStart, options: opts, minutes, storage })}`);
 }
