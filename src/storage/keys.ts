@@ -1,7 +1,7 @@
 // The key layout of the node's LevelDB. One prefix byte per kind, then big-endian ids, so that
 // LevelDB's byte order is the log's order and each kind is one contiguous range.
 //
-//   0x01                 raft hard state (term, vote, commit)
+//   0x01                 layout marker (hard-state-place.ts); the raft hard state until layout 3
 //   0x02 | u64 index     one raft log entry
 //   0x03                 applied index + conf state, written in the same batch as the state it covers
 //   0x04                 snapshot meta: where the stored log begins (index, term, conf)
@@ -9,22 +9,29 @@
 //   0x06 | state key     snapshot-install staging copy of a state key
 //   0x07                 node identity and peer incarnations (node-local; see cluster-identity.ts)
 //   0x08                 node-local repair state (repair-state.ts)
-//   0x09..0x0F           reserved for raft storage
+//   0x09                 raft hard state (term, vote, commit)
+//   0x0A..0x0F           reserved for raft storage
 //   0x10..0x1F           the broker's replicated state; its sub-layout belongs to broker-store.ts
+//
+// Every key rewritten on most writes (hard state, applied index, broker state) sorts above the entries, whose
+// indexes only grow: a LevelDB table then spans the newest entries and those keys, never the older log, so
+// compaction does not keep rewriting the whole log (see hard-state-place.ts).
 //
 // "State" is the applied key 0x03 plus the whole broker range 0x10..0x1F. A snapshot carries the state and
 // the compacted entries that still hold stored record batches (broker-store.ts).
 import { readUint64BE, writeUint64BE } from "./bytes";
 
-export const PREFIX_HARD_STATE = 0x01;
+export const PREFIX_LAYOUT_MARKER = 0x01;
 export const PREFIX_ENTRY = 0x02;
 export const PREFIX_APPLIED = 0x03;
 export const PREFIX_SNAPSHOT_META = 0x04;
 export const PREFIX_IMPORT_MARKER = 0x05;
 export const PREFIX_IMPORT_STAGING = 0x06;
+export const PREFIX_HARD_STATE = 0x09;
 export const PREFIX_BROKER_MIN = 0x10;
 export const PREFIX_BROKER_MAX = 0x1f;
 
+export const LAYOUT_MARKER_KEY = Buffer.from([PREFIX_LAYOUT_MARKER]);
 export const HARD_STATE_KEY = Buffer.from([PREFIX_HARD_STATE]);
 export const APPLIED_KEY = Buffer.from([PREFIX_APPLIED]);
 export const SNAPSHOT_META_KEY = Buffer.from([PREFIX_SNAPSHOT_META]);

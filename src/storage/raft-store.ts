@@ -11,6 +11,7 @@
 // compaction moves the log's start past it but keeps its key until the batches are removed.
 import type { ConfState, Entry, HardState, RaftState, Ready, SnapshotMeta } from "../raft/types";
 import type { BatchOps, Db, DbBatch } from "./db";
+import { placeHardState } from "./hard-state-place";
 import {
   APPLIED_KEY,
   ENTRY_RANGE,
@@ -54,6 +55,7 @@ export class RaftStore {
    * carrying `initialConf`.
    */
   static async load(db: Db, initialConf: ConfState): Promise<{ store: RaftStore; state: RaftState }> {
+    await placeHardState(db);
     const hsValue = await db.get(HARD_STATE_KEY);
     const metaValue = await db.get(SNAPSHOT_META_KEY);
     const appliedValue = await db.get(APPLIED_KEY);

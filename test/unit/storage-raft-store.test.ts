@@ -5,8 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ConfState, type Entry, EntryType, type Ready } from "../../src/raft/types";
 import { type Db, openDatabase } from "../../src/storage/db";
-import { ENTRY_RANGE, HARD_STATE_KEY, entryIndexOf, entryKey } from "../../src/storage/keys";
-import { encodeEntry, encodeHardState } from "../../src/storage/raft-codec";
+import { ENTRY_RANGE, HARD_STATE_KEY, LAYOUT_MARKER_KEY, entryIndexOf, entryKey } from "../../src/storage/keys";
+import { decodeHardState, encodeEntry, encodeHardState } from "../../src/storage/raft-codec";
+import { layoutMarker } from "../../src/storage/hard-state-place";
 import { StorageCorruption } from "../../src/storage/corruption";
 import { RaftStore } from "../../src/storage/raft-store";
 
@@ -66,6 +67,31 @@ describe("RaftStore", () => {
       conf,
     });
     assert.equal(store.lastIndex, 0);
+    assert.deepEqual(await db.get(LAYOUT_MARKER_KEY), layoutMarker);
+    await db.close();
+  });
+
+  it("moves a hard state stored below the entries (key 0x01, before layout 3) above them, and marks the directory", async () => {
+    const dir = await freshDir();
+    const old = await openDatabase(dir);
+    await old.put(LAYOUT_MARKER_KEY, encodeHardState({ term: 4, vote: 2, commit: 1 }));
+    await old.put(entryKey(1), encodeEntry(entry(1, 4)));
+    const { state } = await RaftStore.load(old, conf);
+    assert.deepEqual(state.hardState, { term: 4, vote: 2, commit: 1 });
+    assert.deepEqual(await old.get(LAYOUT_MARKER_KEY), layoutMarker);
+    assert.deepEqual(decodeHardState((await old.get(HARD_STATE_KEY)) as Buffer), { term: 4, vote: 2, commit: 1 });
+    const again = await reopen(old, dir);
+    assert.deepEqual(again.state.hardState, { term: 4, vote: 2, commit: 1 }, "the move is done once");
+    // A build that reads its hard state at 0x01 refuses the marker instead of starting as a node that never voted.
+    assert.throws(() => decodeHardState(layoutMarker), /cannot read it/);
+    await again.db.close();
+  });
+
+  it("refuses a damaged value where the hard state was, and moves nothing", async () => {
+    const db = await openDatabase(await freshDir());
+    await db.put(LAYOUT_MARKER_KEY, Buffer.alloc(27));
+    await assert.rejects(RaftStore.load(db, conf), /corrupt hard state/);
+    assert.equal(await db.get(HARD_STATE_KEY), undefined);
     await db.close();
   });
 
