@@ -1,10 +1,11 @@
 // Snapshots of the replicated state: the applied key 0x03, the broker range 0x10..0x1F, and the compacted
 // raft entries that hold stored record batches (each once, after the first index key pointing at it).
 //
-// Export reads ONE LevelDB iterator. An iterator reads the implicit snapshot LevelDB takes when it is
-// created, so `exportState` creates it before returning: the caller calls it right after applying up
-// to the snapshot index and before the next apply write, and the stream is then exactly the state at
-// that index however slowly it is consumed.
+// Export reads the state keys with one LevelDB iterator and the raft entries they point at with getMany,
+// both from one read snapshot taken (or given) when `exportState` is called: the caller calls it right
+// after applying up to the snapshot index and before the next apply write, and the stream is then
+// exactly the state at that index however slowly it is consumed. A snapshot the caller gives must stay
+// open until the stream ends: every read refuses a closed one.
 //
 // Install is two-phase and crash-safe without holding the whole state in memory:
 //   stage:   pairs go under the staging prefix 0x06 in bounded batches; the live state is untouched.

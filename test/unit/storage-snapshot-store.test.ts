@@ -24,6 +24,8 @@ import {
   stageSnapshot,
 } from "../../src/storage/snapshot-store";
 import { SnapshotDecoder, SnapshotEncoder } from "../../src/storage/snapshot-stream";
+import { EntryRefs } from "../../src/storage/entry-refs";
+import { DbSnapshotSource } from "../../src/server/db-snapshot-source";
 
 const conf: ConfState = { voters: [1, 2, 3], learners: [] };
 const dirs: string[] = [];
@@ -185,6 +187,42 @@ describe("snapshot store", () => {
       await db.close();
     }
     await snapshot.close();
+    await leader.db.close();
+  });
+
+  it("a send goes on reading its capture after a newer capture replaces it, carried entries and all", async () => {
+    // Under sustained writes captures come every few seconds; sending a large state takes longer.
+    const leader = await freshDb();
+    await seedLeader(leader.db, 10);
+    // Enough index keys that the export reads several pages, the last pointing at another compacted entry,
+    // and enough bytes that a chunk is ready after the first page.
+    const more = leader.db.batch();
+    for (let p = 100; p < 700; p++) more.put(...batchIndex(p, 1));
+    const [lastKey, lastValue] = batchIndex(0, 5);
+    lastKey.writeUInt32BE(9, 1);
+    more.put(brokerKey(0x11, "big"), Buffer.alloc(1_500_000, 3));
+    more.put(lastKey, lastValue).put(entryKey(5), encodeEntry({ index: 5, term: 1, type: 0, data: new Uint8Array(20_000).fill(5) }));
+    await more.write({ sync: true });
+    const captured = await stateRange(leader.db);
+    const entry5 = await leader.db.get(entryKey(5));
+    const source = new DbSnapshotSource(leader.db, new EntryRefs());
+    source.capture(meta10);
+    const send = source.open();
+    assert.ok(send);
+    const chunks = send.chunks[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    await leader.db.batch().put(APPLIED_KEY, encodeApplied(11, conf)).del(entryKey(5)).del(brokerKey(0x10, "topic/a")).write({ sync: true });
+    source.capture({ index: 11, term: 3, conf });
+    const rest: Buffer[] = [];
+    for (let c = await chunks.next(); !c.done; c = await chunks.next()) rest.push(c.value);
+
+    const { db } = await freshDb();
+    await stageSnapshot(db, replay([first.value as Buffer, ...rest]), meta10);
+    await installStagedSnapshot(db, meta10);
+    assert.deepEqual(await stateRange(db), captured);
+    assert.deepEqual(await db.get(entryKey(5)), entry5, "the carried entry as of the capture");
+    await db.close();
+    await source.close();
     await leader.db.close();
   });
 
