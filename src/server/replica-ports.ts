@@ -13,7 +13,7 @@ export interface RaftPersistence {
   newBatch(): WriteBatch;
   addReady(batch: WriteBatch, rd: Ready): void;
   addApplied(batch: WriteBatch, index: number, conf: ConfState): void;
-  addCompaction(batch: WriteBatch, index: number): void;
+  addCompaction(batch: WriteBatch, point: SnapshotMeta): void;
 }
 
 /** Streams this node's applied state as of the last compaction point, for a follower behind the log. */

@@ -114,8 +114,12 @@ export class Replica<R> extends EventEmitter {
   private role = Role.Follower;
   private term = 0;
   private appliedTerm = 0;
-  /** The applied index of the last write that landed: below `applied`, memory is ahead of storage. */
-  private appliedLanded: number;
+  /** The applied point (index, term, membership) of the last write that landed: below `applied`, memory is ahead of storage. */
+  private landed: SnapshotMeta;
+  /** Compaction is due: capture the state the next write lands, as it lands. */
+  private captureWanted = false;
+  /** Captured as it landed; the log is compacted to it on the loop's next turn. */
+  private captured: SnapshotMeta | undefined;
   /** A snapshot is being installed under the machine's memory. */
   private installing = false;
   /** Readers waiting for the moment memory and storage agree again. */
@@ -138,8 +142,8 @@ export class Replica<R> extends EventEmitter {
     // Read contexts travel to the leader, which drops one already pending: unique across nodes and restarts.
     this.reads = new ReadWaiters(`${opts.id}.${deps.clock.now().toString(36)}`);
     this.applied = opts.applied;
-    this.appliedLanded = opts.applied;
-    this.writes = new WritePipeline(() => deps.persistence.newBatch(), deps.fatal);
+    this.landed = { index: opts.applied, term: opts.appliedTerm, conf: opts.conf };
+    this.writes = new WritePipeline(() => deps.persistence.newBatch(), deps.fatal, () => this.captureLanded());
     // A snapshot captured before anything new is applied carries this term: it must be the real one.
     this.appliedTerm = opts.appliedTerm;
     this.conf = opts.conf;
@@ -333,7 +337,7 @@ export class Replica<R> extends EventEmitter {
 
   /** From apply (or a snapshot install) until its write lands, the machine's memory is ahead of storage. */
   private get unlanded(): boolean {
-    return this.installing || this.appliedLanded < this.applied;
+    return this.installing || this.landed.index < this.applied;
   }
 
   private notLeader(): ReplicaError {
@@ -364,16 +368,19 @@ export class Replica<R> extends EventEmitter {
           if (rd.snapshot) await this.installSnapshot(rd.snapshot);
           this.writeReady(rd);
           this.raft.accept(rd);
-          // Compaction needs raft to have counted this Ready as applied and the state it covers to be
-          // in storage, the same state the snapshot captured then holds: only with every write landed.
+          // The snapshot must hold exactly an applied state: the one a write lands is captured as it lands
+          // (captureLanded), and the log compacted to it on a later turn. The loop never waits for a write
+          // here: a write LevelDB holds back for seconds must not stop the heartbeats.
           if (this.compactionDue()) {
-            await this.writes.drained();
-            this.compact();
+            this.captureWanted = true;
+            if (this.writes.idle) this.captureLanded();
           }
+          this.compactCaptured();
           this.afterAdvance();
           this.stepInputs();
         }
         await this.discardUnusedSnapshot();
+        this.compactCaptured();
       } while (this.again && !this.stopped);
     } finally {
       this.running = false;
@@ -518,6 +525,8 @@ export class Replica<R> extends EventEmitter {
     this.emit("conf", this.membership, undefined);
     this.confSnapshotInstalled(meta);
     this.lastCompacted = meta.index;
+    this.landed = { index: meta.index, term: meta.term, conf: meta.conf };
+    this.captured = undefined;
     this.appliedBytes = 0;
     // The log now starts here: a snapshot captured before would describe a point raft no longer holds,
     // and a follower sent it would be asked for this one again and again. Storage holds exactly this state.
@@ -561,10 +570,11 @@ export class Replica<R> extends EventEmitter {
     const late = early.length > 0 ? rd.messages.filter((m) => !isLeaderReplication(m)) : rd.messages;
     this.sendMessages(early);
     const applied = this.applied;
+    const point: SnapshotMeta = { index: applied, term: this.appliedTerm, conf: this.conf };
     const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
     const appliedSome = rd.committedEntries.length > 0;
     this.writes.submit(rd.mustSync, () => {
-      this.appliedLanded = Math.max(this.appliedLanded, applied);
+      if (point.index >= this.landed.index) this.landed = point;
       if (!this.unlanded) this.publishLanded();
       this.sendMessages(late);
       if (last !== undefined) {
@@ -667,25 +677,40 @@ export class Replica<R> extends EventEmitter {
    * in memory (and loads at restart) is bounded by both. Or a snapshot is wanted and none was captured.
    */
   private compactionDue(): boolean {
-    if (this.applied === this.lastCompacted) return false;
+    if (this.applied === this.lastCompacted || this.captureWanted || this.captured) return false;
     return this.forceCompaction || this.applied - this.lastCompacted >= this.opts.snapshotEntries || this.appliedBytes >= this.opts.snapshotBytes;
   }
 
   /**
-   * Compacts the raft log to the applied index and captures the snapshot there. Call with every write
-   * landed, so storage holds exactly the applied state; the compaction write is synced, which makes the
-   * state it relies on durable with it (an fsync covers the writes before it).
+   * Runs as each write lands, before the next starts: storage then holds exactly the applied point that
+   * write carried. Captures the snapshot there when compaction is due.
    */
-  private compact(): void {
-    if (this.applied === this.lastCompacted) return;
-    const index = this.applied;
-    this.raft.compact(index);
-    this.deps.snapshots.capture({ index, term: this.appliedTerm, conf: this.conf });
+  private captureLanded(): void {
+    if (!this.captureWanted || this.installing) return;
+    const point = this.landed;
+    // An install moved the log's start past what this write carried: wait for a later one.
+    if (point.index <= this.lastCompacted) return;
+    this.deps.snapshots.capture({ index: point.index, term: point.term, conf: point.conf });
+    this.captureWanted = false;
     this.forceCompaction = false;
-    this.deps.persistence.addCompaction(this.writes.batch(), index);
-    this.writes.submit(true, () => undefined);
-    this.lastCompacted = index;
     this.appliedBytes = 0;
+    this.captured = point;
+    this.schedule();
+  }
+
+  /**
+   * Compacts the raft log to the captured point. Its state is in storage; the compaction write is synced,
+   * which makes that state durable with it (an fsync covers the writes before it).
+   */
+  private compactCaptured(): void {
+    const point = this.captured;
+    if (point === undefined) return;
+    this.captured = undefined;
+    if (point.index <= this.lastCompacted) return;
+    this.raft.compact(point.index);
+    this.deps.persistence.addCompaction(this.writes.batch(), point);
+    this.writes.submit(true, () => undefined);
+    this.lastCompacted = point.index;
   }
 
   private onSoftState(role: Role, leader: number): void {

@@ -20,6 +20,8 @@ export class WritePipeline {
     private readonly newBatch: () => WriteBatch,
     /** A write failed or a landing callback threw: the loop cannot go on. */
     private readonly failed: (err: unknown) => void,
+    /** After each write's landing callbacks, before the next write starts: storage holds exactly what it carried. */
+    private readonly written: () => void = () => undefined,
   ) {}
 
   /** The batch the next write carries; add to it, then call submit() before anything is awaited. */
@@ -63,6 +65,7 @@ export class WritePipeline {
       .write({ sync: write.sync })
       .then(() => {
         for (const landed of write.landed) landed();
+        this.written();
         this.startNext();
       })
       .catch((err: unknown) => this.failed(err));

@@ -46,8 +46,6 @@ export class RaftStore {
     /** Terms of the stored entries snapshot.index + 1 .. lastIndex, in order. */
     private terms: number[],
     private applied: number,
-    /** Membership as of `applied`: what a compaction at the applied index records. */
-    private appliedConf: ConfState,
   ) {}
 
   /**
@@ -84,7 +82,7 @@ export class RaftStore {
     // commit says (the snapshot install and the apply batch do not rewrite the hard state).
     hardState.commit = Math.max(hardState.commit, applied);
 
-    const store = new RaftStore(db, snapshot, entries.map((e) => e.term), applied, copyConf(conf));
+    const store = new RaftStore(db, snapshot, entries.map((e) => e.term), applied);
     return { store, state: { hardState, snapshot, entries, applied, conf } };
   }
 
@@ -120,22 +118,21 @@ export class RaftStore {
       throw new Error(`applied index ${index} outside [${this.applied}, ${this.lastIndex}]`);
     }
     this.applied = index;
-    this.appliedConf = copyConf(conf);
     batch.put(APPLIED_KEY, encodeApplied(index, conf));
   }
 
   /**
-   * Moves the log's start to the applied index (whose state is in the database, written by an
-   * earlier batch) and deletes the entries it covers. Only the applied index is accepted because it
-   * is the one point whose membership the store knows.
+   * Moves the log's start to `point`, an applied index whose state is in the database (written by an
+   * earlier batch), with the term and membership there, and deletes the entries it covers.
    */
-  addCompaction(batch: BatchOps, index: number): void {
-    if (index !== this.applied || index <= this.snapshot.index) {
-      throw new Error(`compaction to ${index}: only the applied index ${this.applied} past ${this.snapshot.index}`);
+  addCompaction(batch: BatchOps, point: SnapshotMeta): void {
+    const { index } = point;
+    if (index > this.applied || index <= this.snapshot.index) {
+      throw new Error(`compaction to ${index}: only an applied index (${this.applied}) past ${this.snapshot.index}`);
     }
     const term = this.termAt(index);
-    if (term === undefined) throw new Error(`compaction to ${index}: entry not in the stored log`);
-    const meta: SnapshotMeta = { index, term, conf: copyConf(this.appliedConf) };
+    if (term !== point.term) throw new Error(`compaction to ${index}: term ${point.term}, but the stored entry has ${term}`);
+    const meta = copyMeta(point);
     for (let i = this.firstIndex; i <= index; i++) {
       if (!this.entryRefs.compactKeeps(i)) batch.del(entryKey(i));
     }
@@ -161,10 +158,7 @@ export class RaftStore {
       this.terms = [];
     }
     this.snapshot = copyMeta(meta);
-    if (meta.index > this.applied) {
-      this.applied = meta.index;
-      this.appliedConf = copyConf(meta.conf);
-    }
+    if (meta.index > this.applied) this.applied = meta.index;
     batch.put(SNAPSHOT_META_KEY, encodeSnapshotMeta(meta));
   }
 

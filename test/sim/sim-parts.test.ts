@@ -68,16 +68,17 @@ describe("simulated disk", () => {
     assert.deepEqual(state.hardState, { term: 2, vote: 2, commit: 1 });
   });
 
-  test("compaction keeps the tail after the applied index and snapshots the state machine", () => {
+  test("compaction to an applied point keeps the tail after it; never past the stored state or on another term", () => {
     const store = new SimStore(conf);
     store.write(readyWith({ entries: [entry(1, 1), entry(2, 1), entry(3, 1)] }), undefined);
     store.app.apply(entry(1, 1));
     store.app.apply(entry(2, 1));
-    store.compactToApplied();
-    assert.equal(store.snapshotIndex, 2);
-    assert.equal(store.termAt(2), 1);
-    assert.equal(store.termAt(1), undefined);
-    assert.deepEqual(store.restore().entries.map((e) => e.index), [3]);
+    assert.throws(() => store.compactTo({ index: 3, term: 1, conf }), /beyond the stored state at 2/);
+    assert.throws(() => store.compactTo({ index: 1, term: 2, conf }), /the stored entry has 1/);
+    store.compactTo({ index: 1, term: 1, conf });
+    assert.equal(store.snapshotIndex, 1);
+    assert.equal(store.app.appliedIndex, 2, "the state stays whole");
+    assert.deepEqual(store.restore().entries.map((e) => e.index), [2, 3]);
   });
 });
 

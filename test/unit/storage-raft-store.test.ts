@@ -158,7 +158,7 @@ describe("RaftStore", () => {
     await reopened.db.close();
   });
 
-  it("compacts the log at the applied index inside the caller's batch and reloads from there", async () => {
+  it("compacts the log at an applied index inside the caller's batch and reloads from there", async () => {
     const dir = await freshDir();
     const db = await openDatabase(dir);
     const { store } = await RaftStore.load(db, conf);
@@ -169,13 +169,13 @@ describe("RaftStore", () => {
     await applyBatch.write({ sync: true });
 
     const refused = db.batch();
-    assert.throws(() => store.addCompaction(refused, 5), /only the applied index 4/);
-    assert.throws(() => store.addCompaction(refused, 3), /only the applied index 4/);
+    assert.throws(() => store.addCompaction(refused, { index: 5, term: 2, conf: applyConf }), /only an applied index \(4\)/);
+    assert.throws(() => store.addCompaction(refused, { index: 3, term: 1, conf: applyConf }), /term 1, but the stored entry has 2/);
     assert.equal(refused.length, 0);
     await refused.close();
 
     const batch = store.newBatch();
-    store.addCompaction(batch, 4);
+    store.addCompaction(batch, { index: 4, term: 2, conf: applyConf });
     await batch.write({ sync: false });
     assert.deepEqual(await storedIndexes(db), [5]);
     assert.equal(store.firstIndex, 5);
@@ -186,7 +186,7 @@ describe("RaftStore", () => {
     assert.deepEqual(reopened.state.snapshot, { index: 4, term: 2, conf: applyConf });
     assert.deepEqual(summary(reopened.state.entries), ["5/2/e5"]);
     assert.equal(reopened.state.applied, 4);
-    assert.throws(() => reopened.store.addCompaction(reopened.db.batch(), 4), /only the applied index/);
+    assert.throws(() => reopened.store.addCompaction(reopened.db.batch(), { index: 4, term: 2, conf: applyConf }), /only an applied index \(4\) past 4/);
     await reopened.db.close();
   });
 
@@ -200,7 +200,7 @@ describe("RaftStore", () => {
     store.entryRefs.hold(3);
     const applied = store.newBatch();
     store.addApplied(applied, 4, conf);
-    store.addCompaction(applied, 4);
+    store.addCompaction(applied, { index: 4, term: 1, conf });
     await applied.write({ sync: true });
     assert.deepEqual(await storedIndexes(db), [2, 3], "the log starts after 4, but 2 and 3 hold batches");
     assert.ok(store.entryRefs.isShared(3));

@@ -14,8 +14,8 @@ export class SimBatch implements WriteBatch {
   /** The Readys this write carries, in the order the loop handed them over. */
   readonly readies: Ready[] = [];
   readonly applied: AppliedEntry[] = [];
-  /** Compact the stored log to this index (the applied index when the batch was made). */
-  compactTo: number | undefined;
+  /** Compact the stored log to this applied point (captured when an earlier write landed). */
+  compactTo: SnapshotMeta | undefined;
   /** A received snapshot replacing log and state machine. */
   install: { meta: SnapshotMeta; data: Uint8Array } | undefined;
 

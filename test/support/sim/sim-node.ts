@@ -386,8 +386,8 @@ export class SimNode implements NodeView, CoreObserver {
         asSimBatch(batch).applied.push(...this.unbatched);
         this.unbatched = [];
       },
-      addCompaction: (batch, index) => {
-        asSimBatch(batch).compactTo = index;
+      addCompaction: (batch, point) => {
+        asSimBatch(batch).compactTo = point;
       },
     };
   }
@@ -428,8 +428,10 @@ export class SimNode implements NodeView, CoreObserver {
   private snapshots(incarnation: number): SnapshotSource {
     return {
       capture: (meta) => {
-        if (this.app.appliedIndex !== meta.index) throw new Error(`node ${this.id} captures a snapshot at ${meta.index} with state at ${this.app.appliedIndex}`);
-        this.captured = { meta, data: this.app.encode() };
+        // Like a LevelDB snapshot: the stored state, which must be exactly the one at the captured index.
+        const stored = this.store.app;
+        if (stored.appliedIndex !== meta.index) throw new Error(`node ${this.id} captures a snapshot at ${meta.index} with the stored state at ${stored.appliedIndex}`);
+        this.captured = { meta, data: stored.encode() };
       },
       open: () => {
         const captured = this.captured;
@@ -474,10 +476,7 @@ export class SimNode implements NodeView, CoreObserver {
       if (entry.index !== store.app.appliedIndex + 1) throw new Error(`node ${this.id} stores applied entry ${entry.index} after ${store.app.appliedIndex}`);
       store.app.apply(entry, conf);
     }
-    if (batch.compactTo !== undefined) {
-      if (store.app.appliedIndex !== batch.compactTo) throw new Error(`node ${this.id} compacts to ${batch.compactTo} with state at ${store.app.appliedIndex}`);
-      store.compactToApplied();
-    }
+    if (batch.compactTo !== undefined) store.compactTo(batch.compactTo);
   }
 
   /**

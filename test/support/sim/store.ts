@@ -9,8 +9,6 @@ import { DurableLogView } from "./checkers";
 export class SimStore implements DurableLogView {
   hardState: HardState = { term: 0, vote: NONE, commit: 0 };
   snapshot: SnapshotMeta;
-  /** The app state at snapshot.index, as a Snap message carries it. */
-  snapshotData: Uint8Array;
   /** Entries after snapshot.index, in order. */
   entries: Entry[] = [];
   /** The state machine, written in the same atomic step as each applied entry. */
@@ -22,7 +20,6 @@ export class SimStore implements DurableLogView {
   constructor(conf: ConfState) {
     this.snapshot = { index: 0, term: 0, conf };
     this.app = AppState.initial(conf);
-    this.snapshotData = this.app.encode();
   }
 
   get snapshotIndex(): number {
@@ -72,7 +69,6 @@ export class SimStore implements DurableLogView {
   /** Replaces log and state machine with a snapshot, in one atomic write. */
   installSnapshot(meta: SnapshotMeta, data: Uint8Array): void {
     this.snapshot = meta;
-    this.snapshotData = data;
     this.entries = [];
     this.app = AppState.decode(data);
   }
@@ -82,14 +78,17 @@ export class SimStore implements DurableLogView {
     return this.synced.term !== this.hardState.term || this.synced.vote !== this.hardState.vote;
   }
 
-  /** Snapshots the state machine at its applied index and drops the log up to it. */
-  compactToApplied(): void {
-    const index = this.app.appliedIndex;
-    const term = this.termAt(index);
-    if (index <= this.snapshot.index || term === undefined) return;
-    this.entries = this.entries.slice(index - this.snapshot.index);
-    this.snapshot = { index, term, conf: this.app.conf };
-    this.snapshotData = this.app.encode();
+  /**
+   * Drops the log up to `point`: an applied index at or below the stored state's, with the term there
+   * (the state itself stays whole; a snapshot sent to a follower was captured when it landed).
+   */
+  compactTo(point: SnapshotMeta): void {
+    if (point.index > this.app.appliedIndex) throw new Error(`compaction to ${point.index} beyond the stored state at ${this.app.appliedIndex}`);
+    if (point.index <= this.snapshot.index) return;
+    const term = this.termAt(point.index);
+    if (term !== point.term) throw new Error(`compaction to ${point.index} at term ${point.term}, but the stored entry has ${term}`);
+    this.entries = this.entries.slice(point.index - this.snapshot.index);
+    this.snapshot = point;
   }
 
   /** What a restarting node reads back. */
