@@ -41,10 +41,16 @@ export class PendingProposals<R> {
     return true;
   }
 
-  takeQueued(): Pending<R>[] {
-    const q = this.queued;
-    this.queued = [];
-    return q;
+  /** The queued proposals, in order, until their data reaches `maxBytes` (the one that reaches it included). */
+  takeQueued(maxBytes = Infinity): Pending<R>[] {
+    let bytes = 0;
+    let n = 0;
+    for (; n < this.queued.length && bytes < maxBytes; n++) {
+      if (!this.queued[n].settled) bytes += this.queued[n].data.length;
+    }
+    const taken = this.queued.slice(0, n);
+    this.queued = this.queued.slice(n);
+    return taken;
   }
 
   track(p: Pending<R>, index: number, term: number): void {

@@ -15,6 +15,14 @@ export interface ReplicaBounds {
   maxInboxMessages: number;
   /** Linearizable read barriers waiting for their ReadIndex round; beyond it a read is refused (BUSY). */
   maxPendingReads: number;
+  /**
+   * Bytes of log entries handed to storage and not yet written (the write under way and the next). At the
+   * bound the leader proposes no more client writes until a write lands: they wait, counted against
+   * maxPendingProposals, while the loop goes on ticking and sending. A leader whose own disk is held back
+   * (LevelDB stops writes while level 0 is full) still commits through its followers, so without this
+   * its unwritten entries would grow with the stall.
+   */
+  maxUnwrittenBytes: number;
   /** Bytes of entries in one raft append message. */
   maxRaftMessageBytes: number;
   /** Append messages in flight to one follower, unacknowledged. */
@@ -32,6 +40,7 @@ export const defaultReplicaBounds: ReplicaBounds = {
   maxProposalBatch: 4096,
   maxInboxMessages: 16_384,
   maxPendingReads: 65_536,
+  maxUnwrittenBytes: 64 * 1024 * 1024,
   maxRaftMessageBytes: 1024 * 1024,
   maxInflightMessages: 256,
   learnerCatchUpEntries: 1000,

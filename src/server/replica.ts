@@ -44,6 +44,8 @@ export interface ReplicaOptions {
   maxInboxMessages: number;
   /** Read barriers waiting at once; beyond it readBarrier refuses (BUSY). */
   maxPendingReads: number;
+  /** Entry bytes handed to storage and not yet written, beyond which client writes wait to be proposed. */
+  maxUnwrittenBytes: number;
   applied: number;
   /** Term of the entry at `applied` (the stored snapshot's term when that is where applied stands). */
   appliedTerm: number;
@@ -371,10 +373,7 @@ export class Replica<R> extends EventEmitter {
           // The snapshot must hold exactly an applied state: the one a write lands is captured as it lands
           // (captureLanded), and the log compacted to it on a later turn. The loop never waits for a write
           // here: a write LevelDB holds back for seconds must not stop the heartbeats.
-          if (this.compactionDue()) {
-            this.captureWanted = true;
-            if (this.writes.idle) this.captureLanded();
-          }
+          if (this.compactionDue()) this.captureWanted = true;
           this.compactCaptured();
           this.afterAdvance();
           this.stepInputs();
@@ -495,7 +494,9 @@ export class Replica<R> extends EventEmitter {
   }
 
   private proposeQueued(): void {
-    const queued = this.pending.takeQueued();
+    // Past the bound the loop goes on (ticks, heartbeats, commits) and new writes wait until a write lands
+    // and schedules it.
+    const queued = this.pending.takeQueued(this.opts.maxUnwrittenBytes - this.writes.unwrittenBytes);
     for (let start = 0; start < queued.length; start += this.opts.maxProposalBatch) {
       const chunk = queued.slice(start, start + this.opts.maxProposalBatch).filter((p) => !p.settled);
       if (chunk.length === 0) continue;
@@ -573,7 +574,9 @@ export class Replica<R> extends EventEmitter {
     const point: SnapshotMeta = { index: applied, term: this.appliedTerm, conf: this.conf };
     const last = rd.entries.length > 0 ? rd.entries[rd.entries.length - 1] : undefined;
     const appliedSome = rd.committedEntries.length > 0;
-    this.writes.submit(rd.mustSync, () => {
+    let entryBytes = 0;
+    for (const e of rd.entries) entryBytes += e.data.length;
+    this.writes.submit(rd.mustSync, entryBytes, () => {
       if (point.index >= this.landed.index) this.landed = point;
       if (!this.unlanded) this.publishLanded();
       this.sendMessages(late);
@@ -709,7 +712,7 @@ export class Replica<R> extends EventEmitter {
     if (point.index <= this.lastCompacted) return;
     this.raft.compact(point.index);
     this.deps.persistence.addCompaction(this.writes.batch(), point);
-    this.writes.submit(true, () => undefined);
+    this.writes.submit(true, 0, () => undefined);
     this.lastCompacted = point.index;
   }
 

@@ -195,6 +195,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
       maxProposalBatch: bounds.maxProposalBatch,
       maxInboxMessages: bounds.maxInboxMessages,
       maxPendingReads: bounds.maxPendingReads,
+      maxUnwrittenBytes: bounds.maxUnwrittenBytes,
       applied: state.applied,
       appliedTerm: store.termAt(state.applied) ?? state.snapshot.term,
       conf: state.conf,

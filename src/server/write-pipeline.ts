@@ -9,11 +9,14 @@ interface NextWrite {
   batch: WriteBatch;
   sync: boolean;
   landed: (() => void)[];
+  /** Entry bytes it carries, as the submitter counted them. */
+  bytes: number;
 }
 
 export class WritePipeline {
   private next: NextWrite | undefined;
   private writing = false;
+  private writingBytes = 0;
   private drainWaiters: (() => void)[] = [];
 
   constructor(
@@ -26,17 +29,26 @@ export class WritePipeline {
 
   /** The batch the next write carries; add to it, then call submit() before anything is awaited. */
   batch(): WriteBatch {
-    if (this.next === undefined) this.next = { batch: this.newBatch(), sync: false, landed: [] };
+    if (this.next === undefined) this.next = { batch: this.newBatch(), sync: false, landed: [], bytes: 0 };
     return this.next.batch;
   }
 
-  /** What was added to batch() goes out with the next write (fsynced if any part asked); `landed` runs once it has. */
-  submit(sync: boolean, landed: () => void): void {
+  /**
+   * What was added to batch() goes out with the next write (fsynced if any part asked); `landed` runs once
+   * it has. `bytes` counts toward unwrittenBytes until then.
+   */
+  submit(sync: boolean, bytes: number, landed: () => void): void {
     const next = this.next;
     if (next === undefined) throw new Error("write pipeline: submit without a batch");
     next.sync = next.sync || sync;
+    next.bytes += bytes;
     next.landed.push(landed);
     if (!this.writing) this.startNext();
+  }
+
+  /** Bytes submitted and not yet written: the write under way and the next. */
+  get unwrittenBytes(): number {
+    return this.writingBytes + (this.next?.bytes ?? 0);
   }
 
   /** Nothing is being written or waits to be. */
@@ -61,9 +73,11 @@ export class WritePipeline {
       return;
     }
     this.writing = true;
+    this.writingBytes = write.bytes;
     write.batch
       .write({ sync: write.sync })
       .then(() => {
+        this.writingBytes = 0;
         for (const landed of write.landed) landed();
         this.written();
         this.startNext();

@@ -101,7 +101,7 @@ test("a fetch asked while an apply write is in flight is answered from landed st
   };
   const raftConfig = { id: 1, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxMsgBytes: 1 << 20, maxInflightMsgs: 256, maxUncommittedBytes: 1 << 30, learnerCatchUpEntries: 100 };
   const replica = new Replica<CommandResult>(
-    { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1 << 30, snapshotBytes: 2 ** 40, maxPendingProposals: 100, maxProposalBatch: 100, maxInboxMessages: 1000, maxPendingReads: 100, applied: state.applied, appliedTerm: store.termAt(state.applied) ?? 0, conf: state.conf, firstIndex: state.snapshot.index + 1 },
+    { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1 << 30, snapshotBytes: 2 ** 40, maxPendingProposals: 100, maxProposalBatch: 100, maxInboxMessages: 1000, maxPendingReads: 100, maxUnwrittenBytes: 1 << 30, applied: state.applied, appliedTerm: store.termAt(state.applied) ?? 0, conf: state.conf, firstIndex: state.snapshot.index + 1 },
     {
       raft: new RawNode(raftConfig, state, () => 0.5),
       persistence,

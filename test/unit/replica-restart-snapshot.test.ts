@@ -46,7 +46,7 @@ function restart(): Harness {
   };
   const raftConfig = { id: 1, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxMsgBytes: 1 << 20, maxInflightMsgs: 256, maxUncommittedBytes: 1 << 30, learnerCatchUpEntries: 100 };
   const replica = new Replica<undefined>(
-    { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1000, snapshotBytes: 2 ** 40, maxPendingProposals: 10, maxProposalBatch: 10, maxInboxMessages: 1000, maxPendingReads: 100, applied: 5, appliedTerm: 3, conf, firstIndex: 6 },
+    { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1000, snapshotBytes: 2 ** 40, maxPendingProposals: 10, maxProposalBatch: 10, maxInboxMessages: 1000, maxPendingReads: 100, maxUnwrittenBytes: 1 << 30, applied: 5, appliedTerm: 3, conf, firstIndex: 6 },
     {
       raft: new RawNode(raftConfig, restored, () => 0.5),
       persistence,

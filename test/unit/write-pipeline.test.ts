@@ -36,7 +36,7 @@ class ManualBatch implements WriteBatch {
   }
 }
 
-function pipeline(): { writes: WritePipeline; batches: ManualBatch[]; failures: unknown[] } {
+function pipeline(written: () => void = () => undefined): { writes: WritePipeline; batches: ManualBatch[]; failures: unknown[] } {
   const batches: ManualBatch[] = [];
   const failures: unknown[] = [];
   const writes = new WritePipeline(
@@ -46,6 +46,7 @@ function pipeline(): { writes: WritePipeline; batches: ManualBatch[]; failures: 
       return b;
     },
     (err) => failures.push(err),
+    written,
   );
   return { writes, batches, failures };
 }
@@ -57,14 +58,14 @@ test("hand-overs during a write join the next write, which starts only once the 
   const { writes, batches } = pipeline();
   const landed: string[] = [];
   writes.batch().put(Buffer.from("a"), Buffer.alloc(0));
-  writes.submit(false, () => landed.push("a"));
+  writes.submit(false, 0, () => landed.push("a"));
   assert.equal(batches.length, 1);
   assert.equal(batches[0].started, true);
 
   writes.batch().put(Buffer.from("b"), Buffer.alloc(0));
-  writes.submit(true, () => landed.push("b"));
+  writes.submit(true, 0, () => landed.push("b"));
   writes.batch().del(Buffer.from("c"));
-  writes.submit(false, () => landed.push("c"));
+  writes.submit(false, 0, () => landed.push("c"));
   assert.equal(batches.length, 2, "b and c share one batch");
   assert.equal(batches[1].started, false, "nothing starts while a write is under way");
   assert.deepEqual(batches[1].keys, ["b", "-c"]);
@@ -87,9 +88,9 @@ test("drained waits for every write handed over so far", async () => {
   let drained = false;
   await writes.drained();
   writes.batch();
-  writes.submit(false, () => undefined);
+  writes.submit(false, 0, () => undefined);
   writes.batch();
-  writes.submit(false, () => undefined);
+  writes.submit(false, 0, () => undefined);
   void writes.drained().then(() => (drained = true));
   batches[0].land();
   await settle();
@@ -103,9 +104,9 @@ test("a failed write stops the pipeline: it is reported and nothing after it is 
   const { writes, batches, failures } = pipeline();
   const landed: string[] = [];
   writes.batch();
-  writes.submit(true, () => landed.push("a"));
+  writes.submit(true, 0, () => landed.push("a"));
   writes.batch();
-  writes.submit(true, () => landed.push("b"));
+  writes.submit(true, 0, () => landed.push("b"));
   batches[0].land(new Error("disk full"));
   await settle();
   assert.equal(failures.length, 1);
@@ -116,7 +117,7 @@ test("a failed write stops the pipeline: it is reported and nothing after it is 
 test("a landing callback that throws is reported as a failure", async () => {
   const { writes, batches, failures } = pipeline();
   writes.batch();
-  writes.submit(false, () => {
+  writes.submit(false, 0, () => {
     throw new Error("listener failed");
   });
   batches[0].land();
@@ -126,5 +127,24 @@ test("a landing callback that throws is reported as a failure", async () => {
 
 test("submit without a batch is a bug of the caller", () => {
   const { writes } = pipeline();
-  assert.throws(() => writes.submit(false, () => undefined), /submit without a batch/);
+  assert.throws(() => writes.submit(false, 0, () => undefined), /submit without a batch/);
+});
+
+test("counts the bytes handed over until their write lands, and tells when each write has landed, before the next starts", async () => {
+  const seen: string[] = [];
+  const { writes, batches } = pipeline(() => seen.push(`written, next started ${batches.length > 1 && batches[1].started}, unwritten ${writes.unwrittenBytes}`));
+  writes.batch().put(Buffer.from("a"), Buffer.alloc(0));
+  writes.submit(false, 100, () => seen.push("a landed"));
+  writes.batch().put(Buffer.from("b"), Buffer.alloc(0));
+  writes.submit(false, 30, () => undefined);
+  writes.batch().put(Buffer.from("c"), Buffer.alloc(0));
+  writes.submit(false, 20, () => undefined);
+  assert.equal(writes.unwrittenBytes, 150, "the write under way and the next");
+  batches[0].land();
+  await settle();
+  assert.deepEqual(seen, ["a landed", "written, next started false, unwritten 50"]);
+  assert.equal(writes.unwrittenBytes, 50);
+  batches[1].land();
+  await settle();
+  assert.equal(writes.unwrittenBytes, 0);
 });

@@ -184,6 +184,7 @@ export class SimNode implements NodeView, CoreObserver {
         // The simulated network hands each message over on its own turn: no inbox to bound here.
         maxInboxMessages: Number.MAX_SAFE_INTEGER,
         maxPendingReads: this.limits.maxPendingReads,
+        maxUnwrittenBytes: Number.MAX_SAFE_INTEGER,
         applied: state.applied,
         appliedTerm: this.store.termAt(state.applied) ?? 0,
         conf: state.conf,
