@@ -18,6 +18,7 @@ import { ApplySignal } from "./apply-signal";
 import { BrokerMachine } from "./broker-machine";
 import { NodeConfig, selfMember } from "./config";
 import { DbSnapshotSource } from "./db-snapshot-source";
+import { watchLoopStalls } from "./loop-stall-watch";
 import { LeaderForwarder } from "./leader-forwarder";
 import { GroupCoordinator } from "./groups/group-coordinator";
 import { groupsService } from "./groups/groups-service";
@@ -332,6 +333,8 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
   replica.start();
   // A follower may hear of a higher commit index without an apply or role change: recheck on a timer.
   const healthCheck = setInterval(() => health.check(), config.tickMs);
+  // Half an election timeout held is half of what a follower waits before it campaigns.
+  const stopStallWatch = watchLoopStalls(logger, (config.tickMs * config.electionTicks) / 2, config.tickMs);
   groups.start();
   shares.start();
   // Retention and producer expiry are decided in the state machine from the leader's clock and expiry
@@ -383,6 +386,7 @@ export async function startNode(config: NodeConfig, logger: Logger): Promise<Run
     clearInterval(retention);
     clearInterval(promoter);
     clearInterval(healthCheck);
+    stopStallWatch();
     health.stop();
     feed.close();
     const httpClosed = http?.close();
