@@ -1,7 +1,6 @@
 // Fetch (a long poll over many partitions, bounded by min/max bytes and max wait, answered at once when
-// a partition is in error) and ListOffsets. The
-// stored Raftline batches are decoded (checksums verified) and re-encoded as uncompressed RecordBatch v2
-// with the same offsets, timestamps, keys, values and headers. The leader serves them: Metadata names it
+// a partition is in error) and ListOffsets. The stored Raftline batches are decoded (checksums verified)
+// and re-encoded as uncompressed RecordBatch v2 with the same offsets, timestamps, keys, values and headers. The leader serves them: Metadata names it
 // the leader of every partition, and a follower answers NOT_LEADER_OR_FOLLOWER.
 import { BrokerError, decodeRecordBatch, type FetchLocation, type StoredBatch } from "../../broker";
 import { KafkaError } from "../../kafka/protocol";
