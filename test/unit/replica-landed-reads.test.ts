@@ -17,11 +17,12 @@ import type { NodeContext } from "../../src/server/node-context";
 import { publicApi } from "../../src/server/public-proto";
 import { ReadBudget } from "../../src/server/read-budget";
 import { Replica } from "../../src/server/replica";
-import type { LoopClock, RaftPersistence, WriteBatch } from "../../src/server/replica-ports";
+import type { RaftPersistence, WriteBatch } from "../../src/server/replica-ports";
 import { consumerService } from "../../src/server/services/consumer-service";
 import { openDatabase } from "../../src/storage/db";
 import { RaftStore } from "../../src/storage/raft-store";
 import type { FetchRequest__Output } from "../../src/generated/raftline/v1/FetchRequest";
+import { manualLoopClock, node1RaftConfig } from "../support/replica-harness";
 
 const nowMs = 1_700_000_000_000;
 const waitLimitMs = 5000;
@@ -90,20 +91,11 @@ test("a fetch asked while an apply write is in flight is answered from landed st
   const { store, state } = await RaftStore.load(db, { voters: [1], learners: [] });
   const machine = await BrokerMachine.load(db, state.applied, store.entryRefs, state.snapshot.index);
   const persistence = new HeldWrites(store);
-  let tick: () => void = () => undefined;
-  const clock: LoopClock = {
-    now: () => nowMs,
-    every: (_periodMs, fn) => {
-      tick = fn;
-      return () => undefined;
-    },
-    soon: (fn) => setImmediate(fn),
-  };
-  const raftConfig = { id: 1, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxMsgBytes: 1 << 20, maxInflightMsgs: 256, maxUncommittedBytes: 1 << 30, learnerCatchUpEntries: 100 };
+  const { clock, tick } = manualLoopClock(nowMs);
   const replica = new Replica<CommandResult>(
     { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1 << 30, snapshotBytes: 2 ** 40, maxPendingProposals: 100, maxProposalBatch: 100, maxInboxMessages: 1000, maxPendingReads: 100, maxUnwrittenBytes: 1 << 30, applied: state.applied, appliedTerm: store.termAt(state.applied) ?? 0, conf: state.conf, firstIndex: state.snapshot.index + 1 },
     {
-      raft: new RawNode(raftConfig, state, () => 0.5),
+      raft: new RawNode(node1RaftConfig, state, () => 0.5),
       persistence,
       machine,
       links: { send: () => undefined, sendSnapshot: () => Promise.resolve(false) },

@@ -5,7 +5,8 @@ import { test } from "node:test";
 import { Message, MessageType, RawNode, SnapshotMeta } from "../../src/raft";
 import { newMessage } from "../../src/raft/messages";
 import { Replica } from "../../src/server/replica";
-import type { LoopClock, RaftPersistence, SnapshotSource, WriteBatch } from "../../src/server/replica-ports";
+import type { RaftPersistence, SnapshotSource, WriteBatch } from "../../src/server/replica-ports";
+import { manualLoopClock, node1RaftConfig } from "../support/replica-harness";
 
 const conf = { voters: [1, 2], learners: [] };
 /** The node compacted its log at index 5 (term 3) and applied nothing after it before it stopped. */
@@ -35,20 +36,11 @@ function restart(): Harness {
     install: () => Promise.resolve(),
     discard: () => Promise.resolve(),
   };
-  let tickLoop: () => void = () => undefined;
-  const clock: LoopClock = {
-    now: () => 1_700_000_000_000,
-    every: (_periodMs, fn) => {
-      tickLoop = fn;
-      return () => undefined;
-    },
-    soon: (fn) => setImmediate(fn),
-  };
-  const raftConfig = { id: 1, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxMsgBytes: 1 << 20, maxInflightMsgs: 256, maxUncommittedBytes: 1 << 30, learnerCatchUpEntries: 100 };
+  const { clock, tick: tickLoop } = manualLoopClock(1_700_000_000_000);
   const replica = new Replica<undefined>(
     { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1000, snapshotBytes: 2 ** 40, maxPendingProposals: 10, maxProposalBatch: 10, maxInboxMessages: 1000, maxPendingReads: 100, maxUnwrittenBytes: 1 << 30, applied: 5, appliedTerm: 3, conf, firstIndex: 6 },
     {
-      raft: new RawNode(raftConfig, restored, () => 0.5),
+      raft: new RawNode(node1RaftConfig, restored, () => 0.5),
       persistence,
       machine: { apply: () => undefined, reload: () => Promise.resolve() },
       links: {

@@ -6,7 +6,8 @@ import { test } from "node:test";
 import { Message, MessageType, RawNode } from "../../src/raft";
 import { newMessage } from "../../src/raft/messages";
 import { Replica } from "../../src/server/replica";
-import type { LoopClock, RaftPersistence, WriteBatch } from "../../src/server/replica-ports";
+import type { RaftPersistence, WriteBatch } from "../../src/server/replica-ports";
+import { manualLoopClock, node1RaftConfig } from "../support/replica-harness";
 
 const conf = { voters: [1, 2, 3], learners: [] };
 const start = { hardState: { term: 1, vote: 0, commit: 0 }, snapshot: { index: 0, term: 0, conf }, entries: [], applied: 0, conf };
@@ -26,20 +27,11 @@ test("past maxUnwrittenBytes client writes wait to be proposed while heartbeats 
     addCompaction: () => undefined,
   };
   const sent: Message[] = [];
-  let tick: () => void = () => undefined;
-  const clock: LoopClock = {
-    now: () => 1_700_000_000_000,
-    every: (_periodMs, fn) => {
-      tick = fn;
-      return () => undefined;
-    },
-    soon: (fn) => setImmediate(fn),
-  };
-  const raftConfig = { id: 1, electionTicks: 10, heartbeatTicks: 1, preVote: false, checkQuorum: false, maxMsgBytes: 1 << 20, maxInflightMsgs: 256, maxUncommittedBytes: 1 << 30, learnerCatchUpEntries: 100 };
+  const { clock, tick } = manualLoopClock(1_700_000_000_000);
   const replica = new Replica<undefined>(
     { id: 1, tickMs: 10, electionTicks: 10, snapshotEntries: 1000, snapshotBytes: 2 ** 40, maxPendingProposals: 10, maxProposalBatch: 1, maxInboxMessages: 1000, maxPendingReads: 100, maxUnwrittenBytes: 1000, applied: 0, appliedTerm: 0, conf, firstIndex: 1 },
     {
-      raft: new RawNode(raftConfig, start, () => 0.5),
+      raft: new RawNode(node1RaftConfig, start, () => 0.5),
       persistence,
       machine: { apply: () => undefined, reload: () => Promise.resolve() },
       links: { send: (messages) => sent.push(...messages), sendSnapshot: () => Promise.resolve(false) },
