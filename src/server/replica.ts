@@ -689,7 +689,8 @@ export class Replica<R> extends EventEmitter {
    * write carried. Captures the snapshot there when compaction is due.
    */
   private captureLanded(): void {
-    if (!this.captureWanted || this.installing) return;
+    // (No write lands during an install: it waits for every write, and the loop submits none meanwhile.)
+    if (!this.captureWanted) return;
     const point = this.landed;
     // An install moved the log's start past what this write carried: wait for a later one.
     if (point.index <= this.lastCompacted) return;
